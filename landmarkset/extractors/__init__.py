@@ -1,0 +1,17 @@
+"""Landmark backends: the :class:`Extractor` protocol, :class:`FrameResult`, and the registry."""
+
+from ._base import N_LANDMARKS, BaseExtractor, Extractor, FrameResult
+from ._options import Option
+from ._registry import ENTRY_POINT_GROUP, describe_extractors, get_extractor, list_extractors
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "N_LANDMARKS",
+    "BaseExtractor",
+    "Extractor",
+    "FrameResult",
+    "Option",
+    "describe_extractors",
+    "get_extractor",
+    "list_extractors",
+]

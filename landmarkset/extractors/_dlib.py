@@ -1,0 +1,174 @@
+"""dlib backend: HOG (or CNN) face detector + the 68-point shape predictor.
+
+Full-frame detection only runs at the start of a sequence and after the face is lost; on the
+other frames the detector searches a small crop around the previous face box (the box re-use
+that makes this several times faster than detecting every frame) and confirms the face is still
+there, so a face that leaves is recorded as missing instead of being hallucinated.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from importlib import metadata
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from ..errors import MissingDependencyError
+from ._base import BaseExtractor, FrameResult
+from ._faces import Window, select_face
+from ._options import Option
+
+PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
+CNN_DETECTOR_FILE = "mmod_human_face_detector.dat"
+_TRACK_MARGIN = 2.0  # search a crop twice the previous box's side...
+_TRACK_FACE_PIXELS = 110  # ...resampled so the face is about this wide (HOG's window is 80 px)
+
+
+def models_dir() -> str:
+    """Folder of the model files in the face-recognition-models package.
+
+    Found with importlib instead of importing the package, whose __init__ needs pkg_resources.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            "The dlib backend needs the 68-point model from the 'face-recognition-models' package: "
+            "run pip install 'landmarkset[dlib]' (or pass -O predictor_path=FILE)"
+        )
+    return os.path.join(next(iter(spec.submodule_search_locations)), "models")
+
+
+def _model_path(explicit: Optional[str], file_name: str, option: str) -> str:
+    path = explicit or os.path.join(models_dir(), file_name)
+    if not os.path.isfile(path):
+        raise MissingDependencyError(
+            f"dlib model file not found: {path}. Reinstall face-recognition-models or pass -O {option}=FILE"
+        )
+    return path
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.3) -> list[int]:
+    """Keep the best-scoring box of every group of boxes overlapping by more than ``overlap`` IoU."""
+    order = list(np.argsort(-scores))
+    keep: list[int] = []
+    while order:
+        best = order.pop(0)
+        keep.append(best)
+        x0 = np.maximum(boxes[best, 0], boxes[order, 0])
+        y0 = np.maximum(boxes[best, 1], boxes[order, 1])
+        x1 = np.minimum(boxes[best, 2], boxes[order, 2])
+        y1 = np.minimum(boxes[best, 3], boxes[order, 3])
+        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+        iou = inter / (area(boxes[best]) + area(boxes[order]) - inter)
+        order = [i for i, value in zip(order, iou) if value <= overlap]
+    return keep
+
+
+class DlibExtractor(BaseExtractor):
+    """68 landmarks from dlib's shape predictor (iBUG 300-W training data: non-commercial)."""
+
+    name = "dlib"
+    extra = "dlib"
+    requires = ("dlib",)
+    option_spec = {
+        "detector": Option(str, "hog", "'hog' (fast) or 'cnn' (MMOD: finds harder faces, ~100x slower)",
+                           choices=("hog", "cnn")),
+        "upsample": Option(int, 1, "full-frame detection also runs on the image upsampled this many times, "
+                           "to find small faces (1 finds faces down to about 40 px)", low=0, high=3),
+        "threshold": Option(float, 0.0, "HOG detection score threshold (dlib's adjust_threshold)",
+                            low=-1.0, high=3.0),
+        "track": Option(bool, True, "re-use the previous face box: search near it instead of the whole frame"),
+        "predictor_path": Option(str, None, "a 68-point shape predictor file instead of the packaged one",
+                                 allow_none=True),
+    }
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        if self.options["predictor_path"] is None:
+            _model_path(None, PREDICTOR_FILE, "predictor_path")  # fail now, not on the first frame
+        self.reset()
+
+    @property
+    def version(self) -> str:
+        for distribution in ("dlib-bin", "dlib"):
+            try:
+                return metadata.version(distribution)
+            except metadata.PackageNotFoundError:
+                continue
+        import dlib
+
+        return getattr(dlib, "__version__", "unknown")
+
+    def reset(self) -> None:
+        self._last_box: Optional[np.ndarray] = None
+
+    def _load(self) -> None:
+        import dlib
+
+        self._dlib = dlib
+        self._predictor = dlib.shape_predictor(
+            _model_path(self.options["predictor_path"], PREDICTOR_FILE, "predictor_path")
+        )
+        if self.options["detector"] == "cnn":
+            self._cnn = dlib.cnn_face_detection_model_v1(_model_path(None, CNN_DETECTOR_FILE, "predictor_path"))
+        else:
+            self._hog = dlib.get_frontal_face_detector()
+
+    def _detect(self, gray: np.ndarray, upsample: int) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes (K, 4) and scores of faces at upsampling 0..upsample, duplicates merged."""
+        boxes, scores = [], []
+        for level in range(upsample + 1):
+            if self.options["detector"] == "cnn":
+                found = [(d.rect, d.confidence) for d in self._cnn(gray, level)]
+            else:
+                rects, confidences, _ = self._hog.run(gray, level, self.options["threshold"])
+                found = list(zip(rects, confidences))
+            for rect, score in found:
+                boxes.append((rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1))
+                scores.append(score)
+        boxes_array = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+        scores_array = np.array(scores, dtype=np.float32)
+        if len(boxes_array) > 1:
+            keep = _nms(boxes_array, scores_array)
+            boxes_array, scores_array = boxes_array[keep], scores_array[keep]
+        return boxes_array, scores_array
+
+    def _detect_near(self, gray: np.ndarray, box: np.ndarray) -> Optional[tuple[np.ndarray, float]]:
+        """The face near ``box`` on this frame, searched in a small resampled crop."""
+        side = max(box[2] - box[0], box[3] - box[1])
+        window = Window.around(box, _TRACK_MARGIN, int(round(_TRACK_MARGIN * _TRACK_FACE_PIXELS)))
+        boxes, scores = self._detect(window.crop(gray), 0)
+        if len(boxes) == 0:
+            return None
+        centre = np.array([window.out_size / 2] * 2)
+        nearest = int(np.argmin(np.linalg.norm((boxes[:, :2] + boxes[:, 2:]) / 2 - centre, axis=1)))
+        found = window.to_image(boxes[nearest].reshape(2, 2)).reshape(4)
+        new_side = max(found[2] - found[0], found[3] - found[1])
+        if not 0.6 <= new_side / side <= 1.6:  # a different face, or a spurious hit
+            return None
+        return found, float(scores[nearest])
+
+    def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        hit = None
+        if self.options["track"] and self._last_box is not None:
+            hit = self._detect_near(gray, self._last_box)
+        faces_detected = -1
+        if hit is None:
+            boxes, scores = self._detect(gray, self.options["upsample"])
+            faces_detected = len(boxes)
+            if faces_detected == 0:
+                # Keep the last box: when the face comes back, the nearest face to it is followed.
+                return FrameResult.no_face(0)
+            chosen = select_face(boxes, self._last_box)
+            hit = (boxes[chosen], float(scores[chosen]))
+        box, score = hit
+        self._last_box = box
+        rect = self._dlib.rectangle(*(int(round(v)) for v in (box[0], box[1], box[2] - 1, box[3] - 1)))
+        shape = self._predictor(gray, rect)
+        landmarks = np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32)
+        return FrameResult(landmarks, score, box, True, faces_detected)
