@@ -54,14 +54,33 @@ def _backend_choice_help() -> str:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Track store to write (HDF5).")
 @click.option("-b", "--backend", default="mediapipe", show_default=True, help=_backend_choice_help())
-@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="Backend option, repeatable (e.g. -O upsample=0). See docs/backends.md.")
-@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Files extracted in parallel processes.")
+@click.option(
+    "-O",
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Backend option, repeatable (e.g. -O upsample=0). See docs/backends.md.",
+)
+@click.option(
+    "-w",
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Files extracted in parallel processes.",
+)
 @click.option("--overwrite", is_flag=True, help="Start a new store instead of resuming the existing one.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def extract(inputs: tuple[str, ...], output: str, backend: str, options: tuple[str, ...], workers: int,
-            overwrite: bool, quiet: bool) -> None:
+def extract(
+    inputs: tuple[str, ...],
+    output: str,
+    backend: str,
+    options: tuple[str, ...],
+    workers: int,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
     """Extract 68-point landmark tracks from videos, image folders, images or globs into OUTPUT.
 
     A folder of images is one sequence; any other folder is searched for videos and image folders.
@@ -70,8 +89,15 @@ def extract(inputs: tuple[str, ...], output: str, backend: str, options: tuple[s
     from landmarkset.extract import extract as run_extract
     from landmarkset.extractors._options import parse_option_pairs
 
-    report = run_extract(list(inputs), output, backend=backend, options=parse_option_pairs(options),
-                         workers=workers, progress=False if quiet else None, overwrite=overwrite)
+    report = run_extract(
+        list(inputs),
+        output,
+        backend=backend,
+        options=parse_option_pairs(options),
+        workers=workers,
+        progress=False if quiet else None,
+        overwrite=overwrite,
+    )
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
@@ -96,8 +122,10 @@ def info(store: str, show_sequences: bool) -> None:
             key = f"{track.backend} {track.backend_version}".strip()
             backends[key] = backends.get(key, 0) + 1
             rows.append(track)
-    click.echo(f"{store}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
-               f"(written by landmarkset {attrs.get('landmarkset_version')})")
+    click.echo(
+        f"{store}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
+        f"(written by landmarkset {attrs.get('landmarkset_version')})"
+    )
     rate = f"{100 * faces / frames:.1f} %" if frames else "n/a"
     click.echo(f"{len(ids)} sequences, {frames} frames, face found in {rate}")
     for name, count in sorted(backends.items()):
@@ -105,8 +133,10 @@ def info(store: str, show_sequences: bool) -> None:
     if show_sequences:
         click.echo(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}")
         for track in rows:
-            click.echo(f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
-                       f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}")
+            click.echo(
+                f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
+                f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}"
+            )
 
 
 @main.command()

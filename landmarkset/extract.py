@@ -54,10 +54,9 @@ class ExtractionReport:
     def summary(self) -> str:
         rate = self.frames / self.seconds if self.seconds > 0 else math.nan
         face = 100 * self.frames_with_face / self.frames if self.frames else math.nan
-        lines = [
-            f"{len(self.extracted)} sequence(s) extracted ({self.frames} frames, face found in {face:.1f} %, "
-            f"{rate:.1f} frames/s) into {self.output}"
-        ]
+        lines = [f"{len(self.extracted)} sequence(s) extracted into {self.output}"]
+        if self.frames:
+            lines[0] += f" ({self.frames} frames, face found in {face:.1f} %, {rate:.1f} frames/s)"
         if self.skipped:
             lines.append(f"{len(self.skipped)} sequence(s) already in the store, skipped")
         for failure in self.failed:
@@ -93,9 +92,7 @@ class _TrackBuffer:
         self.n += 1
 
 
-def track_source(
-    extractor: Extractor, source: Source, on_progress: Optional[ProgressCallback] = None
-) -> Track:
+def track_source(extractor: Extractor, source: Source, on_progress: Optional[ProgressCallback] = None) -> Track:
     """Run ``extractor`` over every frame of ``source`` and return its normalised track.
 
     Frames that cannot be decoded or hold no face stay in place as NaN with valid=False.
@@ -153,7 +150,7 @@ def _one_line(error: BaseException) -> str:
 
 def _strip_path(reason: str, path: str) -> str:
     prefix = f"{path}: "
-    return reason[len(prefix):] if reason.startswith(prefix) else reason
+    return reason[len(prefix) :] if reason.startswith(prefix) else reason
 
 
 # ---- worker processes -------------------------------------------------------------------------
@@ -193,8 +190,7 @@ class _Progress:
 
     def __init__(self, total: int, enabled: Optional[bool], slots: int) -> None:
         disable = None if enabled is None else not enabled  # None: only on a terminal
-        self.overall = tqdm(total=total, desc="sequences", unit="seq", position=0, disable=disable,
-                            dynamic_ncols=True)
+        self.overall = tqdm(total=total, desc="sequences", unit="seq", position=0, disable=disable, dynamic_ncols=True)
         self._disable = disable
         self._bars: dict[str, Any] = {}
         self._free = list(range(1, slots + 1))
@@ -203,8 +199,15 @@ class _Progress:
         bar = self._bars.get(sequence_id)
         if bar is None:
             position = self._free.pop(0) if self._free else len(self._bars) + 1
-            bar = tqdm(total=total or None, desc=sequence_id[-30:], unit="frame", position=position,
-                       leave=False, disable=self._disable, dynamic_ncols=True)
+            bar = tqdm(
+                total=total or None,
+                desc=sequence_id[-30:],
+                unit="frame",
+                position=position,
+                leave=False,
+                disable=self._disable,
+                dynamic_ncols=True,
+            )
             bar.slot = position
             self._bars[sequence_id] = bar
         if total and bar.total != total:
@@ -330,7 +333,9 @@ def _pool_round(
     started: set[str] = set()
     crashed: list[Source] = []
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(batch)), mp_context=context, initializer=_init_worker,
+        max_workers=min(workers, len(batch)),
+        mp_context=context,
+        initializer=_init_worker,
         initargs=(backend, options, messages, os.getpid()),
     ) as pool:
         pending: dict[Future, Source] = {pool.submit(_worker_track, source): source for source in batch}

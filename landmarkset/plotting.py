@@ -50,8 +50,9 @@ def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional
     images = read_frames(track, indices)
     columns = min(len(indices), 3)
     rows = int(np.ceil(len(indices) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 4 * rows * track.height / track.width),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4 * columns, 4 * rows * track.height / track.width), squeeze=False
+    )
     pixels = track.pixels()
     for axis, index in zip(axes.flat, indices):
         image = images[index]
@@ -69,7 +70,7 @@ def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional
         axis.set_ylim(track.height, 0)
         axis.set_title(f"frame {index}", fontsize=9)
         axis.axis("off")
-    for axis in list(axes.flat)[len(indices):]:
+    for axis in list(axes.flat)[len(indices) :]:
         axis.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if handles:

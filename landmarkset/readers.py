@@ -23,8 +23,7 @@ IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".webp", ".jp2"}
 )
 VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv", ".mts", ".m2ts",
-     ".3gp", ".ogv"}
+    {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv", ".mts", ".m2ts", ".3gp", ".ogv"}
 )
 _GLOB_CHARS = re.compile(r"[*?\[]")
 

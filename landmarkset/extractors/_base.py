@@ -105,8 +105,7 @@ class BaseExtractor:
             if importlib.util.find_spec(module) is None:
                 hint = f"pip install 'landmarkset[{cls.extra}]'" if cls.extra else f"pip install {module}"
                 raise MissingDependencyError(
-                    f"The {cls.name} backend needs the Python module {module!r}, which is not installed: "
-                    f"run {hint}"
+                    f"The {cls.name} backend needs the Python module {module!r}, which is not installed: run {hint}"
                 )
 
     @property

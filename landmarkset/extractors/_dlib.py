@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from importlib import metadata
-from typing import Optional
+from typing import ClassVar, Optional
 
 import cv2
 import numpy as np
@@ -74,16 +74,23 @@ class DlibExtractor(BaseExtractor):
     name = "dlib"
     extra = "dlib"
     requires = ("dlib",)
-    option_spec = {
-        "detector": Option(str, "hog", "'hog' (fast) or 'cnn' (MMOD: finds harder faces, ~100x slower)",
-                           choices=("hog", "cnn")),
-        "upsample": Option(int, 1, "full-frame detection also runs on the image upsampled this many times, "
-                           "to find small faces (1 finds faces down to about 40 px)", low=0, high=3),
-        "threshold": Option(float, 0.0, "HOG detection score threshold (dlib's adjust_threshold)",
-                            low=-1.0, high=3.0),
+    option_spec: ClassVar[dict[str, Option]] = {
+        "detector": Option(
+            str, "hog", "'hog' (fast) or 'cnn' (MMOD: finds harder faces, ~100x slower)", choices=("hog", "cnn")
+        ),
+        "upsample": Option(
+            int,
+            1,
+            "full-frame detection also runs on the image upsampled this many times, "
+            "to find small faces (1 finds faces down to about 40 px)",
+            low=0,
+            high=3,
+        ),
+        "threshold": Option(float, 0.0, "HOG detection score threshold (dlib's adjust_threshold)", low=-1.0, high=3.0),
         "track": Option(bool, True, "re-use the previous face box: search near it instead of the whole frame"),
-        "predictor_path": Option(str, None, "a 68-point shape predictor file instead of the packaged one",
-                                 allow_none=True),
+        "predictor_path": Option(
+            str, None, "a 68-point shape predictor file instead of the packaged one", allow_none=True
+        ),
     }
 
     def __init__(self, **options: object) -> None:
@@ -140,7 +147,7 @@ class DlibExtractor(BaseExtractor):
     def _detect_near(self, gray: np.ndarray, box: np.ndarray) -> Optional[tuple[np.ndarray, float]]:
         """The face near ``box`` on this frame, searched in a small resampled crop."""
         side = max(box[2] - box[0], box[3] - box[1])
-        window = Window.around(box, _TRACK_MARGIN, int(round(_TRACK_MARGIN * _TRACK_FACE_PIXELS)))
+        window = Window.around(box, _TRACK_MARGIN, round(_TRACK_MARGIN * _TRACK_FACE_PIXELS))
         boxes, scores = self._detect(window.crop(gray), 0)
         if len(boxes) == 0:
             return None
@@ -168,7 +175,7 @@ class DlibExtractor(BaseExtractor):
             hit = (boxes[chosen], float(scores[chosen]))
         box, score = hit
         self._last_box = box
-        rect = self._dlib.rectangle(*(int(round(v)) for v in (box[0], box[1], box[2] - 1, box[3] - 1)))
+        rect = self._dlib.rectangle(*(round(float(v)) for v in (box[0], box[1], box[2] - 1, box[3] - 1)))
         shape = self._predictor(gray, rect)
         landmarks = np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32)
         return FrameResult(landmarks, score, box, True, faces_detected)

@@ -7,9 +7,13 @@ and the detector only runs at the start and after the face is lost.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
+from collections.abc import Iterator
 from importlib import metadata
-from typing import Optional
+from typing import ClassVar, Optional
 
 import numpy as np
 
@@ -22,6 +26,30 @@ from ._options import Option
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide what MediaPipe's C++ graphs print straight to file descriptor 2 while they start.
+
+    Those absl warnings ignore GLOG settings and would otherwise appear on every run and worker;
+    errors still surface as Python exceptions.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 _WINDOW_MARGIN = 1.8  # crop side / face side: the margin the face mesh was trained with
 _WINDOW_SLACK = 0.12  # re-centre the crop when the face drifts this far (fraction of the side)
 
@@ -32,11 +60,16 @@ class MediaPipeExtractor(BaseExtractor):
     name = "mediapipe"
     extra = "mediapipe"
     requires = ("mediapipe",)
-    option_spec = {
-        "mode": Option(str, "video", "'video' tracks across frames; 'image' treats each frame alone",
-                       choices=("video", "image")),
-        "detector": Option(str, "full-range", "'full-range' face detector then mesh on a crop; 'none' runs "
-                           "the mesh on the whole frame", choices=("full-range", "none")),
+    option_spec: ClassVar[dict[str, Option]] = {
+        "mode": Option(
+            str, "video", "'video' tracks across frames; 'image' treats each frame alone", choices=("video", "image")
+        ),
+        "detector": Option(
+            str,
+            "full-range",
+            "'full-range' face detector then mesh on a crop; 'none' runs the mesh on the whole frame",
+            choices=("full-range", "none"),
+        ),
         "min_detection_confidence": Option(float, 0.5, "face detector threshold", low=0.0, high=1.0),
         "min_tracking_confidence": Option(float, 0.5, "mesh presence threshold", low=0.0, high=1.0),
         "crop_size": Option(int, 256, "side in pixels of the crop given to the mesh", low=64, high=1024),
@@ -46,6 +79,7 @@ class MediaPipeExtractor(BaseExtractor):
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
         self._detector = None
+        self._seen_face = False
         self._mesh = None
         self.reset()
 
@@ -73,29 +107,41 @@ class MediaPipeExtractor(BaseExtractor):
 
         self._mp = mp
         if self.options["detector"] == "full-range":
-            self._detector = mp.solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=self.options["min_detection_confidence"]
-            )
+            with _native_stderr_silenced():
+                self._detector = mp.solutions.face_detection.FaceDetection(
+                    model_selection=1, min_detection_confidence=self.options["min_detection_confidence"]
+                )
+                self._detector.process(np.zeros((64, 64, 3), np.uint8))  # starts the graph
 
     def _mesh_solution(self):
         if self._mesh is None:
             on_crop = self.options["detector"] == "full-range"
-            self._mesh = self._mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=self.options["mode"] == "image",
-                max_num_faces=1 if on_crop else self.options["max_faces"],
-                min_detection_confidence=self.options["min_detection_confidence"],
-                min_tracking_confidence=self.options["min_tracking_confidence"],
-            )
+            with _native_stderr_silenced():
+                self._mesh = self._mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=self.options["mode"] == "image",
+                    max_num_faces=1 if on_crop else self.options["max_faces"],
+                    min_detection_confidence=self.options["min_detection_confidence"],
+                    min_tracking_confidence=self.options["min_tracking_confidence"],
+                )
+                self._mesh.process(np.zeros((64, 64, 3), np.uint8))  # starts the graph; finds no face
         return self._mesh
 
     def _mesh_points(self, image: np.ndarray) -> list[np.ndarray]:
         """All faces the mesh finds in ``image``, each (468, 2) in its pixel coordinates."""
-        found = self._mesh_solution().process(image).multi_face_landmarks or []
+        mesh = self._mesh_solution()
+        with self._quiet_until_first_face():
+            found = mesh.process(image).multi_face_landmarks or []
+        self._seen_face = self._seen_face or bool(found)
         size = np.array([image.shape[1], image.shape[0]], dtype=np.float64)
         return [np.array([(p.x, p.y) for p in face.landmark], dtype=np.float64) * size for face in found]
 
+    def _quiet_until_first_face(self) -> contextlib.AbstractContextManager:
+        # The graphs print one more native warning when they first meet a face.
+        return contextlib.nullcontext() if self._seen_face else _native_stderr_silenced()
+
     def _detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        detections = self._detector.process(image).detections or []
+        with self._quiet_until_first_face():
+            detections = self._detector.process(image).detections or []
         height, width = image.shape[:2]
         boxes, scores = [], []
         for detection in detections:

@@ -1,0 +1,176 @@
+"""`landmarkset extract`, `info`, `overlay` and `demo` end to end: batches, failures, resume, workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import write_images, write_video
+from landmarkset.cli.main import main
+
+from landmarkset import extract, open_tracks
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def batch(tmp_path, carphone_frames):
+    """Two good inputs, a corrupt video and an empty folder."""
+    data = tmp_path / "data"
+    write_video(str(data / "good.avi"), carphone_frames[:12])
+    write_images(str(data / "frames"), carphone_frames[12:20])
+    (data / "corrupt.mp4").write_bytes(os.urandom(10_000))
+    (data / "empty").mkdir()
+    return data
+
+
+def test_bad_inputs_fail_alone_with_one_line_each(batch, tmp_path):
+    out = str(tmp_path / "t.h5")
+    result = run(
+        "extract",
+        str(batch / "good.avi"),
+        str(batch / "corrupt.mp4"),
+        str(batch / "frames"),
+        str(batch / "empty"),
+        "-o",
+        out,
+        "-b",
+        "dlib",
+        "-q",
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2
+    assert failed[0].startswith(f"FAILED {batch / 'corrupt.mp4'}: ") or failed[1].startswith(
+        f"FAILED {batch / 'corrupt.mp4'}: "
+    )
+    assert any(line == f"FAILED {batch / 'empty'}: folder holds no images or videos" for line in failed)
+    with open_tracks(out) as store:
+        assert store.ids() == ["frames", "good"]
+        assert store["frames"].frame_names == [f"img{i}.png" for i in range(1, 9)]
+
+
+def test_rerun_resumes_and_skips_completed(batch, tmp_path):
+    out = str(tmp_path / "t.h5")
+    first = extract([str(batch / "good.avi")], out, backend="dlib", progress=False)
+    assert first.extracted == ["good"]
+    again = extract([str(batch / "good.avi"), str(batch / "frames")], out, backend="dlib", progress=False)
+    assert again.skipped == ["good"] and again.extracted == ["frames"]
+    with open_tracks(out) as store:
+        assert store.ids() == ["frames", "good"]
+
+
+def test_resume_with_another_backend_is_refused(batch, tmp_path):
+    out = str(tmp_path / "t.h5")
+    extract([str(batch / "good.avi")], out, backend="dlib", progress=False)
+    result = run("extract", str(batch / "frames"), "-o", out, "-b", "dlib", "-O", "upsample=0", "-q")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ") and "--overwrite" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (
+        run(
+            "extract", str(batch / "frames"), "-o", out, "-b", "dlib", "-O", "upsample=0", "-q", "--overwrite"
+        ).exit_code
+        == 0
+    )
+
+
+def test_output_that_is_not_a_store_is_a_one_line_error(batch, tmp_path):
+    out = tmp_path / "notes.h5"
+    out.write_text("my notes")
+    result = run("extract", str(batch / "good.avi"), "-o", str(out), "-b", "dlib", "-q")
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == f"Error: {out}: not an HDF5 file, or damaged " + result.output.split("damaged ", 1)[1].strip()
+    )
+    assert out.read_text() == "my notes"  # nothing lost
+
+
+def test_two_workers_give_the_same_tracks_as_one(tmp_path, carphone_frames):
+    inputs = [write_video(str(tmp_path / f"v{i}.avi"), carphone_frames[i * 10 : (i + 1) * 10 + 5]) for i in range(3)]
+    extract(inputs, str(tmp_path / "one.h5"), backend="dlib", workers=1, progress=False)
+    report = extract(inputs, str(tmp_path / "two.h5"), backend="dlib", workers=2, progress=False)
+    assert report.ok and sorted(report.extracted) == ["v0", "v1", "v2"]
+    with open_tracks(str(tmp_path / "one.h5")) as one, open_tracks(str(tmp_path / "two.h5")) as two:
+        assert one.ids() == two.ids()
+        for track_id in one.ids():
+            np.testing.assert_array_equal(one[track_id].landmarks, two[track_id].landmarks)
+            np.testing.assert_array_equal(one[track_id].valid, two[track_id].valid)
+
+
+def test_a_corrupt_input_fails_alone_in_a_worker_pool(batch, tmp_path):
+    report = extract(
+        [str(batch / "good.avi"), str(batch / "corrupt.mp4"), str(batch / "frames")],
+        str(tmp_path / "t.h5"),
+        backend="dlib",
+        workers=2,
+        progress=False,
+    )
+    assert sorted(report.extracted) == ["frames", "good"]
+    assert [f.path for f in report.failed] == [str(batch / "corrupt.mp4")]
+
+
+def test_killed_run_leaves_a_readable_store_and_resumes(tmp_path, carphone):
+    inputs = []
+    for i in range(6):
+        link = tmp_path / f"clip{i}.mp4"
+        os.symlink(carphone, link)
+        inputs.append(str(link))
+    out = str(tmp_path / "t.h5")
+    command = [sys.executable, "-m", "landmarkset.cli.main", "extract", *inputs, "-o", out, "-b", "dlib", "-q"]
+    process = subprocess.Popen(command)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if os.path.exists(out):
+                with open_tracks(out) as store:
+                    if len(store) >= 1:
+                        break
+            time.sleep(0.05)
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    with open_tracks(out) as store:
+        done_before = store.ids()
+        assert 1 <= len(done_before) < 6
+        assert all(store[i].n_frames == 120 for i in done_before)
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(done_before)} sequence(s) already in the store, skipped" in resumed.stdout
+    with open_tracks(out) as store:
+        assert store.ids() == [f"clip{i}" for i in range(6)]
+
+
+def test_info_overlay_and_backends(batch, tmp_path):
+    out = str(tmp_path / "t.h5")
+    extract([str(batch / "good.avi")], out, backend="dlib", progress=False)
+    info = run("info", out, "-s")
+    assert info.exit_code == 0
+    assert "1 sequences, 12 frames" in info.output and "backend dlib" in info.output
+    assert "good" in info.output and "176x144" in info.output
+    png = tmp_path / "overlay.png"
+    result = run("overlay", out, "good", "-o", str(png))
+    assert result.exit_code == 0 and png.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    listing = run("backends")
+    assert "dlib" in listing.output and "mediapipe" in listing.output
+
+
+def test_demo_writes_store_and_figure(tmp_path):
+    result = run("demo", str(tmp_path / "demo"), "-b", "dlib")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo" / "overlay.png").stat().st_size > 10_000
+    with open_tracks(str(tmp_path / "demo" / "tracks.h5")) as store:
+        assert store["carphone_pristine"].face_rate >= 0.9
+    assert "Track store:" in result.output and "Overlay:" in result.output

@@ -1,0 +1,205 @@
+"""Track store: round trip, version refusal, resume and crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from landmarkset import StoreError, Track, TrackWriter, open_tracks
+from landmarkset._crashsafe import CrashSafeFile
+
+
+def make_track(track_id: str, n: int = 5, seed: int = 0, names: bool = False) -> Track:
+    rng = np.random.default_rng(seed)
+    landmarks = rng.random((n, 68, 2), dtype=np.float32)
+    valid = np.ones(n, bool)
+    valid[n // 2] = False
+    landmarks[~valid] = np.nan
+    return Track(
+        id=track_id,
+        landmarks=landmarks,
+        valid=valid,
+        confidence=np.where(valid, 0.9, np.nan),
+        frame_index=np.arange(n),
+        timestamp=np.arange(n) / 30.0,
+        box=np.tile([0.1, 0.2, 0.6, 0.8], (n, 1)),
+        faces_detected=np.full(n, -1),
+        width=640,
+        height=490,
+        source=f"/data/{track_id}.mp4",
+        fps=30.0,
+        backend="dlib",
+        backend_version="20.0",
+        backend_options={"upsample": 1},
+        subject="S005",
+        label="happy",
+        frame_names=[f"f{i}.png" for i in range(n)] if names else None,
+    )
+
+
+def test_round_trip_keeps_every_field(tmp_path):
+    path = str(tmp_path / "t.h5")
+    originals = [make_track("b", seed=1), make_track("a", n=7, seed=2, names=True)]
+    with TrackWriter(path) as writer:
+        for track in originals:
+            writer.write(track)
+    with open_tracks(path) as store:
+        assert store.ids() == ["a", "b"]
+        assert store.attrs["encoding-type"] == "landmarkset-tracks"
+        assert store.attrs["encoding-version"] == "1.0.0"
+        for original in originals:
+            loaded = store[original.id]
+            for name in ("landmarks", "valid", "confidence", "frame_index", "timestamp", "box", "faces_detected"):
+                np.testing.assert_array_equal(getattr(loaded, name), getattr(original, name))
+                assert getattr(loaded, name).dtype == getattr(original, name).dtype
+            for name in (
+                "width",
+                "height",
+                "source",
+                "fps",
+                "backend",
+                "backend_version",
+                "backend_options",
+                "subject",
+                "label",
+                "frame_names",
+            ):
+                assert getattr(loaded, name) == getattr(original, name)
+    assert sorted(os.listdir(tmp_path)) == ["t.h5"]  # no shadow copies left behind
+
+
+def test_dtypes_follow_the_spec(tmp_path):
+    path = str(tmp_path / "t.h5")
+    with TrackWriter(path) as writer:
+        writer.write(make_track("a", names=True))
+    with h5py.File(path) as file:
+        group = file["sequences/a"]
+        assert group["landmarks"].dtype == np.float32 and group["landmarks"].shape == (5, 68, 2)
+        assert group["valid"].dtype == bool
+        assert group["confidence"].dtype == np.float32
+        assert group["frame_index"].dtype == np.int32
+        assert group["timestamp"].dtype == np.float64
+        assert group.attrs["encoding-type"] == "landmark-track"
+
+
+def test_newer_format_is_refused_with_update_message(tmp_path):
+    path = str(tmp_path / "t.h5")
+    with TrackWriter(path) as writer:
+        writer.write(make_track("a"))
+    with h5py.File(path, "a") as file:
+        file.attrs["encoding-version"] = "2.0.0"
+    with pytest.raises(StoreError, match=r"format 2\.0\.0, newer .* update landmarkset"):
+        open_tracks(path)
+    with pytest.raises(StoreError, match="update landmarkset"):
+        TrackWriter(path)
+
+
+def test_newer_sequence_element_is_refused(tmp_path):
+    path = str(tmp_path / "t.h5")
+    with TrackWriter(path) as writer:
+        writer.write(make_track("a"))
+    with h5py.File(path, "a") as file:
+        file["sequences/a"].attrs["encoding-version"] = "3.1.0"
+    with open_tracks(path) as store, pytest.raises(StoreError, match=r"/sequences/a uses landmark-track format 3\.1"):
+        store["a"]
+
+
+def test_foreign_and_damaged_files_are_refused(tmp_path):
+    foreign = str(tmp_path / "foreign.h5")
+    with h5py.File(foreign, "w") as file:
+        file.create_dataset("x", data=[1])
+    with pytest.raises(StoreError, match="not a landmarkset element"):
+        open_tracks(foreign)
+    text = tmp_path / "text.h5"
+    text.write_text("hello")
+    with pytest.raises(StoreError, match="not an HDF5 file"):
+        open_tracks(str(text))
+    with pytest.raises(StoreError, match="no such file"):
+        open_tracks(str(tmp_path / "absent.h5"))
+
+
+def test_writer_resumes_and_refuses_duplicates(tmp_path):
+    path = str(tmp_path / "t.h5")
+    with TrackWriter(path) as writer:
+        writer.write(make_track("a"))
+    with TrackWriter(path) as writer:
+        assert writer.ids() == {"a"}
+        with pytest.raises(StoreError, match="already holds sequence 'a'"):
+            writer.write(make_track("a"))
+        writer.write(make_track("b"))
+    with open_tracks(path) as store:
+        assert store.ids() == ["a", "b"]
+
+
+def test_publication_without_hard_links(tmp_path, monkeypatch):
+    # Some file systems (FAT, some network shares) have no hard links: the copy fallback is as safe.
+    def no_links(*args, **kwargs):
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = str(tmp_path / "t.h5")
+    with TrackWriter(path) as writer:
+        writer.write(make_track("a"))
+        writer.write(make_track("b"))
+    with open_tracks(path) as store:
+        assert store.ids() == ["a", "b"]
+    assert sorted(os.listdir(tmp_path)) == ["t.h5"]
+
+
+_WRITER_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_store import make_track
+from landmarkset import TrackWriter
+writer = TrackWriter({path!r})
+for i in range(10_000):
+    track_id = f"s{{i:05d}}"
+    if track_id not in writer.ids():
+        writer.write(make_track(track_id, n=50, seed=i))
+"""
+
+
+def _wait_for_sequences(path: str, count: int, timeout: float = 60.0) -> None:
+    """Poll the published store (readable while the writer works) until it holds ``count`` sequences."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open_tracks(path) as store:
+                if len(store) >= count:
+                    return
+        time.sleep(0.01)
+    raise AssertionError(f"{path} never reached {count} sequences")
+
+
+@pytest.mark.parametrize("extra_delay", [0.0, 0.003, 0.011, 0.029, 0.047])
+def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra_delay):
+    path = str(tmp_path / "t.h5")
+    script = _WRITER_SCRIPT.format(tests=os.path.dirname(__file__), path=path)
+    process = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        _wait_for_sequences(path, 3)
+        time.sleep(extra_delay)  # land the kill at different points of a commit
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    with open_tracks(path) as store:
+        ids = store.ids()
+        for track_id in ids:  # every committed sequence reads back whole
+            assert store[track_id].n_frames == 50
+    assert len(ids) >= 3
+    assert ids == [f"s{i:05d}" for i in range(len(ids))]
+    with CrashSafeFile(path, lambda file: None):  # reopening clears the dead run's shadow copies
+        pass
+    assert sorted(os.listdir(tmp_path)) == ["t.h5"]
+    with TrackWriter(path) as writer:
+        assert writer.ids() == set(ids)
+        writer.write(make_track("after-resume"))
+    with open_tracks(path) as store:
+        assert len(store) == len(ids) + 1
