@@ -314,7 +314,13 @@ def _run_pool(
         batch = [suspects.pop(0)] if alone else queued
         if not alone:
             queued = []
-        for source, started in _pool_round(backend, options, batch, 1 if alone else workers, bars, done):
+        lost = _pool_round(backend, options, batch, 1 if alone else workers, bars, done)
+        if len(lost) == len(batch) and not any(started for _, started in lost):
+            raise LandmarksetError(
+                "the worker processes died before starting any input (see the messages above); "
+                "run with --workers 1, or from a script file rather than standard input"
+            )
+        for source, started in lost:
             if alone:
                 done(source, None, InputError(f"{source.path}: the {backend} backend crashed on this input"))
             elif started:
