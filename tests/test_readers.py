@@ -111,3 +111,24 @@ def test_undecodable_frame_stays_in_place(tmp_path):
     frames = list(source.open().frames())
     assert [f.image is None for f in frames] == [False, True, False]
     assert frames[1].name == "img2.png" and frames[1].error
+
+
+def test_video_frames_are_streamed_not_kept(tmp_path):
+    import tracemalloc
+
+    short = write_video(str(tmp_path / "short.avi"), _noise(50, 120, 160))
+    long = write_video(str(tmp_path / "long.avi"), _noise(50, 120, 160) * 20)
+
+    def peak(path):
+        (source,), _ = discover_sources([path])
+        source.open()
+        tracemalloc.start()
+        count = sum(1 for _ in source.frames())
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return count, top
+
+    (n_short, short_peak), (n_long, long_peak) = peak(short), peak(long)
+    assert (n_short, n_long) == (50, 1000)
+    frame_bytes = 120 * 160 * 3
+    assert long_peak < short_peak + 3 * frame_bytes  # 1000 frames would need 57 MB if they were kept

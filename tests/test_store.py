@@ -138,19 +138,18 @@ def test_writer_resumes_and_refuses_duplicates(tmp_path):
         assert store.ids() == ["a", "b"]
 
 
-def test_publication_without_hard_links(tmp_path, monkeypatch):
-    # Some file systems (FAT, some network shares) have no hard links: the copy fallback is as safe.
-    def no_links(*args, **kwargs):
-        raise OSError("hard links not supported")
-
-    monkeypatch.setattr(os, "link", no_links)
+def test_readers_holding_the_file_open_do_not_block_or_see_changes(tmp_path):
+    # A notebook or `landmarkset info` may hold the published file open while extraction goes on.
     path = str(tmp_path / "t.h5")
     with TrackWriter(path) as writer:
         writer.write(make_track("a"))
-        writer.write(make_track("b"))
+        with open_tracks(path) as reader:
+            writer.write(make_track("b"))
+            writer.write(make_track("c"))
+            assert reader.ids() == ["a"]  # the version it opened, intact
+            assert reader["a"].n_frames == 5
     with open_tracks(path) as store:
-        assert store.ids() == ["a", "b"]
-    assert sorted(os.listdir(tmp_path)) == ["t.h5"]
+        assert store.ids() == ["a", "b", "c"]
 
 
 _WRITER_SCRIPT = """
@@ -166,10 +165,12 @@ for i in range(10_000):
 """
 
 
-def _wait_for_sequences(path: str, count: int, timeout: float = 60.0) -> None:
+def _wait_for_sequences(process: subprocess.Popen, path: str, count: int, timeout: float = 60.0) -> None:
     """Poll the published store (readable while the writer works) until it holds ``count`` sequences."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the writer exited on its own with code {process.returncode}")
         if os.path.exists(path):
             with open_tracks(path) as store:
                 if len(store) >= count:
@@ -184,7 +185,7 @@ def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra
     script = _WRITER_SCRIPT.format(tests=os.path.dirname(__file__), path=path)
     process = subprocess.Popen([sys.executable, "-c", script])
     try:
-        _wait_for_sequences(path, 3)
+        _wait_for_sequences(process, path, 3)
         time.sleep(extra_delay)  # land the kill at different points of a commit
     finally:
         process.send_signal(signal.SIGKILL)
