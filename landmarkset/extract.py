@@ -7,6 +7,7 @@ import math
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -169,6 +170,7 @@ def _exit_with_parent(parent: int) -> None:
 
 def _init_worker(backend: str, options: dict[str, Any], messages: Any, parent: int) -> None:
     global _worker_extractor, _worker_messages
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     _worker_extractor = get_extractor(backend, **options)
     _worker_messages = messages
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
@@ -357,8 +359,11 @@ def _pool_round(
                     else:
                         done(source, None if error else future.result(), error)
         except BaseException:
+            # Ctrl-C or an error while writing: stop now rather than wait for running inputs.
             for future in pending:
                 future.cancel()
+            for process in list(getattr(pool, "_processes", {}).values()):  # no public API for this
+                process.terminate()
             raise
     _drain(messages, bars, started)
     return [(source, source.id in started) for source in crashed]
