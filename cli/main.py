@@ -62,6 +62,10 @@ def _backend_choice_help() -> str:
     metavar="KEY=VALUE",
     help="Backend option, repeatable (e.g. -O upsample=0). See docs/backends.md.",
 )
+@click.option("--device", default=None, help="Torch device for backends that have one: cpu, cuda, cuda:N, mps.")
+@click.option(
+    "--weights-dir", default=None, type=click.Path(file_okay=False), help="Folder searched first for model weights."
+)
 @click.option(
     "-w",
     "--workers",
@@ -77,6 +81,8 @@ def extract(
     output: str,
     backend: str,
     options: tuple[str, ...],
+    device: Optional[str],
+    weights_dir: Optional[str],
     workers: int,
     overwrite: bool,
     quiet: bool,
@@ -89,11 +95,17 @@ def extract(
     from landmarkset.extract import extract as run_extract
     from landmarkset.extractors._options import parse_option_pairs
 
+    backend_options: dict[str, Any] = parse_option_pairs(options)
+    # Shortcuts for common backend options; a backend without them rejects them by name.
+    if device is not None:
+        backend_options["device"] = device
+    if weights_dir is not None:
+        backend_options["weights_dir"] = weights_dir
     report = run_extract(
         list(inputs),
         output,
         backend=backend,
-        options=parse_option_pairs(options),
+        options=backend_options,
         workers=workers,
         progress=False if quiet else None,
         overwrite=overwrite,

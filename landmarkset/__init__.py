@@ -4,7 +4,7 @@ The public API is small; see docs/api.md.
 """
 
 from ._version import __version__
-from .errors import InputError, LandmarksetError, MissingDependencyError, OptionError, StoreError
+from .errors import InputError, LandmarksetError, MissingDependencyError, OptionError, StoreError, WeightsError
 from .extract import ExtractionReport, Failure, extract, track_source
 from .extractors import BaseExtractor, Extractor, FrameResult, get_extractor, list_extractors
 from .readers import Source, discover_sources
@@ -25,6 +25,7 @@ __all__ = [
     "Track",
     "TrackFile",
     "TrackWriter",
+    "WeightsError",
     "__version__",
     "discover_sources",
     "extract",

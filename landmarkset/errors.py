@@ -12,6 +12,7 @@ __all__ = [
     "MissingDependencyError",
     "OptionError",
     "StoreError",
+    "WeightsError",
 ]
 
 
@@ -33,3 +34,7 @@ class InputError(LandmarksetError):
 
 class StoreError(LandmarksetError):
     """A track store is missing, malformed, or from an unsupported version."""
+
+
+class WeightsError(LandmarksetError):
+    """Model weights are missing or do not match; the message lists each file and where to put it."""

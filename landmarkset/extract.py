@@ -10,7 +10,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .errors import InputError, LandmarksetError, OptionError
 from .extractors import Extractor, FrameResult, get_extractor
-from .readers import Source, discover_sources
+from .readers import Frame, Source, discover_sources
 from .store import Track, TrackWriter
 
 ProgressCallback = Callable[[int, int], None]
@@ -93,6 +93,28 @@ class _TrackBuffer:
         self.n += 1
 
 
+def _batches(frames: Iterator[Frame], size: int) -> Iterator[list[Frame]]:
+    batch: list[Frame] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _results(extractor: Extractor, frames: list[Frame]) -> list[FrameResult]:
+    """One result per frame; an undecodable frame is a no-face result in its place."""
+    readable = [frame for frame in frames if frame.image is not None]
+    timestamps = [None if math.isnan(frame.timestamp) else frame.timestamp for frame in readable]
+    if len(readable) > 1 and hasattr(extractor, "process_batch"):
+        computed = iter(extractor.process_batch([frame.image for frame in readable], timestamps))
+    else:
+        computed = iter(extractor.process(frame.image, ts) for frame, ts in zip(readable, timestamps))
+    return [next(computed) if frame.image is not None else FrameResult.no_face(-1) for frame in frames]
+
+
 def track_source(extractor: Extractor, source: Source, on_progress: Optional[ProgressCallback] = None) -> Track:
     """Run ``extractor`` over every frame of ``source`` and return its normalised track.
 
@@ -104,13 +126,10 @@ def track_source(extractor: Extractor, source: Source, on_progress: Optional[Pro
     buffer = _TrackBuffer(source.frame_count)
     unreadable = 0
     last_report = time.monotonic()
-    for frame in source.frames():
-        if frame.image is None:
-            unreadable += 1
-            result = FrameResult.no_face(faces_detected=-1)
-        else:
-            result = extractor.process(frame.image, None if math.isnan(frame.timestamp) else frame.timestamp)
-        buffer.append(result, frame.timestamp)
+    for frames in _batches(source.frames(), getattr(extractor, "batch_size", 1)):
+        for frame, result in zip(frames, _results(extractor, frames)):
+            unreadable += frame.image is None
+            buffer.append(result, frame.timestamp)
         if on_progress is not None and time.monotonic() - last_report > _PROGRESS_INTERVAL:
             on_progress(buffer.n, source.frame_count)
             last_report = time.monotonic()

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ._base import BaseExtractor, FrameResult
-from ._faces import Window, select_face
+from ._faces import Detection, Window, select_face
 from ._options import Option
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -114,12 +114,16 @@ class DlibExtractor(BaseExtractor):
         self._last_box: Optional[np.ndarray] = None
 
     def _load(self) -> None:
+        self.load_detector()
+        self._predictor = self._dlib.shape_predictor(
+            _model_path(self.options["predictor_path"], PREDICTOR_FILE, "predictor_path")
+        )
+
+    def load_detector(self) -> None:
+        """Load the face detector only (other backends use it to find faces for their own models)."""
         import dlib
 
         self._dlib = dlib
-        self._predictor = dlib.shape_predictor(
-            _model_path(self.options["predictor_path"], PREDICTOR_FILE, "predictor_path")
-        )
         if self.options["detector"] == "cnn":
             self._cnn = dlib.cnn_face_detection_model_v1(_model_path(None, CNN_DETECTOR_FILE, "predictor_path"))
         else:
@@ -159,23 +163,28 @@ class DlibExtractor(BaseExtractor):
             return None
         return found, float(scores[nearest])
 
-    def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        hit = None
+    def find_face(self, gray: np.ndarray) -> Detection:
+        """The followed face on this frame: near the previous box when tracking, else the whole frame."""
         if self.options["track"] and self._last_box is not None:
             hit = self._detect_near(gray, self._last_box)
-        faces_detected = -1
-        if hit is None:
-            boxes, scores = self._detect(gray, self.options["upsample"])
-            faces_detected = len(boxes)
-            if faces_detected == 0:
-                # Keep the last box: when the face comes back, the nearest face to it is followed.
-                return FrameResult.no_face(0)
-            chosen = select_face(boxes, self._last_box)
-            hit = (boxes[chosen], float(scores[chosen]))
-        box, score = hit
-        self._last_box = box
+            if hit is not None:
+                self._last_box = hit[0]
+                return Detection(hit[0], hit[1], -1)
+        boxes, scores = self._detect(gray, self.options["upsample"])
+        if len(boxes) == 0:
+            # Keep the last box: when the face comes back, the nearest face to it is followed.
+            return Detection(None, float("nan"), 0)
+        chosen = select_face(boxes, self._last_box)
+        self._last_box = boxes[chosen]
+        return Detection(boxes[chosen], float(scores[chosen]), len(boxes))
+
+    def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        face = self.find_face(gray)
+        if not face.found:
+            return FrameResult.no_face(face.faces_detected)
+        box = face.box
         rect = self._dlib.rectangle(*(round(float(v)) for v in (box[0], box[1], box[2] - 1, box[3] - 1)))
         shape = self._predictor(gray, rect)
         landmarks = np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32)
-        return FrameResult(landmarks, score, box, True, faces_detected)
+        return FrameResult(landmarks, face.score, box, True, face.faces_detected)

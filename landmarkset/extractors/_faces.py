@@ -9,6 +9,23 @@ import cv2
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Detection:
+    """The face a detector chose to follow on one frame (box None when there is none).
+
+    ``faces_detected`` is how many faces the full-frame detector saw, or -1 when the face was
+    found by tracking without running it.
+    """
+
+    box: Optional[np.ndarray]
+    score: float
+    faces_detected: int
+
+    @property
+    def found(self) -> bool:
+        return self.box is not None
+
+
 def box_area(boxes: np.ndarray) -> np.ndarray:
     boxes = np.atleast_2d(boxes)
     return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)

@@ -18,7 +18,7 @@ from typing import ClassVar, Optional
 import numpy as np
 
 from ._base import BaseExtractor, FrameResult
-from ._faces import Window, landmarks_box, select_face
+from ._faces import Detection, Window, landmarks_box, select_face
 from ._mp68 import MESH_TO_IBUG68
 from ._options import Option
 
@@ -107,6 +107,14 @@ class MediaPipeExtractor(BaseExtractor):
 
         self._mp = mp
         if self.options["detector"] == "full-range":
+            self.load_detector()
+
+    def load_detector(self) -> None:
+        """Load the full-range face detector only (other backends use it to find faces)."""
+        import mediapipe as mp
+
+        self._mp = mp
+        if self._detector is None:
             with _native_stderr_silenced():
                 self._detector = mp.solutions.face_detection.FaceDetection(
                     model_selection=1, min_detection_confidence=self.options["min_detection_confidence"]
@@ -150,6 +158,15 @@ class MediaPipeExtractor(BaseExtractor):
             boxes.append((x0, y0, x0 + rel.width * width, y0 + rel.height * height))
             scores.append(detection.score[0])
         return np.array(boxes, dtype=np.float32).reshape(-1, 4), np.array(scores, dtype=np.float32)
+
+    def find_face(self, image: np.ndarray) -> Detection:
+        """The followed face on this frame, from the full-range detector (no mesh)."""
+        boxes, scores = self._detect(image)
+        if len(boxes) == 0:
+            return Detection(None, float("nan"), 0)
+        chosen = select_face(boxes, self._last_box)
+        self._last_box = boxes[chosen]
+        return Detection(boxes[chosen], float(scores[chosen]), len(boxes))
 
     def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
         if self.options["detector"] == "none":

@@ -1,0 +1,168 @@
+"""face-alignment backend: the FAN network (Bulat & Tzimiropoulos, 2017) on faces found by our detectors.
+
+Faces are found by dlib's HOG tracker or MediaPipe's detector (no second weights file), or by the
+library's SFD detector. Crops follow face-alignment's own convention, and the crops of several frames
+go through the network as one batch. Weights are located offline (see _weights.py) when the backend is
+built, before any input is opened.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from typing import ClassVar, Optional
+
+import cv2
+import numpy as np
+
+from ..errors import OptionError
+from ._base import BaseExtractor, FrameResult
+from ._faces import Detection, select_face
+from ._options import Option
+from ._weights import WeightFile, locate_weights
+
+_DOWNLOADS = "https://www.adrianbulat.com/downloads/python-fan/"
+FAN_2D = WeightFile("2DFAN4-11f355bf06.pth.tar", _DOWNLOADS + "2DFAN4-11f355bf06.pth.tar", "FAN 2-D landmark network")
+SFD = WeightFile("s3fd-619a316812.pth", _DOWNLOADS + "s3fd-619a316812.pth", "SFD face detector")
+_DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+# face-alignment frames a crop as 200 px per unit of scale, scale = (box width + height) / 195,
+# centred 12 % of the box height above the box centre (its utils.py and detection/core.py).
+_REFERENCE_SCALE = 195.0
+_CENTER_Y_OFFSET = 0.12
+
+
+class FaceAlignmentExtractor(BaseExtractor):
+    """68 landmarks from face-alignment's 2-D FAN (BSD-3; weights from the authors' site)."""
+
+    name = "face-alignment"
+    extra = "face-alignment"
+    requires = ("face_alignment", "torch")
+    option_spec: ClassVar[dict[str, Option]] = {
+        "device": Option(str, "cpu", "torch device: 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+        "detector": Option(
+            str,
+            "dlib",
+            "face finder: 'dlib' (HOG, tracked), 'mediapipe' (full-range) or 'sfd' (needs its weights)",
+            choices=("dlib", "mediapipe", "sfd"),
+        ),
+        "weights_dir": Option(str, None, "folder searched first for the weight files", allow_none=True),
+        "download": Option(bool, True, "download missing weights (20 s network timeout)"),
+        "check_hash": Option(bool, True, "check weights against the SHA-256 prefix in their file name"),
+        "flip_input": Option(bool, True, "average with the mirrored crop, as face-alignment does (2x the cost)"),
+        "batch_size": Option(int, 8, "frames whose crops go through the network together", low=1, high=256),
+    }
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        if not _DEVICE.match(self.options["device"]):
+            raise OptionError(
+                f"The 'device' option of the face-alignment backend must be 'cpu', 'cuda', 'cuda:N' or 'mps'. "
+                f"Got {self.options['device']!r} instead."
+            )
+        detector = self.options["detector"]
+        if detector == "dlib":
+            from ._dlib import DlibExtractor
+
+            self._finder = DlibExtractor()
+        elif detector == "mediapipe":
+            from ._mediapipe import MediaPipeExtractor
+
+            self._finder = MediaPipeExtractor()
+        else:
+            self._finder = None
+        needed = [FAN_2D] + ([SFD] if detector == "sfd" else [])
+        self._weights = locate_weights(
+            needed, self.name, self.options["weights_dir"], self.options["download"], self.options["check_hash"]
+        )
+        self.batch_size = self.options["batch_size"]
+        self._last_box: Optional[np.ndarray] = None
+
+    @property
+    def version(self) -> str:
+        return metadata.version("face-alignment")
+
+    def reset(self) -> None:
+        self._last_box = None
+        if self._finder is not None:
+            self._finder.reset()
+
+    def _load(self) -> None:
+        import torch
+        from face_alignment.models import FAN
+
+        device = self.options["device"]
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise OptionError(
+                "The 'device' option of the face-alignment backend asks for CUDA, but this torch has no usable "
+                "GPU (torch.cuda.is_available() is False): install a CUDA build of torch, or use -O device=cpu"
+            )
+        network = FAN(4)
+        network.load_state_dict(torch.load(self._weights[FAN_2D.name], map_location=device, weights_only=True))
+        self._network = network.to(device).eval()
+        self._torch = torch
+        if self._finder is not None:
+            self._finder.load_detector()
+        else:
+            from face_alignment.detection.sfd.sfd_detector import SFDDetector
+
+            self._sfd = SFDDetector(device, path_to_detector=self._weights[SFD.name])
+
+    def _find(self, image: np.ndarray) -> Detection:
+        if self.options["detector"] == "dlib":
+            return self._finder.find_face(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+        if self.options["detector"] == "mediapipe":
+            return self._finder.find_face(image)
+        found = np.asarray(self._sfd.detect_from_image(image.copy()), dtype=np.float32).reshape(-1, 5)
+        if len(found) == 0:
+            return Detection(None, float("nan"), 0)
+        chosen = select_face(found[:, :4], self._last_box)
+        self._last_box = found[chosen, :4]
+        return Detection(found[chosen, :4], float(found[chosen, 4]), len(found))
+
+    @staticmethod
+    def crop_frame(box: np.ndarray) -> tuple[np.ndarray, float]:
+        """face-alignment's (centre, scale) for a face box (x0, y0, x1, y1)."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2 - (y1 - y0) * _CENTER_Y_OFFSET])
+        return centre, ((x1 - x0) + (y1 - y0)) / _REFERENCE_SCALE
+
+    def _heatmaps(self, crops: np.ndarray) -> np.ndarray:
+        """The last hourglass's heatmaps for a batch of crops (B, 3, 256, 256) in [0, 1]."""
+        from face_alignment.utils import flip
+
+        torch = self._torch
+        with torch.inference_mode():
+            batch = torch.from_numpy(crops).to(self.options["device"])
+            output = self._network(batch)[-1]
+            if self.options["flip_input"]:
+                output = output + flip(self._network(flip(batch))[-1], is_label=True)
+            return output.float().cpu().numpy()
+
+    def process_batch(self, images: list[np.ndarray], timestamps: Optional[list] = None) -> list[FrameResult]:
+        """Results for consecutive frames of one sequence, their crops run through the network together."""
+        from face_alignment.utils import crop, get_preds_fromhm
+
+        if not self._loaded:
+            self._load()
+            self._loaded = True
+        detections = [self._find(image) for image in images]
+        found = [i for i, detection in enumerate(detections) if detection.found]
+        frames = [self.crop_frame(detections[i].box) for i in found]
+        results = [FrameResult.no_face(detection.faces_detected) for detection in detections]
+        for start in range(0, len(found), self.batch_size):
+            chunk = range(start, min(start + self.batch_size, len(found)))
+            crops = np.stack(
+                [crop(images[found[k]], *frames[k]).transpose(2, 0, 1).astype(np.float32) / 255.0 for k in chunk]
+            )
+            heatmaps = self._heatmaps(crops)
+            for row, k in enumerate(chunk):
+                _, points, scores = get_preds_fromhm(heatmaps[row : row + 1], *frames[k])
+                detection = detections[found[k]]
+                # Score: mean of the 68 heatmap peaks (about 0-1 for the published weights).
+                results[found[k]] = FrameResult(
+                    points.reshape(68, 2), float(scores.mean()), detection.box, True, detection.faces_detected
+                )
+        return results
+
+    def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
+        return self.process_batch([image])[0]
