@@ -9,11 +9,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/plugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
 	$(BIN)/python -m pip install -q -e ".[all,test]"
+	# The example plug-in (docs/plugins.md) is installed so that the tests check it.
+	$(BIN)/python -m pip install -q -e examples/plugin
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,6 +32,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_speed.py
 	$(BIN)/python benchmarks/landmark_accuracy.py
+	$(BIN)/python benchmarks/face_alignment_speed.py
+	$(BIN)/python benchmarks/store_commit.py
 
 clean:
 	rm -rf $(VENV) landmarkset-demo build *.egg-info
