@@ -151,6 +151,118 @@ def info(store: str, show_sequences: bool) -> None:
             )
 
 
+def _size(value: Optional[str]) -> Optional[tuple[int, int]]:
+    if value is None:
+        return None
+    width, sep, height = value.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 1 or int(height) < 1:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT in pixels, e.g. 640x490; got {value!r}")
+    return int(width), int(height)
+
+
+def _smoothing(method: Optional[str], settings: tuple[str, ...]):
+    if method is None:
+        if settings:
+            raise click.BadParameter("--smooth-param needs --smooth METHOD")
+        return None
+    from landmarkset.extractors._options import parse_option_pairs
+    from landmarkset.smoothing import Smoothing
+
+    values = {
+        key: float(value) if key not in ("window", "order") else int(value)
+        for key, value in parse_option_pairs(settings).items()
+    }
+    try:
+        return Smoothing(method=method, **values)
+    except TypeError as error:
+        raise click.BadParameter(f"unknown smoothing parameter ({error})") from None
+
+
+_SMOOTH_OPTIONS = [
+    click.option(
+        "--smooth",
+        type=click.Choice(["one-euro", "savgol"]),
+        default=None,
+        help="Smooth landmark jitter on the way out (the store keeps raw landmarks).",
+    ),
+    click.option(
+        "--smooth-param",
+        "smooth_params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Filter setting, repeatable: min_cutoff, beta, d_cutoff (one-euro); window, order (savgol).",
+    ),
+]
+
+
+def _with_smoothing(command):
+    for option in reversed(_SMOOTH_OPTIONS):
+        command = option(command)
+    return command
+
+
+@main.command("import-openface")
+@click.argument("csv_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Track store to write.")
+@click.option("--size", default=None, metavar="WxH", help="Frame size in pixels, e.g. 640x490.")
+@click.option(
+    "--media",
+    default=None,
+    type=click.Path(exists=True),
+    help="The video or image folder of a single CSV (default: same name beside the CSV).",
+)
+def import_openface_command(csv_files: tuple[str, ...], output: str, size: Optional[str], media: Optional[str]) -> None:
+    """Import OpenFace 2.x FeatureExtraction CSVs into a track store.
+
+    Rows with success 0 become frames without a face, in place; several face_ids give one sequence each.
+    """
+    from landmarkset.openface import import_openface
+
+    report = import_openface(list(csv_files), output, size=_size(size), media=media)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(),
+    help="Folder (openface format) or file: .csv or .parquet (table format).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["openface", "table"]),
+    default=None,
+    help="openface: one OpenFace-style CSV per sequence; table: one row per frame [default: from OUTPUT].",
+)
+@click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
+@_with_smoothing
+def export(
+    store: str,
+    output: str,
+    fmt: Optional[str],
+    sequences: tuple[str, ...],
+    smooth: Optional[str],
+    smooth_params: tuple[str, ...],
+) -> None:
+    """Export tracks for OpenFace-based scripts or pandas (CSV or Parquet)."""
+    from landmarkset.openface import export_openface, export_table
+
+    fmt = fmt or ("table" if output.lower().endswith((".csv", ".parquet")) else "openface")
+    settings = _smoothing(smooth, smooth_params)
+    if fmt == "openface":
+        paths = export_openface(store, output, list(sequences) or None, smoothing=settings)
+        click.echo(f"wrote {len(paths)} OpenFace-style CSV file(s) to {output}")
+    else:
+        click.echo(f"wrote {export_table(store, output, list(sequences) or None, smoothing=settings)}")
+
+
 @main.command()
 def backends() -> None:
     """List the installed landmark backends and whether each can run here."""
@@ -166,12 +278,20 @@ def backends() -> None:
 @click.argument("sequence", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="PNG to write [default: SEQUENCE.png].")
 @click.option("-n", "--frames", "n_frames", default=6, show_default=True, type=click.IntRange(min=1))
-def overlay(store: str, sequence: Optional[str], output: Optional[str], n_frames: int) -> None:
+@_with_smoothing
+def overlay(
+    store: str,
+    sequence: Optional[str],
+    output: Optional[str],
+    n_frames: int,
+    smooth: Optional[str],
+    smooth_params: tuple[str, ...],
+) -> None:
     """Draw a sequence's landmarks on its frames (PNG). Defaults to the first sequence."""
     from landmarkset.plotting import plot_overlay
     from landmarkset.store import open_tracks
 
-    with open_tracks(store) as tracks:
+    with open_tracks(store, smoothing=_smoothing(smooth, smooth_params)) as tracks:
         if sequence is None:
             if not len(tracks):
                 raise click.ClickException(f"{store} holds no sequences")

@@ -7,7 +7,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import h5py
 import numpy as np
@@ -16,6 +16,9 @@ from ._crashsafe import CrashSafeFile
 from ._version import __version__
 from .errors import StoreError
 from .readers import natural_key
+
+if TYPE_CHECKING:
+    from .smoothing import Smoothing
 
 FORMAT_TYPE = "landmarkset-tracks"
 FORMAT_VERSION = "1.0.0"
@@ -183,8 +186,9 @@ def _read_track(group: h5py.Group, where: str) -> Track:
 class TrackFile:
     """Read-only view of a track store; use :func:`open_tracks`."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, smoothing: Optional[Smoothing] = None) -> None:
         self.path = path
+        self.smoothing = smoothing
         try:
             self._file = h5py.File(path, "r")
         except FileNotFoundError:
@@ -217,7 +221,12 @@ class TrackFile:
     def __getitem__(self, track_id: str) -> Track:
         if track_id not in self._file[SEQUENCES]:
             raise KeyError(f"{self.path} has no sequence {track_id!r}")
-        return _read_track(self._file[SEQUENCES][track_id], f"{self.path}:/{SEQUENCES}/{track_id}")
+        track = _read_track(self._file[SEQUENCES][track_id], f"{self.path}:/{SEQUENCES}/{track_id}")
+        if self.smoothing is not None:
+            from .smoothing import smooth_track
+
+            track = smooth_track(track, self.smoothing)
+        return track
 
     def __iter__(self) -> Iterator[Track]:
         for track_id in self.ids():
@@ -237,9 +246,13 @@ class TrackFile:
         self.close()
 
 
-def open_tracks(path: str) -> TrackFile:
-    """Open a track store for reading. Raises StoreError for a missing, foreign or too-new file."""
-    return TrackFile(path)
+def open_tracks(path: str, smoothing: Optional[Smoothing] = None) -> TrackFile:
+    """Open a track store for reading. Raises StoreError for a missing, foreign or too-new file.
+
+    With ``smoothing`` (a :class:`landmarkset.smoothing.Smoothing`), tracks are smoothed as they are
+    read; the file keeps the raw landmarks.
+    """
+    return TrackFile(path, smoothing)
 
 
 def _initialise(file: h5py.File) -> None:

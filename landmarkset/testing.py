@@ -93,8 +93,11 @@ def check_extractor(
     else:
         raise AssertionError("an unknown option was accepted silently: raise landmarkset.OptionError")
 
-    blanks = {"black 64x48": np.zeros((48, 64, 3), np.uint8), "grey 640x480": np.full((480, 640, 3), 128, np.uint8),
-              "odd size 101x37": np.zeros((37, 101, 3), np.uint8)}
+    blanks = {
+        "black 64x48": np.zeros((48, 64, 3), np.uint8),
+        "grey 640x480": np.full((480, 640, 3), 128, np.uint8),
+        "odd size 101x37": np.zeros((37, 101, 3), np.uint8),
+    }
     for what, image in blanks.items():
         backend.reset()
         result = _check_result(backend.process(image, 0.0), image, what)

@@ -16,8 +16,14 @@ from landmarkset.testing import check_extractor
 def test_example_plugin_is_installed_and_conforms():
     assert "haar-mean-shape" in list_extractors(), "run `pip install -e examples/plugin` (the Makefile does)"
     assert check_extractor("haar-mean-shape") == [
-        "registered", "attributes", "rebuild from options", "rejects unknown options", "no face in blank frames",
-        "face found, repeatable after reset", "face loss reported", "usable after close",
+        "registered",
+        "attributes",
+        "rebuild from options",
+        "rejects unknown options",
+        "no face in blank frames",
+        "face found, repeatable after reset",
+        "face loss reported",
+        "usable after close",
     ]
 
 
