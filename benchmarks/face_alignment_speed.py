@@ -34,7 +34,6 @@ def main() -> None:
     os.makedirs(checkpoints)
     from face_alignment import FaceAlignment, LandmarksType
     from face_alignment.models import FAN
-
     from face_alignment.utils import get_preds_fromhm
 
     torch.manual_seed(0)
