@@ -204,3 +204,17 @@ def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra
         writer.write(make_track("after-resume"))
     with open_tracks(path) as store:
         assert len(store) == len(ids) + 1
+
+
+def test_frozen_files_of_released_versions_still_read():
+    # One small file per released format version, written by that version and never regenerated.
+    path = os.path.join(os.path.dirname(__file__), "data", "tracks-1.0.0.h5")
+    with open_tracks(path) as store:
+        assert store.attrs["encoding-version"] == "1.0.0"
+        assert store.ids() == ["clip", "S005__001"]
+        expected = make_track("S005__001", n=4, seed=7, names=True)
+        loaded = store["S005__001"]
+        np.testing.assert_array_equal(loaded.landmarks, expected.landmarks)
+        assert loaded.frame_names == ["f0.png", "f1.png", "f2.png", "f3.png"]
+        assert list(loaded.valid) == [True, True, False, True]
+        assert store["clip"].n_frames == 3 and store["clip"].frame_names is None
