@@ -263,6 +263,84 @@ def export(
         click.echo(f"wrote {export_table(store, output, list(sequences) or None, smoothing=settings)}")
 
 
+@main.group()
+def synth() -> None:
+    """Write sample datasets (CK+ or SAMM layout) made by real faces, with known ground truth."""
+
+
+def _synth_options(command):
+    options = [
+        click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same tree."),
+        click.option(
+            "--faces",
+            "faces",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            metavar="PHOTO",
+            help="Portrait(s) to use as identities, repeatable [default: astronaut].",
+        ),
+        click.option(
+            "-w",
+            "--workers",
+            default=1,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Subjects rendered in parallel processes.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@synth.command("ckplus")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=30, show_default=True, type=click.IntRange(min=1))
+@click.option("--sequences-per-subject", default=7, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--unlabelled",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of sequences without an Emotion file.",
+)
+@_synth_options
+def synth_ckplus_command(
+    out: str,
+    subjects: int,
+    sequences_per_subject: int,
+    unlabelled: float,
+    seed: int,
+    faces: tuple[str, ...],
+    workers: int,
+    quiet: bool,
+) -> None:
+    """A CK+-layout tree: cohn-kanade-images/, Landmarks/, FACS/, Emotion/ and landmarkset_truth.json."""
+    import time
+
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_ckplus
+
+    started = time.monotonic()
+    truth = synth_ckplus(
+        out,
+        subjects=subjects,
+        sequences_per_subject=sequences_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        unlabelled_rate=unlabelled,
+        workers=workers,
+        progress=False if quiet else None,
+    )
+    sequences = truth["sequences"].values()
+    labelled = sum(1 for s in sequences if s["emotion"])
+    click.echo(
+        f"wrote {len(truth['sequences'])} sequences ({labelled} labelled, "
+        f"{sum(s['frames'] for s in sequences)} frames) of {subjects} subjects to {out} "
+        f"in {time.monotonic() - started:.1f} s; truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
 @main.command()
 def backends() -> None:
     """List the installed landmark backends and whether each can run here."""

@@ -1,0 +1,30 @@
+"""Sample data from real faces: CK+- and SAMM-layout trees with known ground truth.
+
+    from landmarkset.synth import synth_ckplus
+    truth = synth_ckplus("ck-synth", subjects=30, sequences_per_subject=7, seed=0)
+
+Identities are real photographs (default: scikit-image's public-domain astronaut portrait, or your
+own photos via :func:`load_identities`); pseudo-subjects differ in face shape, mirroring, framing,
+pose and lighting; expressions are Action Unit displacement fields combined into emotion prototypes.
+The truth file beside each tree records every sequence's true landmarks, AUs and timing.
+"""
+
+from ._aus import AU_NAMES, EMOTIONS, au_field, expression_field
+from ._ckplus import TRUTH_FILE, synth_ckplus
+from ._identity import astronaut, identity_from_photo, load_identities
+from ._render import Identity, Look, Renderer
+
+__all__ = [
+    "AU_NAMES",
+    "EMOTIONS",
+    "TRUTH_FILE",
+    "Identity",
+    "Look",
+    "Renderer",
+    "astronaut",
+    "au_field",
+    "expression_field",
+    "identity_from_photo",
+    "load_identities",
+    "synth_ckplus",
+]

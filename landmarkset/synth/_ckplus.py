@@ -1,0 +1,178 @@
+"""A CK+-layout tree (cohn-kanade-images, Landmarks, FACS, Emotion) made by synthetic subjects."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from typing import Any, Optional
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from .._version import __version__
+from ._aus import EMOTIONS
+from ._identity import Identity
+from ._motion import Expression, head_motion, render_sequence
+from ._render import Look, Renderer
+
+TRUTH_FILE = "landmarkset_truth.json"
+# How often each emotion occurs among CK+'s 327 labelled sequences.
+CKPLUS_EMOTION_COUNTS = {
+    "anger": 45,
+    "contempt": 18,
+    "disgust": 59,
+    "fear": 25,
+    "happy": 69,
+    "sadness": 28,
+    "surprise": 83,
+}
+_UNLABELLED_AUS = ("1", "2", "4", "5", "6", "7", "9", "10", "12", "14", "15", "17", "20", "23", "24", "25", "26")
+
+
+def matlab_number(value: float) -> str:
+    """CK+'s MATLAB ascii style: three spaces, then %.7e (e.g. '   3.0000000e+00')."""
+    return f"   {value:.7e}"
+
+
+def _plan_subject(rng: np.random.Generator, sequences: int, unlabelled_rate: float) -> list[Expression]:
+    """Expressions for one subject: mostly different emotions, some unlabelled AU combinations."""
+    names = list(CKPLUS_EMOTION_COUNTS)
+    weights = np.array(list(CKPLUS_EMOTION_COUNTS.values()), dtype=float)
+    order = list(rng.choice(names, size=min(sequences, len(names)), replace=False, p=weights / weights.sum()))
+    while len(order) < sequences:
+        order.append(str(rng.choice(names, p=weights / weights.sum())))
+    plans = []
+    for emotion in order:
+        labelled = rng.random() >= unlabelled_rate
+        if labelled:
+            aus = {str(au): int(rng.choice([3, 4, 5], p=[0.25, 0.4, 0.35])) for au in EMOTIONS[emotion][1]}
+        else:
+            chosen = rng.choice(_UNLABELLED_AUS, size=int(rng.integers(1, 4)), replace=False)
+            aus = {str(au): int(rng.choice([1, 2, 3, 4])) for au in chosen}
+        # CK+ runs from 10 to 60 frames; a few shorter ones exercise the minimum-length rule.
+        frames = int(rng.integers(4, 10)) if rng.random() < 0.1 else int(rng.integers(10, 27))
+        onset = int(rng.integers(0, max(1, frames // 3)))
+        amplitudes = {au: float(intensity / 5 * rng.uniform(0.9, 1.1)) for au, intensity in aus.items()}
+        plans.append(Expression(aus, onset, frames - 1, None, emotion if labelled else None, amplitudes))
+    return plans
+
+
+def _write_subject(task: dict[str, Any]) -> dict[str, Any]:
+    """Render and write every sequence of one subject; return their truth records."""
+    out, subject, identity = task["out"], task["subject"], task["identity"]
+    rng = np.random.default_rng([task["seed"], task["index"]])
+    look = Look.sample(rng)
+    renderer = Renderer(identity, look)
+    truth = {}
+    for number, expression in enumerate(_plan_subject(rng, task["sequences"], task["unlabelled_rate"]), start=1):
+        sequence = f"{number:03d}"
+        stem = f"{subject}_{sequence}"
+        folders = {
+            kind: os.path.join(out, kind, subject, sequence)
+            for kind in ("cohn-kanade-images", "Landmarks", "FACS", "Emotion")
+        }
+        for kind in ("cohn-kanade-images", "Landmarks", "FACS"):
+            os.makedirs(folders[kind], exist_ok=True)
+        frames = expression.apex + 1
+        motion = head_motion(rng, frames)
+        track = np.empty((frames, 68, 2), np.float32)
+        for t, image, landmarks in render_sequence(renderer, expression, motion):
+            name = f"{stem}_{t + 1:08d}"
+            cv2.imwrite(
+                os.path.join(folders["cohn-kanade-images"], name + ".png"),
+                image,
+                [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY],
+            )
+            with open(os.path.join(folders["Landmarks"], name + "_landmarks.txt"), "w") as handle:
+                handle.writelines(f"{matlab_number(x)}{matlab_number(y)}\n" for x, y in landmarks)
+            track[t] = landmarks
+        last = f"{stem}_{frames:08d}"
+        with open(os.path.join(folders["FACS"], last + "_facs.txt"), "w") as handle:
+            for au, intensity in sorted(expression.aus.items(), key=lambda item: int(item[0].lstrip("RL"))):
+                handle.write(f"{matlab_number(int(au.lstrip('RL')))}{matlab_number(intensity)}\n")
+        code = None
+        if expression.emotion is not None:
+            code = EMOTIONS[expression.emotion][0]
+            os.makedirs(folders["Emotion"], exist_ok=True)
+            with open(os.path.join(folders["Emotion"], last + "_emotion.txt"), "w") as handle:
+                handle.write(matlab_number(code) + "\n")
+        truth[f"{subject}/{sequence}"] = {
+            "subject": subject,
+            "sequence": sequence,
+            "identity": identity.name,
+            "look": asdict(look),
+            "emotion": expression.emotion,
+            "code": code,
+            "aus": expression.aus,
+            "au_amplitudes": {k: round(v, 4) for k, v in expression.amplitudes.items()},
+            "frames": frames,
+            "onset_frame": expression.onset + 1,
+            "peak_frame": frames,
+            "moved_landmarks": expression.moved(),
+            "head_motion": np.round(motion, 3).tolist(),
+            "landmarks": np.round(track, 3).tolist(),
+        }
+    return truth
+
+
+def synth_ckplus(
+    out: str,
+    subjects: int = 30,
+    sequences_per_subject: int = 7,
+    seed: int = 0,
+    identities: Optional[list[Identity]] = None,
+    unlabelled_rate: float = 0.2,
+    workers: int = 1,
+    progress: Optional[bool] = None,
+) -> dict[str, Any]:
+    """Write a CK+-layout tree under ``out`` and its truth file; return the truth.
+
+    Subjects are pseudo-subjects of the given identities (default: scikit-image's astronaut); the same
+    seed gives the same tree, whatever the number of workers.
+    """
+    from ._identity import load_identities
+
+    identities = identities or load_identities()
+    tasks = [
+        {
+            "out": out,
+            "subject": f"S{index + 10:03d}",
+            "identity": identities[index % len(identities)],
+            "seed": seed,
+            "index": index,
+            "sequences": sequences_per_subject,
+            "unlabelled_rate": unlabelled_rate,
+        }
+        for index in range(subjects)
+    ]
+    truth: dict[str, Any] = {}
+    bar = tqdm(total=subjects, desc="subjects", unit="subject", disable=None if progress is None else not progress)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for result in pool.map(_write_subject, tasks):
+                truth.update(result)
+                bar.update()
+    else:
+        for task in tasks:
+            truth.update(_write_subject(task))
+            bar.update()
+    bar.close()
+    record = {
+        "generator": {
+            "layout": "ckplus",
+            "landmarkset_version": __version__,
+            "seed": seed,
+            "subjects": subjects,
+            "sequences_per_subject": sequences_per_subject,
+            "unlabelled_rate": unlabelled_rate,
+            "identities": [identity.name for identity in identities],
+            "frame_size": [640, 490],
+        },
+        "sequences": truth,
+    }
+    with open(os.path.join(out, TRUTH_FILE), "w") as handle:
+        json.dump(record, handle, sort_keys=True)
+    return record
