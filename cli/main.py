@@ -268,7 +268,9 @@ def synth() -> None:
     """Write sample datasets (CK+ or SAMM layout) made by real faces, with known ground truth."""
 
 
-def _synth_options(command):
+def _synth_options(command=None, *, workers: bool = True):
+    if command is None:
+        return lambda function: _synth_options(function, workers=workers)
     options = [
         click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same tree."),
         click.option(
@@ -338,6 +340,73 @@ def synth_ckplus_command(
         f"wrote {len(truth['sequences'])} sequences ({labelled} labelled, "
         f"{sum(s['frames'] for s in sequences)} frames) of {subjects} subjects to {out} "
         f"in {time.monotonic() - started:.1f} s; truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+@synth.command("samm")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--clips-per-subject", default=4, show_default=True, type=click.IntRange(min=1))
+@_synth_options
+def synth_samm_command(
+    out: str, subjects: int, clips_per_subject: int, seed: int, faces: tuple[str, ...], workers: int, quiet: bool
+) -> None:
+    """A SAMM micro-expression tree: SAMM/<subject>/<clip>/ frames and SAMM_Micro_FACS_Codes_v2.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_samm
+
+    truth = synth_samm(
+        out,
+        subjects=subjects,
+        clips_per_subject=clips_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    click.echo(
+        f"wrote {len(truth['sequences'])} micro-expression clips of {subjects} subjects to {out}; "
+        f"truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+@synth.command("samm-long")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--videos-per-subject", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--frames",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=300, max=9999),
+    help="Frames per video (200 fps).",
+)
+@_synth_options
+def synth_samm_long_command(
+    out: str,
+    subjects: int,
+    videos_per_subject: int,
+    frames: int,
+    seed: int,
+    faces: tuple[str, ...],
+    workers: int,
+    quiet: bool,
+) -> None:
+    """A SAMM Long Videos tree: SAMM_longvideos/<video>/ frames and SAMM_LongVideos_V1_Release.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_samm_long
+
+    truth = synth_samm_long(
+        out,
+        subjects=subjects,
+        videos_per_subject=videos_per_subject,
+        frames=frames,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    intervals = [i for video in truth["sequences"].values() for i in video["intervals"]]
+    macro = sum(i["type"] == "macro" for i in intervals)
+    click.echo(
+        f"wrote {len(truth['sequences'])} long videos with {macro} macro and {len(intervals) - macro} "
+        f"micro intervals to {out}; truth: {os.path.join(out, TRUTH_FILE)}"
     )
 
 

@@ -13,6 +13,8 @@ from ._aus import AU_NAMES, EMOTIONS, au_field, expression_field
 from ._ckplus import TRUTH_FILE, synth_ckplus
 from ._identity import astronaut, identity_from_photo, load_identities
 from ._render import Identity, Look, Renderer
+from ._samm import synth_samm, synth_samm_long, true_track
+from ._sheet import write_contact_sheet
 
 __all__ = [
     "AU_NAMES",
@@ -27,4 +29,8 @@ __all__ = [
     "identity_from_photo",
     "load_identities",
     "synth_ckplus",
+    "synth_samm",
+    "synth_samm_long",
+    "true_track",
+    "write_contact_sheet",
 ]
