@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -151,7 +152,8 @@ def synth_ckplus(
     truth: dict[str, Any] = {}
     bar = tqdm(total=subjects, desc="subjects", unit="subject", disable=None if progress is None else not progress)
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        # spawn: a parent that annotated photos with MediaPipe or torch must not be forked.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for result in pool.map(_write_subject, tasks):
                 truth.update(result)
                 bar.update()
