@@ -263,6 +263,84 @@ def export(
         click.echo(f"wrote {export_table(store, output, list(sequences) or None, smoothing=settings)}")
 
 
+@main.command("build-ckplus")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (tracks + /dataset)."
+)
+@click.option("-b", "--backend", default="mediapipe", show_default=True, help="Backend extracting the landmarks.")
+@click.option(
+    "--landmarks",
+    type=click.Choice(["extracted", "provided"]),
+    default="extracted",
+    show_default=True,
+    help="provided: use CK+'s own Landmarks files instead of a backend.",
+)
+@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable.")
+@click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2), help="Frames per sample.")
+@click.option(
+    "--min-frames", default=10, show_default=True, type=click.IntRange(min=1), help="Shorter sequences are dropped."
+)
+@click.option("--keep-contempt", is_flag=True, help="Keep the contempt class (dropped by default, as in the paper).")
+@click.option(
+    "--neutral",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Synthetic neutral samples: random sequences' first frame repeated.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for choosing the neutral sources.")
+@click.option(
+    "--labels-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write CK+-style label files for every sample here.",
+)
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def build_ckplus_command(
+    root: str,
+    output: str,
+    backend: str,
+    landmarks: str,
+    options: tuple[str, ...],
+    frames: int,
+    min_frames: int,
+    keep_contempt: bool,
+    neutral: int,
+    seed: int,
+    labels_dir: Optional[str],
+    workers: int,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Build the paper's CK+ training set from a CK+ folder (as distributed) into OUTPUT."""
+    from landmarkset.ckplus import build_ckplus
+    from landmarkset.extractors._options import parse_option_pairs
+
+    if overwrite and os.path.exists(output):
+        os.unlink(output)
+    report = build_ckplus(
+        root,
+        output,
+        backend=backend,
+        landmarks=landmarks,
+        options=parse_option_pairs(options),
+        frames=frames,
+        min_frames=min_frames,
+        keep_contempt=keep_contempt,
+        neutral=neutral,
+        seed=seed,
+        labels_dir=labels_dir,
+        workers=workers,
+        progress=False if quiet else None,
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
 @main.group()
 def synth() -> None:
     """Write sample datasets (CK+ or SAMM layout) made by real faces, with known ground truth."""

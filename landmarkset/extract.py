@@ -251,19 +251,22 @@ class _Progress:
 
 
 def extract(
-    inputs: Union[str, Sequence[str]],
+    inputs: Union[str, Sequence[Union[str, Source]]],
     output: str,
     backend: str = "mediapipe",
     options: Optional[dict[str, Any]] = None,
     workers: int = 1,
     progress: Optional[bool] = None,
     overwrite: bool = False,
+    annotations: Optional[dict[str, dict[str, str]]] = None,
 ) -> ExtractionReport:
     """Extract 68-point tracks from videos, image folders or images into the track store ``output``.
 
     Sequences already in ``output`` are skipped, so an interrupted run resumes where it stopped.
     An input that cannot be read is reported in the returned report's ``failed`` list while the
-    others complete. ``progress=None`` shows bars only on a terminal.
+    others complete. ``progress=None`` shows bars only on a terminal. Inputs may also be
+    :class:`Source` objects with ids of their own; ``annotations`` maps ids to a ``subject`` and
+    ``label`` stored with the track.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [os.fspath(inputs)]
@@ -271,7 +274,9 @@ def extract(
         raise OptionError(f"The 'workers' parameter of extract must be an int >= 1. Got {workers!r} instead.")
     extractor = get_extractor(backend, **(options or {}))  # validates name and options up front
     started = time.monotonic()
-    sources, problems = discover_sources(inputs)
+    given = [item for item in inputs if isinstance(item, Source)]
+    sources, problems = discover_sources([item for item in inputs if not isinstance(item, Source)])
+    sources = given + sources
     report = ExtractionReport(output=output, failed=[Failure(path, reason) for path, reason in problems])
     if overwrite and os.path.exists(output):
         os.unlink(output)
@@ -290,6 +295,8 @@ def extract(
 
         def done(source: Source, track: Optional[Track], error: Optional[BaseException]) -> None:
             if track is not None:
+                for key, value in (annotations or {}).get(track.id, {}).items():
+                    setattr(track, key, value)
                 writer.write(track)
                 report.extracted.append(track.id)
                 report.frames += track.n_frames
