@@ -341,6 +341,106 @@ def build_ckplus_command(
         sys.exit(1)
 
 
+@main.command("build-samm")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The release's .xlsx sheet (SAMM_Micro_FACS_Codes_v2.xlsx or SAMM_LongVideos_V1_Release.xlsx).",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (tracks + /dataset)."
+)
+@click.option("-b", "--backend", default="mediapipe", show_default=True)
+@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable.")
+@click.option("--type", "kind", type=click.Choice(["all", "macro", "micro"]), default="all", show_default=True)
+@click.option("--apex", is_flag=True, help="Frames from onset to apex (the paper); default onset to offset.")
+@click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2))
+@click.option(
+    "--min-frames",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Intervals with fewer frames are dropped.",
+)
+@click.option("--per-emotion", default=None, type=click.IntRange(min=1), help="Keep N random samples per emotion.")
+@click.option(
+    "--neutral",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+@click.option(
+    "--labels",
+    default="estimated",
+    show_default=True,
+    help="'estimated' (Estimated Emotion column), 'aus' (EMFACS prototypes) or a mapping file "
+    "(JSON {filename: emotion} or CSV filename,emotion).",
+)
+@click.option("--keep-other", is_flag=True, help="Keep samples whose emotion is 'Other'.")
+@click.option(
+    "--on-defect",
+    type=click.Choice(["repair", "drop"]),
+    default="repair",
+    show_default=True,
+    help="Policy for the known annotation defects (see docs/datasets.md).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def build_samm_command(
+    root: str,
+    annotations: str,
+    output: str,
+    backend: str,
+    options: tuple[str, ...],
+    kind: str,
+    apex: bool,
+    frames: int,
+    min_frames: int,
+    per_emotion: Optional[int],
+    neutral: int,
+    labels: str,
+    keep_other: bool,
+    on_defect: str,
+    seed: int,
+    workers: int,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Build a SAMM (micro-expression or long-video release) training set into OUTPUT."""
+    from landmarkset.extractors._options import parse_option_pairs
+    from landmarkset.samm import build_samm
+
+    if overwrite and os.path.exists(output):
+        os.unlink(output)
+    report = build_samm(
+        root,
+        annotations,
+        output,
+        backend=backend,
+        options=parse_option_pairs(options),
+        kind=kind,
+        apex=apex,
+        frames=frames,
+        min_frames=min_frames,
+        per_emotion=per_emotion,
+        neutral=neutral,
+        labels=labels,
+        on_defect=on_defect,
+        keep_other=keep_other,
+        seed=seed,
+        workers=workers,
+        progress=False if quiet else None,
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
 @main.group()
 def synth() -> None:
     """Write sample datasets (CK+ or SAMM layout) made by real faces, with known ground truth."""

@@ -144,7 +144,7 @@ def track_source(extractor: Extractor, source: Source, on_progress: Optional[Pro
         landmarks=buffer.landmarks[:n] / size,
         valid=buffer.valid[:n],
         confidence=buffer.confidence[:n],
-        frame_index=np.arange(n, dtype=np.int32),
+        frame_index=np.asarray(source.frame_numbers[:n] if source.frame_numbers else np.arange(n), dtype=np.int32),
         timestamp=buffer.timestamp[:n],
         box=buffer.box[:n] / np.tile(size, 2),
         faces_detected=buffer.faces[:n],

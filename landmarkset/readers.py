@@ -89,6 +89,9 @@ class Source:
     fps: float = math.nan
     frame_count: int = 0
     frame_names: Optional[list[str]] = field(default=None, repr=False)
+    # Image folders only: read just these files (in this order) and record these frame positions.
+    select: Optional[list[str]] = field(default=None, repr=False)
+    frame_numbers: Optional[list[int]] = field(default=None, repr=False)
 
     def open(self) -> Source:
         """Check the input can be read and fill in size, rate and length; raise InputError if not."""
@@ -104,7 +107,10 @@ class Source:
             self.fps = float(fps) if fps and fps > 0 and math.isfinite(fps) else math.nan
             return self
         if self.kind == "images":
-            self.frame_names = list_images(self.path)
+            self.frame_names = list_images(self.path) if self.select is None else list(self.select)
+            missing = [name for name in self.frame_names if not os.path.isfile(os.path.join(self.path, name))]
+            if missing:
+                raise InputError(f"{os.path.join(self.path, missing[0])}: no such frame")
             if not self.frame_names:
                 raise InputError(f"{self.path}: folder has no image files")
             paths = [os.path.join(self.path, name) for name in self.frame_names]
