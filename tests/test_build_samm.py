@@ -9,8 +9,8 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
 from landmarkset.cli.main import main
+
 from landmarkset.dataset import read_dataset
 from landmarkset.samm import au_emotion, au_set, build_samm, read_annotations
 from landmarkset.synth import TRUTH_FILE, synth_samm, synth_samm_long
