@@ -263,23 +263,54 @@ def export(
         click.echo(f"wrote {export_table(store, output, list(sequences) or None, smoothing=settings)}")
 
 
+def _build_options(command):
+    """Options shared by build-ckplus and build-samm."""
+    options = [
+        click.option(
+            "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (tracks + /dataset)."
+        ),
+        click.option("-b", "--backend", default="mediapipe", show_default=True, help="Backend extracting landmarks."),
+        click.option(
+            "-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable."
+        ),
+        click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2), help="Frames per sample."),
+        click.option(
+            "--min-frames",
+            default=10,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Shorter sequences (SAMM: intervals) are dropped.",
+        ),
+        click.option("--seed", default=0, show_default=True, type=int, help="Seed for every random choice."),
+        click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1)),
+        click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _run_build(build, overwrite: bool, quiet: bool, output: str, options: tuple[str, ...], **arguments: Any) -> None:
+    from landmarkset.extractors._options import parse_option_pairs
+
+    if overwrite and os.path.exists(output):
+        os.unlink(output)
+    report = build(output=output, options=parse_option_pairs(options), progress=False if quiet else None, **arguments)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
 @main.command("build-ckplus")
 @click.argument("root", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (tracks + /dataset)."
-)
-@click.option("-b", "--backend", default="mediapipe", show_default=True, help="Backend extracting the landmarks.")
+@_build_options
 @click.option(
     "--landmarks",
     type=click.Choice(["extracted", "provided"]),
     default="extracted",
     show_default=True,
     help="provided: use CK+'s own Landmarks files instead of a backend.",
-)
-@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable.")
-@click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2), help="Frames per sample.")
-@click.option(
-    "--min-frames", default=10, show_default=True, type=click.IntRange(min=1), help="Shorter sequences are dropped."
 )
 @click.option("--keep-contempt", is_flag=True, help="Keep the contempt class (dropped by default, as in the paper).")
 @click.option(
@@ -289,56 +320,17 @@ def export(
     type=click.IntRange(min=0),
     help="Synthetic neutral samples: random sequences' first frame repeated.",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for choosing the neutral sources.")
 @click.option(
     "--labels-dir",
     type=click.Path(file_okay=False),
     default=None,
     help="Also write CK+-style label files for every sample here.",
 )
-@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def build_ckplus_command(
-    root: str,
-    output: str,
-    backend: str,
-    landmarks: str,
-    options: tuple[str, ...],
-    frames: int,
-    min_frames: int,
-    keep_contempt: bool,
-    neutral: int,
-    seed: int,
-    labels_dir: Optional[str],
-    workers: int,
-    overwrite: bool,
-    quiet: bool,
-) -> None:
+def build_ckplus_command(overwrite: bool, quiet: bool, output: str, options: tuple[str, ...], **arguments: Any) -> None:
     """Build the paper's CK+ training set from a CK+ folder (as distributed) into OUTPUT."""
     from landmarkset.ckplus import build_ckplus
-    from landmarkset.extractors._options import parse_option_pairs
 
-    if overwrite and os.path.exists(output):
-        os.unlink(output)
-    report = build_ckplus(
-        root,
-        output,
-        backend=backend,
-        landmarks=landmarks,
-        options=parse_option_pairs(options),
-        frames=frames,
-        min_frames=min_frames,
-        keep_contempt=keep_contempt,
-        neutral=neutral,
-        seed=seed,
-        labels_dir=labels_dir,
-        workers=workers,
-        progress=False if quiet else None,
-    )
-    click.echo(report.summary())
-    if not report.ok:
-        sys.exit(1)
+    _run_build(build_ckplus, overwrite, quiet, output, options, **arguments)
 
 
 @main.command("build-samm")
@@ -349,21 +341,9 @@ def build_ckplus_command(
     type=click.Path(exists=True, dir_okay=False),
     help="The release's .xlsx sheet (SAMM_Micro_FACS_Codes_v2.xlsx or SAMM_LongVideos_V1_Release.xlsx).",
 )
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (tracks + /dataset)."
-)
-@click.option("-b", "--backend", default="mediapipe", show_default=True)
-@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable.")
+@_build_options
 @click.option("--type", "kind", type=click.Choice(["all", "macro", "micro"]), default="all", show_default=True)
 @click.option("--apex", is_flag=True, help="Frames from onset to apex (the paper); default onset to offset.")
-@click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2))
-@click.option(
-    "--min-frames",
-    default=10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Intervals with fewer frames are dropped.",
-)
 @click.option("--per-emotion", default=None, type=click.IntRange(min=1), help="Keep N random samples per emotion.")
 @click.option(
     "--neutral",
@@ -387,58 +367,11 @@ def build_ckplus_command(
     show_default=True,
     help="Policy for the known annotation defects (see docs/datasets.md).",
 )
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def build_samm_command(
-    root: str,
-    annotations: str,
-    output: str,
-    backend: str,
-    options: tuple[str, ...],
-    kind: str,
-    apex: bool,
-    frames: int,
-    min_frames: int,
-    per_emotion: Optional[int],
-    neutral: int,
-    labels: str,
-    keep_other: bool,
-    on_defect: str,
-    seed: int,
-    workers: int,
-    overwrite: bool,
-    quiet: bool,
-) -> None:
+def build_samm_command(overwrite: bool, quiet: bool, output: str, options: tuple[str, ...], **arguments: Any) -> None:
     """Build a SAMM (micro-expression or long-video release) training set into OUTPUT."""
-    from landmarkset.extractors._options import parse_option_pairs
     from landmarkset.samm import build_samm
 
-    if overwrite and os.path.exists(output):
-        os.unlink(output)
-    report = build_samm(
-        root,
-        annotations,
-        output,
-        backend=backend,
-        options=parse_option_pairs(options),
-        kind=kind,
-        apex=apex,
-        frames=frames,
-        min_frames=min_frames,
-        per_emotion=per_emotion,
-        neutral=neutral,
-        labels=labels,
-        on_defect=on_defect,
-        keep_other=keep_other,
-        seed=seed,
-        workers=workers,
-        progress=False if quiet else None,
-    )
-    click.echo(report.summary())
-    if not report.ok:
-        sys.exit(1)
+    _run_build(build_samm, overwrite, quiet, output, options, **arguments)
 
 
 @main.group()
