@@ -1,6 +1,9 @@
-"""Models (installed as ``landmarkset.models``): the paper's TCN and SCN, training and CAM.
+"""Models (installed as ``landmarkset.models``): the paper's temporal CNN, with a registry.
 
-Nothing is exported yet: the model registry arrives with the training work.
+Needs torch. Training, the stacked-image CNN and class activation maps arrive with later work.
 """
 
-__all__: list[str] = []
+from ._registry import get_model, list_models, register_model
+from .tcn import TCN, count_parameters
+
+__all__ = ["TCN", "count_parameters", "get_model", "list_models", "register_model"]
