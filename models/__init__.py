@@ -1,6 +1,8 @@
 """Models (installed as ``landmarkset.models``): the paper's temporal CNN, with a registry.
 
-Needs torch. Training, the stacked-image CNN and class activation maps arrive with later work.
+Needs torch. ``landmarkset.models.train`` cross-validates the TCN (subject-grouped or the paper's
+protocol) and writes a run directory; its command (train-tcn), the stacked-image CNN, evaluation and
+class activation maps are still to come (issue 6).
 """
 
 from ._registry import get_model, list_models, register_model

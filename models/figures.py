@@ -1,0 +1,64 @@
+"""Figures of a training run: confusion matrix and training curves (PNG)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: str) -> str:
+    """Row-normalised confusion matrix with counts in each cell."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    figure, axis = plt.subplots(figsize=(1.0 + 0.75 * len(classes), 0.8 + 0.7 * len(classes)))
+    image = axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            axis.text(
+                j,
+                i,
+                f"{matrix[i, j]}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if rates[i, j] > 0.5 else "black",
+            )
+    axis.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(range(len(classes)), classes, fontsize=8)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title, fontsize=9)
+    figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
+    figure.tight_layout()
+    figure.savefig(output, dpi=110)
+    plt.close(figure)
+    return output
+
+
+def plot_curves(histories: list[dict[str, list[float]]], output: str) -> str:
+    """Training and validation loss, and validation accuracy, per fold."""
+    plt = _pyplot()
+    figure, (loss, accuracy) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for number, history in enumerate(histories, start=1):
+        line = loss.plot(history["train_loss"], label=f"fold {number} train")[0]
+        loss.plot(history["val_loss"], linestyle="--", color=line.get_color())
+        accuracy.plot(history["val_accuracy"], color=line.get_color(), label=f"fold {number}")
+    loss.set_xlabel("epoch")
+    loss.set_ylabel("cross-entropy (solid: train, dashed: validation)")
+    accuracy.set_xlabel("epoch")
+    accuracy.set_ylabel("validation accuracy")
+    accuracy.set_ylim(0, 1)
+    accuracy.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(output, dpi=110)
+    plt.close(figure)
+    return output
