@@ -13,6 +13,26 @@ from landmarkset.samples import sample_video
 
 
 @pytest.fixture(scope="session")
+def ck_tree(tmp_path_factory) -> str:
+    """A generated CK+ tree; seed 0 gives every emotion, unlabelled sequences and one under 10 frames."""
+    from landmarkset.synth import synth_ckplus
+
+    out = str(tmp_path_factory.mktemp("ck") / "CK+")
+    synth_ckplus(out, subjects=4, sequences_per_subject=5, seed=0, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def ck_truth(ck_tree) -> dict:
+    import json
+
+    from landmarkset.synth import TRUTH_FILE
+
+    with open(os.path.join(ck_tree, TRUTH_FILE)) as handle:
+        return json.load(handle)["sequences"]
+
+
+@pytest.fixture(scope="session")
 def carphone() -> str:
     return sample_video()
 

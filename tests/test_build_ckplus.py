@@ -14,20 +14,16 @@ from landmarkset.cli.main import main
 
 from landmarkset.ckplus import build_ckplus
 from landmarkset.dataset import read_dataset
-from landmarkset.synth import TRUTH_FILE, synth_ckplus
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory) -> str:
-    out = str(tmp_path_factory.mktemp("ck") / "CK+")
-    synth_ckplus(out, subjects=4, sequences_per_subject=5, seed=0, progress=False)
-    return out
+@pytest.fixture
+def tree(ck_tree) -> str:
+    return ck_tree
 
 
-@pytest.fixture(scope="module")
-def truth(tree) -> dict:
-    with open(os.path.join(tree, TRUTH_FILE)) as handle:
-        return json.load(handle)["sequences"]
+@pytest.fixture
+def truth(ck_truth) -> dict:
+    return ck_truth
 
 
 def expected_counts(truth, keep_contempt=False, min_frames=10):

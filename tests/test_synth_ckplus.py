@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 
@@ -21,18 +20,14 @@ MATLAB = r"   -?\d\.\d{7}e[+-]\d{2}"
 KINDS = ("cohn-kanade-images", "Landmarks", "FACS", "Emotion")
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory) -> str:
-    out = str(tmp_path_factory.mktemp("ck") / "CK+")
-    # Seed 0 gives every emotion, three unlabelled sequences and one under 10 frames (checked below).
-    synth_ckplus(out, subjects=4, sequences_per_subject=5, seed=0, progress=False)
-    return out
+@pytest.fixture
+def tree(ck_tree) -> str:
+    return ck_tree
 
 
-@pytest.fixture(scope="module")
-def truth(tree) -> dict:
-    with open(os.path.join(tree, TRUTH_FILE)) as handle:
-        return json.load(handle)["sequences"]
+@pytest.fixture
+def truth(ck_truth) -> dict:
+    return ck_truth
 
 
 def test_top_level_holds_the_four_ckplus_trees_and_the_truth(tree):
