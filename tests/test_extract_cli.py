@@ -89,10 +89,8 @@ def test_output_that_is_not_a_store_is_a_one_line_error(batch, tmp_path):
     out.write_text("my notes")
     result = run("extract", str(batch / "good.avi"), "-o", str(out), "-b", "dlib", "-q")
     assert result.exit_code == 2
-    assert (
-        result.output.strip()
-        == f"Error: {out}: not an HDF5 file, or damaged " + result.output.split("damaged ", 1)[1].strip()
-    )
+    assert result.output.startswith(f"Error: {out}: not an HDF5 file, or damaged (")
+    assert len(result.output.strip().splitlines()) == 1
     assert out.read_text() == "my notes"  # nothing lost
 
 

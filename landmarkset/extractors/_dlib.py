@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ._base import BaseExtractor, FrameResult
-from ._faces import Detection, Window, select_face
+from ._faces import Detection, Window
 from ._options import Option
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -170,13 +170,10 @@ class DlibExtractor(BaseExtractor):
             if hit is not None:
                 self._last_box = hit[0]
                 return Detection(hit[0], hit[1], -1)
-        boxes, scores = self._detect(gray, self.options["upsample"])
-        if len(boxes) == 0:
-            # Keep the last box: when the face comes back, the nearest face to it is followed.
-            return Detection(None, float("nan"), 0)
-        chosen = select_face(boxes, self._last_box)
-        self._last_box = boxes[chosen]
-        return Detection(boxes[chosen], float(scores[chosen]), len(boxes))
+        face = Detection.follow(*self._detect(gray, self.options["upsample"]), self._last_box)
+        if face.found:  # on a miss the last box stays: when the face comes back, the nearest one is followed
+            self._last_box = face.box
+        return face
 
     def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
         gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ._base import BaseExtractor, FrameResult
-from ._faces import Detection, select_face
+from ._faces import Detection
 from ._options import Option
 from ._weights import WeightFile, locate_weights
 
@@ -121,11 +121,10 @@ class FaceAlignmentExtractor(BaseExtractor):
         if self.options["detector"] == "mediapipe":
             return self._finder.find_face(image)
         found = np.asarray(self._sfd.detect_from_image(image.copy()), dtype=np.float32).reshape(-1, 5)
-        if len(found) == 0:
-            return Detection(None, float("nan"), 0)
-        chosen = select_face(found[:, :4], self._last_box)
-        self._last_box = found[chosen, :4]
-        return Detection(found[chosen, :4], float(found[chosen, 4]), len(found))
+        face = Detection.follow(found[:, :4], found[:, 4], self._last_box)
+        if face.found:
+            self._last_box = face.box
+        return face
 
     @staticmethod
     def crop_frame(box: np.ndarray) -> tuple[np.ndarray, float]:

@@ -25,6 +25,14 @@ class Detection:
     def found(self) -> bool:
         return self.box is not None
 
+    @classmethod
+    def follow(cls, boxes: np.ndarray, scores: np.ndarray, previous: Optional[np.ndarray]) -> Detection:
+        """The face to follow among a full-frame detector's ``boxes`` (see :func:`select_face`)."""
+        if len(boxes) == 0:
+            return cls(None, float("nan"), 0)
+        chosen = select_face(boxes, previous)
+        return cls(np.asarray(boxes[chosen]), float(scores[chosen]), len(boxes))
+
 
 def box_area(boxes: np.ndarray) -> np.ndarray:
     boxes = np.atleast_2d(boxes)

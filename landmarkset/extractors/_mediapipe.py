@@ -161,12 +161,10 @@ class MediaPipeExtractor(BaseExtractor):
 
     def find_face(self, image: np.ndarray) -> Detection:
         """The followed face on this frame, from the full-range detector (no mesh)."""
-        boxes, scores = self._detect(image)
-        if len(boxes) == 0:
-            return Detection(None, float("nan"), 0)
-        chosen = select_face(boxes, self._last_box)
-        self._last_box = boxes[chosen]
-        return Detection(boxes[chosen], float(scores[chosen]), len(boxes))
+        face = Detection.follow(*self._detect(image), self._last_box)
+        if face.found:
+            self._last_box = face.box
+        return face
 
     def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
         if self.options["detector"] == "none":
