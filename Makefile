@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/landmark_accuracy.py
 	$(BIN)/python benchmarks/face_alignment_speed.py
 	$(BIN)/python benchmarks/store_commit.py
+	$(BIN)/python benchmarks/extract_speed.py --dask --backends dlib
+	$(BIN)/python benchmarks/train_speed.py
 
 clean:
 	rm -rf $(VENV) landmarkset-demo build *.egg-info

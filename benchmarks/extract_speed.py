@@ -5,6 +5,7 @@ the landmarks are saved with numpy. Both run in this process on the same input, 
 the timing. Prints a Markdown table (copied into docs/benchmarks.md).
 
     python benchmarks/extract_speed.py [--frames 600] [--files 4] [--long 10000] [--backends dlib mediapipe]
+    python benchmarks/extract_speed.py --dask     # 1 / 2 local workers against Dask on the same inputs
 """
 
 from __future__ import annotations
@@ -107,12 +108,42 @@ def peak_rss_mb(video: str, backend: str, out: str) -> float:
     return int(output.strip().splitlines()[-1]) / 1024
 
 
+def dask_comparison(args: argparse.Namespace, batch: list[str], work: str) -> None:
+    """frames/s of the same files with 1 and 2 local pool workers and through a 2-worker Dask LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    print(
+        f"| backend | {args.files} files, 1 worker | 2-worker pool | Dask, LocalCluster started for the run "
+        "| Dask, running cluster | Dask vs pool |"
+    )
+    print("|---|---|---|---|---|---|")
+    for backend in args.backends:
+
+        def run(name: str, backend: str = backend, **kwargs) -> float:
+            return timed(extract, batch, os.path.join(work, name), backend=backend, progress=False, overwrite=True,
+                         **kwargs)[0]  # fmt: skip
+
+        total = args.frames * args.files
+        one, pool = run("d1.h5"), run("d2.h5", workers=2)
+        started = run("d3.h5", workers=2, scheduler="local")
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=40) as cluster:
+            with Client(cluster) as client:
+                client.run(lambda: None)  # workers up
+                running = run("d4.h5", scheduler=cluster.scheduler_address)
+        print(
+            f"| {backend} | {total / one:.1f} | {total / pool:.1f} | {total / started:.1f} | {total / running:.1f} | "
+            f"{pool / running:.2f}x |"
+        )
+        sys.stdout.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=600, help="frames per benchmark video")
     parser.add_argument("--files", type=int, default=4, help="videos for the 1 vs 2 worker comparison")
     parser.add_argument("--long", type=int, default=10_000, help="frames of the long video (memory)")
     parser.add_argument("--backends", nargs="+", default=["dlib", "mediapipe"])
+    parser.add_argument("--dask", action="store_true", help="only the Dask LocalCluster comparison")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="landmarkset-bench-")
     video = make_video(os.path.join(work, "face640.avi"), args.frames, (640, 480))
@@ -122,6 +153,9 @@ def main() -> None:
         os.symlink(video, link)
         batch.append(link)
     print(f"input: carphone upscaled to 640x480, {args.frames} frames; {os.cpu_count()} CPUs\n")
+    if args.dask:
+        dask_comparison(args, batch, work)
+        return
     print(
         "| backend | plain loop (frames/s) | landmarkset, 1 worker | speed-up | "
         f"{args.files} files, 1 worker | {args.files} files, 2 workers | 2-worker scaling |"

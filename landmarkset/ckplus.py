@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ._version import __version__
+from .crops import write_crops
 from .dataset import Dataset, DatasetBuilder, write_dataset
 from .errors import InputError
 from .extract import Failure, extract
@@ -217,13 +218,16 @@ def build_ckplus(
     labels_dir: Optional[str] = None,
     workers: int = 1,
     progress: Optional[bool] = None,
+    crops: bool = False,
+    crop_size: int = 224,
 ) -> BuildReport:
     """Build the paper's CK+ dataset into ``output`` (its tracks plus ``/dataset``).
 
     ``landmarks="provided"`` reads CK+'s own Landmarks files; otherwise ``backend`` extracts them from the
     images (only the labelled sequences). Labelled sequences with fewer than ``min_frames`` frames are
     dropped, contempt too unless ``keep_contempt``; ``neutral`` synthetic neutral samples are made from
-    random sequences' first frames (``seed``).
+    random sequences' first frames (``seed``). ``crops`` also stores aligned ``crop_size`` face crops
+    (``/dataset/crops``, for the SCN).
     """
     trees = find_ckplus(root)
     if trees["Emotion"] is None:
@@ -289,6 +293,8 @@ def build_ckplus(
         builder=f"landmarkset {__version__}",
     )
     write_dataset(output, dataset)
+    if crops:  # aligned face crops for the image model, read from the same frames
+        write_crops(output, size=crop_size, progress=progress)
     if labels_dir:
         _write_label_files(labels_dir, dataset)
     report.dataset = dataset

@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import cluster
 from .errors import InputError, LandmarksetError, OptionError
 from .extractors import Extractor, FrameResult, get_extractor
 from .readers import Frame, Source, discover_sources
@@ -259,6 +260,7 @@ def extract(
     progress: Optional[bool] = None,
     overwrite: bool = False,
     annotations: Optional[dict[str, dict[str, str]]] = None,
+    scheduler: Optional[str] = None,
 ) -> ExtractionReport:
     """Extract 68-point tracks from videos, image folders or images into the track store ``output``.
 
@@ -266,7 +268,8 @@ def extract(
     An input that cannot be read is reported in the returned report's ``failed`` list while the
     others complete. ``progress=None`` shows bars only on a terminal. Inputs may also be
     :class:`Source` objects with ids of their own; ``annotations`` maps ids to a ``subject`` and
-    ``label`` stored with the track.
+    ``label`` stored with the track. ``scheduler`` runs the inputs on a Dask cluster: "tcp://HOST:PORT"
+    for an existing one, "local" for a LocalCluster of ``workers`` processes (see landmarkset.cluster).
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [os.fspath(inputs)]
@@ -289,24 +292,40 @@ def extract(
                 f"{output} already holds tracks from backend {name!r} with options {opts}; this run uses "
                 f"{wanted[0]!r} with {wanted[1]}: write to another file or pass --overwrite"
             )
-        todo = [source for source in sources if source.id not in writer.ids()]
         report.skipped = [source.id for source in sources if source.id in writer.ids()]
+
+        def record(track: Track) -> None:
+            for key, value in (annotations or {}).get(track.id, {}).items():
+                setattr(track, key, value)
+            writer.write(track)
+            report.extracted.append(track.id)
+            report.frames += track.n_frames
+            report.frames_with_face += int(track.valid.sum())
+
+        shards = cluster.shard_dir(output)
+        if scheduler is not None:  # tracks that a killed cluster run left in its workers' shards
+            for track in cluster.shard_tracks(shards, {source.id for source in sources} - writer.ids()):
+                record(track)
+        todo = [source for source in sources if source.id not in writer.ids()]
         bars = _Progress(len(todo), progress, min(workers, max(len(todo), 1)))
 
         def done(source: Source, track: Optional[Track], error: Optional[BaseException]) -> None:
             if track is not None:
-                for key, value in (annotations or {}).get(track.id, {}).items():
-                    setattr(track, key, value)
-                writer.write(track)
-                report.extracted.append(track.id)
-                report.frames += track.n_frames
-                report.frames_with_face += int(track.valid.sum())
+                record(track)
             else:
                 report.failed.append(Failure(source.path, _strip_path(_one_line(error), source.path)))
             bars.finish(source.id, report.frames)
 
         try:
-            if workers == 1 or len(todo) <= 1:
+            if scheduler is not None:
+                if todo:
+                    client, close = cluster.connect(scheduler, workers)
+                    try:
+                        cluster.run_on_cluster(client, backend, dict(extractor.options), todo, shards, done)
+                    finally:
+                        close()
+                cluster.remove_shards(shards)  # every track is in the output now
+            elif workers == 1 or len(todo) <= 1:
                 _run_here(extractor, todo, bars, done)
             else:
                 _run_pool(backend, dict(extractor.options), todo, workers, bars, done)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._version import __version__
 from .ckplus import BuildReport
+from .crops import write_crops
 from .dataset import DatasetBuilder, resample_indices, write_dataset
 from .errors import InputError, OptionError
 from .extract import Failure, extract
@@ -232,13 +233,16 @@ def build_samm(
     seed: int = 0,
     workers: int = 1,
     progress: Optional[bool] = None,
+    crops: bool = False,
+    crop_size: int = 224,
 ) -> BuildReport:
     """Build a SAMM dataset: ``frames`` frames from onset to apex (``apex=True``, the paper) or to offset.
 
     ``labels``: "estimated" (the micro sheet's Estimated Emotion), "aus" (EMFACS prototypes from the Action
     Units) or a mapping file. Intervals shorter than ``min_frames`` frames are dropped; ``per_emotion``
     keeps that many random samples per emotion; ``neutral`` adds synthetic neutral samples (first frame
-    repeated) from random samples.
+    repeated) from random samples; ``crops`` also stores aligned face crops (``/dataset/crops``, for the SCN).
+    Each sample's interval and kind (macro / micro) are recorded for MEGC-style evaluation.
     """
     if kind not in ("all", "macro", "micro"):
         raise OptionError(f"The 'kind' parameter of build_samm must be 'all', 'macro' or 'micro'. Got {kind!r}.")
@@ -343,6 +347,10 @@ def build_samm(
         seed=seed,
         builder=f"landmarkset {__version__}",
     )
+    kinds = {row.filename: row.kind for row, _, _ in chosen}
+    dataset.attrs["interval_kinds"] = json.dumps([kinds.get(name, "") for name in dataset.sequence])
     write_dataset(output, dataset)
+    if crops:  # aligned face crops for the image model, read from the same frames
+        write_crops(output, size=crop_size, progress=progress)
     report.dataset = dataset
     return report

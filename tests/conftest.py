@@ -73,3 +73,36 @@ def write_images(folder: str, frames: Sequence[np.ndarray], pattern: str = "img{
         cv2.imwrite(os.path.join(folder, name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         names.append(name)
     return names
+
+
+@pytest.fixture(scope="session")
+def train_data(tmp_path_factory) -> str:
+    """A generated CK+ training set (12 subjects, every emotion) with 32 px face crops for the SCN."""
+    from landmarkset.ckplus import build_ckplus
+    from landmarkset.synth import synth_ckplus
+
+    folder = tmp_path_factory.mktemp("train")
+    synth_ckplus(str(folder / "ck"), subjects=12, sequences_per_subject=7, seed=3, progress=False)
+    path = str(folder / "ck.h5")
+    build_ckplus(str(folder / "ck"), path, landmarks="provided", neutral=12, crops=True, crop_size=32, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_tcn(train_data, tmp_path_factory) -> tuple[str, dict]:
+    """A TCN run directory cross-validated (3 subject folds) on ``train_data``, and its metrics."""
+    from landmarkset.models.train import TrainConfig, cross_validate
+
+    from landmarkset.dataset import read_dataset
+
+    run = str(tmp_path_factory.mktemp("run") / "tcn")
+    metrics = cross_validate(
+        train_data,
+        read_dataset(train_data),
+        run,
+        "subject",
+        3,
+        TrainConfig(epochs=25, batch_size=8, seed=0),
+        progress=False,
+    )
+    return run, metrics

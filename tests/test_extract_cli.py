@@ -165,10 +165,17 @@ def test_info_overlay_and_backends(batch, tmp_path):
     assert "dlib" in listing.output and "mediapipe" in listing.output
 
 
-def test_demo_writes_store_and_figure(tmp_path):
-    result = run("demo", str(tmp_path / "demo"), "-b", "dlib")
+def test_demo_runs_the_whole_pipeline(tmp_path):
+    out = tmp_path / "demo"
+    result = run("demo", str(out), "-b", "dlib", "--subjects", "4", "--epochs", "3", "-q")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "demo" / "overlay.png").stat().st_size > 10_000
-    with open_tracks(str(tmp_path / "demo" / "tracks.h5")) as store:
+    assert (out / "video_overlay.png").stat().st_size > 10_000
+    with open_tracks(str(out / "video_tracks.h5")) as store:
         assert store["carphone_pristine"].face_rate >= 0.9
-    assert "Track store:" in result.output and "Overlay:" in result.output
+    with open_tracks(str(out / "ckplus.h5")) as store:
+        assert len(store) >= 20 and store[store.ids()[0]].backend == "dlib"
+    for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "model.pt"):
+        assert (out / "run" / name).stat().st_size > 1_000
+    assert (out / "explain" / "report.md").read_text().startswith("# Class activation maps")
+    assert "TCN subject-independent accuracy" in result.output and "deletion AUC" in result.output
+    assert str(out / "explain" / "report.md") in result.output

@@ -42,3 +42,30 @@ def test_a_tiny_batch_is_overfit():
         optimiser.step()
     model.eval()
     assert (model(x).argmax(1) == y).all() and loss.item() < 0.1
+
+
+def test_scn_reading_parameter_count_and_shapes():
+    from landmarkset.models.scn import SCN
+
+    assert "scn" in list_models()
+    assert count_parameters(get_model("scn", n_classes=7, n_frames=20, size=224)) == 4_369_415
+    model = SCN(n_classes=3, n_frames=5, size=32)
+    assert model(torch.rand(2, 5, 32, 32)).shape == (2, 3)
+    with pytest.raises(OptionError, match=r"SCN expects input of shape \(N, 5, 32, 32\).*got \(2, 5, 48, 48\)"):
+        model(torch.rand(2, 5, 48, 48))
+
+
+def test_preprocessing_removes_position_and_size():
+    import numpy as np
+    from landmarkset.models.preprocess import interocular, preprocess
+
+    rng = np.random.default_rng(0)
+    sample = rng.uniform(0.3, 0.7, (1, 20, 68, 2)).astype(np.float32)
+    moved = sample * 1.7 + 0.1  # the same face, bigger and elsewhere
+    np.testing.assert_allclose(preprocess(sample, "motion"), preprocess(moved, "motion"), atol=1e-5)
+    np.testing.assert_allclose(preprocess(sample, "face"), preprocess(moved, "face"), atol=1e-5)
+    assert not preprocess(sample, "motion")[:, 0].any()  # the first frame is the origin
+    np.testing.assert_array_equal(preprocess(sample, "none"), sample)
+    assert interocular(np.full((68, 2), np.nan)) == 1.0
+    with pytest.raises(OptionError, match="Unknown preprocessing 'raw'"):
+        preprocess(sample, "raw")

@@ -1,0 +1,146 @@
+"""Commands that train and score models: train-tcn, train-scn, evaluate (registered on the main group)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import click
+
+
+def _check_device(device: str) -> str:
+    import torch
+
+    from landmarkset.errors import OptionError
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise OptionError(f"--device {device!r} is not a torch device: use cpu, cuda, cuda:N or mps") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise OptionError(f"--device {device}: this torch has no usable CUDA GPU; use --device cpu")
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise OptionError(f"--device {device}: MPS is not available here; use --device cpu")
+    return device
+
+
+def _train_options(momentum: float):
+    """Options shared by train-tcn and train-scn; defaults are the paper's SGD where it gives them."""
+
+    def decorate(command):
+        options = [
+            click.argument("data", type=click.Path(exists=True, dir_okay=False)),
+            click.option(
+                "-o", "--output", "run_dir", required=True, type=click.Path(file_okay=False), help="Run directory."
+            ),
+            click.option(
+                "--protocol",
+                type=click.Choice(["subject", "paper"]),
+                default="subject",
+                show_default=True,
+                help="subject: stratified subject-grouped k-fold; paper: random 85/15 splits by sequence.",
+            ),
+            click.option("--folds", default=6, show_default=True, type=click.IntRange(min=2)),
+            click.option("--epochs", default=30, show_default=True, type=click.IntRange(min=1)),
+            click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=2)),
+            click.option("--lr", default=1e-3, show_default=True, type=click.FloatRange(min=0, min_open=True)),
+            click.option(
+                "--decay",
+                default=1e-4,
+                show_default=True,
+                type=click.FloatRange(min=0),
+                help="Learning-rate decay per step: lr / (1 + decay * step) (the paper's 'rate decay').",
+            ),
+            click.option("--momentum", default=momentum, show_default=True, type=click.FloatRange(0, 1)),
+            click.option("--weight-decay", default=0.0, show_default=True, type=click.FloatRange(min=0), help="L2."),
+            click.option(
+                "--patience",
+                default=10,
+                show_default=True,
+                type=click.IntRange(min=1),
+                help="Stop after this many epochs without a better validation loss.",
+            ),
+            click.option("--seed", default=0, show_default=True, type=int),
+            click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
+            click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+    from landmarkset.models.train import TrainConfig, cross_validate
+
+    from landmarkset.crops import read_crops
+    from landmarkset.dataset import read_dataset
+
+    settings["lr_decay"] = settings.pop("decay")
+    settings["device"] = _check_device(settings["device"])
+    config = TrainConfig(**settings)
+    dataset = read_dataset(data)
+    crops = read_crops(data) if model == "scn" else None
+    click.echo(f"{len(dataset)} samples, {len(set(dataset.subject))} subjects, classes: {', '.join(dataset.classes)}")
+    metrics = cross_validate(
+        data, dataset, run_dir, protocol, folds, config, progress=False if quiet else None, model=model, crops=crops
+    )
+    click.echo(
+        f"{model.upper()} {protocol} protocol, {folds} folds: accuracy {metrics['accuracy_mean']:.3f} "
+        f"+- {metrics['accuracy_std']:.3f} (chance {metrics['chance']:.3f}), {metrics['parameters']:,} parameters"
+    )
+    for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "model.pt"):
+        click.echo(f"  {os.path.join(run_dir, name)}")
+
+
+@click.command("train-tcn")
+@_train_options(momentum=0.3)
+@click.option(
+    "--preprocessing",
+    type=click.Choice(["motion", "face", "none"]),
+    default="motion",
+    show_default=True,
+    help="motion: displacement from the first frame in inter-ocular units; none: the paper's raw coordinates.",
+)
+@click.option("--augment", is_flag=True, help="Random rotation, scale, shift and mirroring of the landmarks.")
+def train_tcn(data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+    """Cross-validate the paper's temporal CNN on DATA's /dataset and train the delivered model.pt."""
+    _train("tcn", data, run_dir, protocol, folds, quiet, **settings)
+
+
+@click.command("train-scn")
+@_train_options(momentum=0.7)
+def train_scn(data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+    """Cross-validate the paper's stacked-image CNN on DATA's face crops (build with --crops)."""
+    _train("scn", data, run_dir, protocol, folds, quiet, **settings)
+
+
+@click.command("evaluate")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--device", default="cpu", show_default=True)
+def evaluate_command(model: str, data: str, out_dir: str, device: Optional[str]) -> None:
+    """Score a trained MODEL (model.pt) on another built DATA file; MEGC figures when it holds intervals."""
+    from landmarkset.models.evaluate import evaluate
+
+    metrics = evaluate(model, data, out_dir, _check_device(device))
+    line = f"accuracy {metrics['accuracy']:.3f} on {metrics['samples_scored']} samples"
+    if metrics["left_out_classes"]:
+        line += f" (left out, unknown to the model: {metrics['left_out_classes']})"
+    click.echo(line)
+    if "megc" in metrics:
+        for kind in ("macro", "micro", "overall"):
+            s = metrics["megc"][kind]
+            click.echo(
+                f"  MEGC {kind:<7} GT {s['ground_truth']:>4}  predicted {s['predictions']:>4}  TP {s['tp']:>4}  "
+                f"P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}"
+            )
+    for name in ("metrics.json", "confusion_matrix.png", "predictions.csv"):
+        click.echo(f"  {os.path.join(out_dir, name)}")
+
+
+from .explain import explain_command  # noqa: E402
+
+COMMANDS = (train_tcn, train_scn, evaluate_command, explain_command)

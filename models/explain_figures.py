@@ -1,0 +1,87 @@
+"""Figures of class activation maps, drawn like the paper's Figure 7: a landmark x frame heatmap with the
+face groups labelled, beside the face with each landmark coloured white -> yellow -> red by its activation."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from landmarkset.regions import REGIONS
+
+from .figures import _pyplot
+
+# The outline drawn when the frame image is not available: point runs of the 68-point scheme.
+_OUTLINE = [
+    range(0, 17), range(17, 22), range(22, 27), range(27, 31), range(31, 36),
+    [*range(36, 42), 36], [*range(42, 48), 42], [*range(48, 60), 48], [*range(60, 68), 60],
+]  # fmt: skip
+
+
+def _activation_colormap():
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("white-yellow-red", ["#ffffff", "#ffe100", "#d40000"])
+
+
+def _label_groups(axis) -> None:
+    for name, points in REGIONS.items():
+        axis.axhline(points[0] - 0.5, color="black", linewidth=0.4, alpha=0.5)
+        axis.text(-0.9, (points[0] + points[-1]) / 2, name, ha="right", va="center", fontsize=7)
+
+
+def plot_map(raw: np.ndarray, processed: np.ndarray, output: str, title: str) -> str:
+    """Two panels: the map scaled to [0, 255], and the post-processed frame differences."""
+    plt = _pyplot()
+    figure, (left, right) = plt.subplots(1, 2, figsize=(8.6, 4.4))
+    span = raw.max() - raw.min()
+    scaled = (raw - raw.min()) / span * 255 if span > 0 else np.zeros_like(raw)
+    image = left.imshow(scaled, aspect="auto", cmap="inferno", vmin=0, vmax=255)
+    left.set_title("activation (0-255)", fontsize=8)
+    figure.colorbar(image, ax=left, fraction=0.05)
+    limit = max(float(np.abs(processed).max()), 1.0)
+    image = right.imshow(processed, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
+    right.set_title("successive-frame differences, post-processed", fontsize=8)
+    figure.colorbar(image, ax=right, fraction=0.05)
+    for axis in (left, right):
+        axis.set_xlabel("frame")
+        axis.set_yticks([])
+        _label_groups(axis)
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(output, dpi=110)
+    plt.close(figure)
+    return output
+
+
+def plot_face(
+    points: np.ndarray, scores: np.ndarray, output: str, title: str, image: Optional[np.ndarray] = None
+) -> str:
+    """Landmarks (68, 2) in pixels coloured by ``scores``, on the frame ``image`` (BGR) or on the face outline."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(4.2, 4.6))
+    low, high = points.min(0), points.max(0)
+    margin = 0.25 * (high - low).max()
+    if image is not None:
+        axis.imshow(image[..., ::-1] if image.ndim == 3 else image, cmap="gray")
+    else:
+        axis.set_facecolor("#202020")
+        for run in _OUTLINE:
+            axis.plot(points[list(run), 0], points[list(run), 1], color="#888888", linewidth=1)
+    span = scores.max() - scores.min()
+    values = (scores - scores.min()) / span if span > 0 else np.zeros_like(scores)
+    order = np.argsort(values)  # strongest drawn last, on top
+    dots = axis.scatter(
+        points[order, 0], points[order, 1], c=values[order], cmap=_activation_colormap(), vmin=0, vmax=1,
+        s=14 + 40 * values[order], edgecolors="black", linewidths=0.3,
+    )  # fmt: skip
+    axis.set_xlim(low[0] - margin, high[0] + margin)
+    axis.set_ylim(high[1] + margin, low[1] - margin)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    axis.set_title(title, fontsize=8)
+    figure.colorbar(dots, ax=axis, fraction=0.046, label="activation (scaled)")
+    figure.tight_layout()
+    figure.savefig(output, dpi=110)
+    plt.close(figure)
+    return output

@@ -1,0 +1,49 @@
+"""Classification scores (scikit-learn) and the figures every run and evaluation writes."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from .figures import plot_confusion, plot_curves
+
+
+def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    """Accuracy, per-class precision / recall / F1 / support (the paper's Table II) and the confusion matrix."""
+    labels = list(range(len(classes)))
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else float("nan"),
+        "classes": list(classes),
+        "per_class": {
+            name: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, name in enumerate(classes)
+        },
+        "macro_f1": float(np.mean(f1[support > 0])) if (support > 0).any() else float("nan"),
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def write_classification_figures(
+    metrics: dict[str, Any], out_dir: str, title: str, curves: Optional[list[dict[str, list[float]]]] = None
+) -> list[str]:
+    """confusion_matrix.png (and training_curves.png when ``curves`` are given) in ``out_dir``."""
+    written = [
+        plot_confusion(
+            np.array(metrics["confusion_matrix"]),
+            metrics["classes"],
+            os.path.join(out_dir, "confusion_matrix.png"),
+            title,
+        )
+    ]
+    if curves:
+        written.append(plot_curves(curves, os.path.join(out_dir, "training_curves.png")))
+    return written
