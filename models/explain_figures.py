@@ -9,7 +9,7 @@ import numpy as np
 
 from landmarkset.regions import REGIONS
 
-from .figures import _pyplot
+from .figures import _pyplot, save
 
 # The outline drawn when the frame image is not available: point runs of the 68-point scheme.
 _OUTLINE = [
@@ -48,10 +48,7 @@ def plot_map(raw: np.ndarray, processed: np.ndarray, output: str, title: str) ->
         axis.set_yticks([])
         _label_groups(axis)
     figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
-    return output
+    return save(figure, output)
 
 
 def plot_face(
@@ -81,7 +78,4 @@ def plot_face(
     axis.set_yticks([])
     axis.set_title(title, fontsize=8)
     figure.colorbar(dots, ax=axis, fraction=0.046, label="activation (scaled)")
-    figure.tight_layout()
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
-    return output
+    return save(figure, output)

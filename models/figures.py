@@ -14,6 +14,15 @@ def _pyplot():
     return plt
 
 
+def save(figure, output: str) -> str:
+    """Lay out, write as PNG and release ``figure``."""
+    plt = _pyplot()
+    figure.tight_layout()
+    figure.savefig(output, dpi=110)
+    plt.close(figure)
+    return output
+
+
 def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: str) -> str:
     """Row-normalised confusion matrix with counts in each cell."""
     plt = _pyplot()
@@ -38,10 +47,7 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: s
     axis.set_ylabel("true")
     axis.set_title(title, fontsize=9)
     figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
-    figure.tight_layout()
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
-    return output
+    return save(figure, output)
 
 
 def plot_curves(histories: list[dict[str, list[float]]], output: str) -> str:
@@ -58,7 +64,4 @@ def plot_curves(histories: list[dict[str, list[float]]], output: str) -> str:
     accuracy.set_ylabel("validation accuracy")
     accuracy.set_ylim(0, 1)
     accuracy.legend(fontsize=7, ncol=2)
-    figure.tight_layout()
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
-    return output
+    return save(figure, output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 
 import cv2
@@ -62,6 +63,19 @@ def write_video(path: str, frames: Sequence[np.ndarray], fps: float = 25.0) -> s
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
+
+
+def wait_for_tracks(path: str, count: int = 1, timeout: float = 120) -> None:
+    """Poll until the track store at ``path`` holds ``count`` sequences (for tests that kill a run)."""
+    from landmarkset import open_tracks
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open_tracks(path) as store:
+                if len(store) >= count:
+                    return
+        time.sleep(0.05)
 
 
 def write_images(folder: str, frames: Sequence[np.ndarray], pattern: str = "img{}.png") -> list[str]:

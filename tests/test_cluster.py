@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import write_video
+from conftest import wait_for_tracks, write_video
 
 from landmarkset import extract, open_tracks
 from landmarkset.cluster import shard_dir
@@ -113,13 +113,7 @@ def test_a_killed_cluster_run_resumes(tmp_path, carphone):
     command = [sys.executable, "-m", "landmarkset.cli.main", "extract", *inputs, "-o", out, "-b", "dlib", "-q"]
     process = subprocess.Popen([*command, "--cluster", "local", "-w", "2"], start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if os.path.exists(out):
-                with open_tracks(out) as store:
-                    if len(store) >= 1:
-                        break
-            time.sleep(0.05)
+        wait_for_tracks(out)
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the driver and its cluster's processes
         process.wait()

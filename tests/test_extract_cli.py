@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import write_images, write_video
+from conftest import wait_for_tracks, write_images, write_video
 from landmarkset.cli.main import main
 
 from landmarkset import extract, open_tracks
@@ -128,13 +128,7 @@ def test_killed_run_leaves_a_readable_store_and_resumes(tmp_path, carphone):
     command = [sys.executable, "-m", "landmarkset.cli.main", "extract", *inputs, "-o", out, "-b", "dlib", "-q"]
     process = subprocess.Popen(command)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if os.path.exists(out):
-                with open_tracks(out) as store:
-                    if len(store) >= 1:
-                        break
-            time.sleep(0.05)
+        wait_for_tracks(out)
         time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGKILL)
