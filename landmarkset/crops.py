@@ -9,7 +9,7 @@ Frames are read from the track's source (image folder or video) at the sample's 
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
+from typing import Optional
 
 import cv2
 import h5py
@@ -21,7 +21,7 @@ from .dataset import read_dataset
 from .errors import InputError, StoreError
 from .store import Track, _initialise, open_tracks
 
-__all__ = ["align_transform", "frame_reader", "read_crops", "write_crops"]
+__all__ = ["align_transform", "read_crops", "read_sample_frames", "write_crops"]
 
 
 def align_transform(landmarks: np.ndarray, size: int, margin: float = 1.2) -> np.ndarray:
@@ -37,43 +37,22 @@ def align_transform(landmarks: np.ndarray, size: int, margin: float = 1.2) -> np
     return matrix
 
 
-def frame_reader(track: Track, color: bool = False) -> Callable[[list[int]], dict[int, np.ndarray]]:
-    """A function reading the given frame numbers of the track's source (grayscale, or BGR with ``color``)."""
-    flag = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE
-    rows = {int(number): row for row, number in enumerate(track.frame_index)}
-
-    def from_folder(numbers: list[int]) -> dict[int, np.ndarray]:
-        images = {}
-        for number in numbers:
-            path = os.path.join(track.source, track.frame_names[rows[number]])
-            image = cv2.imread(path, flag)
-            if image is None:
-                raise InputError(f"{path}: cannot read this image (needed for the crops of {track.id!r})")
-            images[number] = image
-        return images
-
-    def from_video(numbers: list[int]) -> dict[int, np.ndarray]:
-        capture, images, position = cv2.VideoCapture(track.source), {}, 0
-        wanted = set(numbers)
-        while wanted - set(images):
-            ok, frame = capture.read()
-            if not ok:
-                missing = min(wanted - set(images))
-                raise InputError(f"{track.source}: frame {missing} cannot be decoded (needed for the crops)")
-            if position in wanted:
-                images[position] = frame if color else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            position += 1
-        capture.release()
-        return images
+def read_sample_frames(track: Track, numbers: list[int]) -> dict[int, np.ndarray]:
+    """RGB frames of ``track`` at source frame ``numbers``; an InputError names a frame that cannot be read."""
+    from .plotting import read_frames
 
     if not track.source or not os.path.exists(track.source):
         raise InputError(
             f"{track.source or track.id}: the source of {track.id!r} is not on disk; crops need the frames "
             "(build where the dataset's images are)"
         )
-    if os.path.isdir(track.source) and track.frame_names:
-        return from_folder
-    return from_video
+    rows = {int(number): row for row, number in enumerate(track.frame_index)}
+    images = read_frames(track, sorted({rows[number] for number in numbers}))
+    for number in numbers:
+        if images[rows[number]] is None:
+            name = track.frame_names[rows[number]] if track.frame_names else f"frame {number}"
+            raise InputError(f"{track.source}: {name} cannot be read (needed for the crops of {track.id!r})")
+    return {number: images[rows[number]] for number in numbers}
 
 
 def write_crops(path: str, size: int = 224, margin: float = 1.2, progress: Optional[bool] = None) -> np.ndarray:
@@ -85,20 +64,17 @@ def write_crops(path: str, size: int = 224, margin: float = 1.2, progress: Optio
         for index in tqdm(
             range(len(dataset)), desc="crops", unit="sample", disable=None if progress is None else not progress
         ):
-            sequence = (
-                dataset.sequence[index].removesuffix("__neutral")
-                if dataset.synthetic[index]
-                else dataset.sequence[index]
-            )
+            sequence = dataset.source_sequence(index)
             if sequence not in tracks:
                 raise StoreError(f"{path}: no track {sequence!r} for sample {dataset.sequence[index]!r}; crops need it")
             track = tracks[sequence]
             numbers = [int(n) for n in dataset.source_frames[index]]
-            images = frame_reader(track)(sorted(set(numbers)))
+            images = read_sample_frames(track, numbers)
             pixels = dataset.X[index, 0] * [track.width, track.height]
             matrix = align_transform(pixels, size, margin)
             for frame, number in enumerate(numbers):
-                crops[index, frame] = cv2.warpAffine(images[number], matrix, (size, size), flags=cv2.INTER_AREA)
+                gray = cv2.cvtColor(images[number], cv2.COLOR_RGB2GRAY)
+                crops[index, frame] = cv2.warpAffine(gray, matrix, (size, size), flags=cv2.INTER_AREA)
 
     def change(file: h5py.File) -> None:
         group = file["dataset"]

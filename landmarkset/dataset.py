@@ -34,6 +34,7 @@ __all__ = ["Dataset", "DatasetBuilder", "read_dataset", "resample_indices", "wri
 
 DATASET_TYPE = "landmarkset-dataset"
 DATASET_VERSION = "1.0.0"
+NEUTRAL_SUFFIX = "__neutral"  # synthetic neutral samples are named <source sequence>__neutral
 RESAMPLING = "even-nearest"  # round(linspace(0, T - 1, F)): first and last frame always kept
 _STRINGS = h5py.string_dtype()
 
@@ -83,6 +84,11 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def source_sequence(self, index: int) -> str:
+        """The sequence (track id) a sample's frames come from: a synthetic neutral sample's source."""
+        name = self.sequence[index]
+        return name.removesuffix(NEUTRAL_SUFFIX) if self.synthetic[index] else name
 
     def counts(self) -> dict[str, int]:
         """Samples per class, in class order."""
@@ -197,7 +203,7 @@ class DatasetBuilder:
             source = real[index]
             self.samples.append(
                 Sample(
-                    f"{source.sequence}__neutral",
+                    f"{source.sequence}{NEUTRAL_SUFFIX}",
                     source.subject,
                     label,
                     np.repeat(source.landmarks[:1], self.frames, 0),

@@ -42,9 +42,9 @@ class DemoResult:
 def _usable_backend(preferred: Optional[str]) -> str:
     from .extractors import describe_extractors
 
-    usable = [row["name"] for row in describe_extractors() if row["available"]]
     if preferred is not None:
         return preferred
+    usable = [row["name"] for row in describe_extractors() if row["available"]]
     for name in ("mediapipe", "dlib"):
         if name in usable:
             return name
@@ -89,7 +89,9 @@ def run_demo(
         extract([video], store, backend=backend, overwrite=True, progress=progress)
         with open_tracks(store) as tracks:
             track = tracks[tracks.ids()[0]]
-        result.outputs["video overlay"] = plot_overlay(track, os.path.join(out_dir, "video_overlay.png"))
+        result.outputs["video overlay"] = os.path.abspath(
+            plot_overlay(track, os.path.join(out_dir, "video_overlay.png"))
+        )
         step("video", started)
 
     tree = os.path.join(out_dir, "ck-synth")
@@ -143,6 +145,4 @@ def run_demo(
             "explanation report": os.path.abspath(os.path.join(out_dir, "explain", "report.md")),
         }
     )
-    if "video overlay" in result.outputs:
-        result.outputs["video overlay"] = os.path.abspath(result.outputs.pop("video overlay"))
     return result

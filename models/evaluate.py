@@ -24,25 +24,10 @@ import torch
 from landmarkset._version import __version__
 from landmarkset.crops import read_crops
 from landmarkset.dataset import read_dataset
-from landmarkset.errors import InputError
 from landmarkset.megc import Interval, spotting_score
 
 from .metrics import classification_scores, write_classification_figures
-from .train import file_hash, load_model, predict_proba
-
-
-def _check_shape(record: dict[str, Any], samples: np.ndarray, model_path: str, data_path: str) -> None:
-    frames = record["shape"]["n_frames"]
-    if samples.shape[1] != frames:
-        raise InputError(
-            f"{data_path}: samples have {samples.shape[1]} frames but {model_path} expects {frames}; rebuild the data "
-            f"with --frames {frames}"
-        )
-    if record["model"] == "scn" and samples.shape[2] != record["shape"]["size"]:
-        raise InputError(
-            f"{data_path}: crops are {samples.shape[2]} px but {model_path} expects {record['shape']['size']}; "
-            f"rebuild with --crops --crop-size {record['shape']['size']}"
-        )
+from .train import check_input_shape, file_hash, load_model, predict_proba
 
 
 def megc_scores(dataset, predicted_names: list[str]) -> dict[str, Any]:
@@ -62,8 +47,7 @@ def megc_scores(dataset, predicted_names: list[str]) -> dict[str, Any]:
             right_emotion += predicted_names[index] == dataset.classes[dataset.y[index]]
         else:  # a neutral sample (first frame repeated) spotted as an expression: a false positive
             first = int(dataset.source_frames[index][0]) + 1
-            video = dataset.sequence[index].removesuffix("__neutral")
-            spotted.append(Interval(video, first, first, kind if kind else default_kind))
+            spotted.append(Interval(dataset.source_sequence(index), first, first, kind))
     scores = {name: score.as_dict() for name, score in spotting_score(truth, spotted).items()}
     scores["overall"]["tp_with_right_emotion"] = int(right_emotion)
     scores["reading"] = "sample intervals; spotted = predicted not neutral (see landmarkset.models.evaluate)"
@@ -75,7 +59,7 @@ def evaluate(model_path: str, data_path: str, out_dir: str, device: str = "cpu")
     model, record = load_model(model_path, device)
     dataset = read_dataset(data_path)
     samples = dataset.X if record["model"] == "tcn" else read_crops(data_path)
-    _check_shape(record, samples, model_path, data_path)
+    check_input_shape(record, samples, model_path, data_path)
     classes = list(record["classes"])
     probabilities = predict_proba(model, record, samples, device)
     predicted = probabilities.argmax(1)

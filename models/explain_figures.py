@@ -54,13 +54,13 @@ def plot_map(raw: np.ndarray, processed: np.ndarray, output: str, title: str) ->
 def plot_face(
     points: np.ndarray, scores: np.ndarray, output: str, title: str, image: Optional[np.ndarray] = None
 ) -> str:
-    """Landmarks (68, 2) in pixels coloured by ``scores``, on the frame ``image`` (BGR) or on the face outline."""
+    """Landmarks (68, 2) in pixels coloured by ``scores``, on the frame ``image`` (RGB) or on the face outline."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(4.2, 4.6))
     low, high = points.min(0), points.max(0)
     margin = 0.25 * (high - low).max()
     if image is not None:
-        axis.imshow(image[..., ::-1] if image.ndim == 3 else image, cmap="gray")
+        axis.imshow(image, cmap="gray")
     else:
         axis.set_facecolor("#202020")
         for run in _OUTLINE:

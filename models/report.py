@@ -12,7 +12,7 @@ from typing import Any, Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from landmarkset.crops import frame_reader
+from landmarkset.crops import read_sample_frames
 from landmarkset.dataset import Dataset, read_dataset
 from landmarkset.errors import InputError, OptionError, StoreError
 from landmarkset.store import open_tracks
@@ -21,7 +21,7 @@ from .au import AU_REGIONS, EXPECTED_AUS, agreement, expected_regions, region_sh
 from .cam import explain, postprocess
 from .explain_figures import plot_face, plot_map
 from .faithfulness import faithfulness, precision_at_k, random_precision_at_k
-from .train import load_model, predict_proba, to_tensor
+from .train import check_input_shape, load_model, predict_proba, to_tensor
 
 TRUTH_FILE = "landmarkset_truth.json"  # written by `landmarkset synth`
 
@@ -66,9 +66,7 @@ def _moved_landmarks(dataset: Dataset, truth: Optional[str]) -> dict[str, list[i
 
 def _last_frame(data_path: str, dataset: Dataset, index: int) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """The sample's last-frame landmarks in pixels and the frame image when it is on disk."""
-    sequence = (
-        dataset.sequence[index].removesuffix("__neutral") if dataset.synthetic[index] else dataset.sequence[index]
-    )
+    sequence = dataset.source_sequence(index)
     size = (1.0, 1.0)
     try:
         with open_tracks(data_path) as tracks:
@@ -76,7 +74,7 @@ def _last_frame(data_path: str, dataset: Dataset, index: int) -> tuple[np.ndarra
                 track = tracks[sequence]
                 size = (track.width, track.height)
                 number = int(dataset.source_frames[index][-1])
-                image = frame_reader(track, color=True)([number])[number]
+                image = read_sample_frames(track, [number])[number]
                 return dataset.X[index, -1] * size, image
     except (InputError, StoreError, OSError, KeyError):
         pass  # no image: the outline is drawn instead
@@ -103,11 +101,7 @@ def explain_dataset(
     if record["model"] != "tcn":
         raise OptionError(f"{model_path}: explain works on landmark models (TCN); this is a {record['model']!r}")
     dataset = read_dataset(data_path)
-    if dataset.X.shape[1] != record["shape"]["n_frames"]:
-        raise InputError(
-            f"{data_path}: samples have {dataset.X.shape[1]} frames but {model_path} expects "
-            f"{record['shape']['n_frames']}; rebuild the data with --frames {record['shape']['n_frames']}"
-        )
+    check_input_shape(record, dataset.X, model_path, data_path)
     classes, preprocessing = record["classes"], record["preprocessing"]["landmarks"]
     chosen = choose_samples(dataset, ids, per_class, seed)
     moved = _moved_landmarks(dataset, truth)

@@ -359,6 +359,23 @@ def cross_validate(
     return metrics
 
 
+def check_input_shape(record: dict[str, Any], samples: np.ndarray, model_path: str, data_path: str) -> None:
+    """An InputError saying how to rebuild ``data_path`` when its samples do not fit the model of ``record``."""
+    from landmarkset.errors import InputError
+
+    frames = record["shape"]["n_frames"]
+    if samples.shape[1] != frames:
+        raise InputError(
+            f"{data_path}: samples have {samples.shape[1]} frames but {model_path} expects {frames}; rebuild the data "
+            f"with --frames {frames}"
+        )
+    if record["model"] == "scn" and samples.shape[2] != record["shape"]["size"]:
+        raise InputError(
+            f"{data_path}: crops are {samples.shape[2]} px but {model_path} expects {record['shape']['size']}; "
+            f"rebuild with --crops --crop-size {record['shape']['size']}"
+        )
+
+
 def load_model(path: str, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """A model.pt (or fold checkpoint) written by :func:`cross_validate`: the model (eval mode) and its record."""
     from landmarkset.errors import InputError
