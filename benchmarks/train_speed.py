@@ -20,9 +20,8 @@ from landmarkset.models.scn import SCN
 from landmarkset.models.tcn import TCN
 from landmarkset.models.train import TrainConfig, cross_validate, fit, to_tensor
 
-from landmarkset.ckplus import build_ckplus
-from landmarkset.crops import read_crops
-from landmarkset.dataset import read_dataset
+from landmarkset.datasets import build_ckplus, read_dataset
+from landmarkset.io import read_crops
 from landmarkset.synth import synth_ckplus
 
 

@@ -7,6 +7,8 @@ from typing import Optional
 
 import click
 
+from .options import check_device
+
 
 @click.command("explain")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
@@ -42,11 +44,9 @@ def explain_command(
     """Class activation maps of MODEL (a TCN model.pt) on samples of DATA: maps, figures, AU tables, report."""
     from landmarkset.models.report import PostProcessing, explain_dataset
 
-    from .training import _check_device
-
     post = PostProcessing(scale=scale, difference=not no_difference, threshold=threshold or None)
     summary = explain_dataset(
-        model, data, out_dir, list(ids) or None, per_class, method, post, truth, _check_device(device), seed,
+        model, data, out_dir, list(ids) or None, per_class, method, post, truth, check_device(device), seed,
         progress=False if quiet else None,
     )  # fmt: skip
     overall = summary["overall"]
@@ -60,4 +60,7 @@ def explain_command(
             f"precision@moved {overall['precision@moved']:.3f} vs random {overall['random precision']:.3f} "
             "(synth truth)"
         )
+    if summary["drawn_as_outlines"]:
+        outlines = summary["drawn_as_outlines"]
+        click.echo(f"{len(outlines)} face figure(s) drawn as outlines, without the frame (e.g. {outlines[0]})")
     click.echo(f"report: {os.path.join(out_dir, 'report.md')}")

@@ -12,18 +12,27 @@ from landmarkset import __version__
 from landmarkset.errors import LandmarksetError
 
 
+def _os_error(error: OSError) -> str:
+    """An operating-system error (missing folder, no permission, disk full...) as one line with its file."""
+    where = next((name for name in (error.filename, error.filename2) if name), None)
+    reason = error.strerror or str(error)
+    return f"{where}: {reason}" if where else reason
+
+
 class _Group(click.Group):
-    """Print a LandmarksetError (or any bug) as one line and exit non-zero; --debug shows tracebacks."""
+    """Print a LandmarksetError or an OS error as one line (exit 2), any bug as one line (exit 1);
+    --debug shows tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except LandmarksetError as error:
+        except (LandmarksetError, OSError) as error:
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"Error: {' '.join(str(error).split())}", err=True)
+            text = _os_error(error) if isinstance(error, OSError) else str(error)
+            click.echo(f"Error: {' '.join(text.split())}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("Interrupted: completed sequences are saved; run the same command again to resume.", err=True)
@@ -52,7 +61,7 @@ def _backend_choice_help() -> str:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Track store to write (HDF5).")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Track store to write (HDF5).")
 @click.option("-b", "--backend", default="mediapipe", show_default=True, help=_backend_choice_help())
 @click.option(
     "-O",
@@ -83,7 +92,11 @@ def _backend_choice_help() -> str:
     default=None,
     help="local: start a Dask LocalCluster of --workers processes for the run.",
 )
-@click.option("--overwrite", is_flag=True, help="Start a new store instead of resuming the existing one.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start a new store instead of resuming the existing one (replaced at the first write).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def extract(
     inputs: tuple[str, ...],
@@ -100,11 +113,12 @@ def extract(
 ) -> None:
     """Extract 68-point landmark tracks from videos, image folders, images or globs into OUTPUT.
 
-    A folder of images is one sequence; any other folder is searched for videos and image folders.
-    Sequences already in OUTPUT are skipped, so re-running an interrupted command resumes it.
+    Folders are searched: each video is a sequence, and each folder of images (with no video in it) is
+    one. Sequences already in OUTPUT, made by the same backend from the same files, are kept, so
+    re-running an interrupted command resumes it; one made otherwise stops the run before it writes.
     """
-    from landmarkset.extract import extract as run_extract
-    from landmarkset.extractors._options import parse_option_pairs
+    from landmarkset.extraction import extract as run_extract
+    from landmarkset.extractors import parse_option_pairs
 
     if scheduler and cluster:
         raise click.UsageError("--scheduler and --cluster are alternatives: give one")
@@ -134,7 +148,7 @@ def extract(
 @click.option("-s", "--sequences", "show_sequences", is_flag=True, help="One line per sequence.")
 def info(store: str, show_sequences: bool) -> None:
     """Summarise a track store: format, backends, sequences, frames and face rate."""
-    from landmarkset.store import open_tracks
+    from landmarkset.io import open_tracks
 
     with open_tracks(store) as tracks:
         attrs = tracks.attrs
@@ -179,7 +193,7 @@ def _smoothing(method: Optional[str], settings: tuple[str, ...]):
         if settings:
             raise click.BadParameter("--smooth-param needs --smooth METHOD")
         return None
-    from landmarkset.extractors._options import parse_option_pairs
+    from landmarkset.extractors import parse_option_pairs
     from landmarkset.smoothing import Smoothing
 
     values = {
@@ -217,7 +231,7 @@ def _with_smoothing(command):
 
 @main.command("import-openface")
 @click.argument("csv_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Track store to write.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Track store to write.")
 @click.option("--size", default=None, metavar="WxH", help="Frame size in pixels, e.g. 640x490.")
 @click.option(
     "--media",
@@ -225,14 +239,18 @@ def _with_smoothing(command):
     type=click.Path(exists=True),
     help="The video or image folder of a single CSV (default: same name beside the CSV).",
 )
-def import_openface_command(csv_files: tuple[str, ...], output: str, size: Optional[str], media: Optional[str]) -> None:
+@click.option("--overwrite", is_flag=True, help="Start a new store instead of adding to the existing one.")
+def import_openface_command(
+    csv_files: tuple[str, ...], output: str, size: Optional[str], media: Optional[str], overwrite: bool
+) -> None:
     """Import OpenFace 2.x FeatureExtraction CSVs into a track store.
 
     Rows with success 0 become frames without a face, in place; several face_ids give one sequence each.
+    A CSV whose frame count or coordinates do not fit its media is refused.
     """
     from landmarkset.openface import import_openface
 
-    report = import_openface(list(csv_files), output, size=_size(size), media=media)
+    report = import_openface(list(csv_files), output, size=_size(size), media=media, overwrite=overwrite)
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
@@ -275,123 +293,6 @@ def export(
         click.echo(f"wrote {len(paths)} OpenFace-style CSV file(s) to {output}")
     else:
         click.echo(f"wrote {export_table(store, output, list(sequences) or None, smoothing=settings)}")
-
-
-def _build_options(command):
-    """Options shared by build-ckplus and build-samm."""
-    options = [
-        click.option(
-            "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (tracks + /dataset)."
-        ),
-        click.option("-b", "--backend", default="mediapipe", show_default=True, help="Backend extracting landmarks."),
-        click.option(
-            "-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable."
-        ),
-        click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2), help="Frames per sample."),
-        click.option(
-            "--min-frames",
-            default=10,
-            show_default=True,
-            type=click.IntRange(min=1),
-            help="Shorter sequences (SAMM: intervals) are dropped.",
-        ),
-        click.option("--seed", default=0, show_default=True, type=int, help="Seed for every random choice."),
-        click.option(
-            "--crops", is_flag=True, help="Also store aligned grayscale face crops per sample frame (for train-scn)."
-        ),
-        click.option(
-            "--crop-size", default=224, show_default=True, type=click.IntRange(min=8), help="Crop side in pixels."
-        ),
-        click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1)),
-        click.option("--overwrite", is_flag=True, help="Start a new file instead of resuming the existing one."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _run_build(build, overwrite: bool, quiet: bool, output: str, options: tuple[str, ...], **arguments: Any) -> None:
-    from landmarkset.extractors._options import parse_option_pairs
-
-    if overwrite and os.path.exists(output):
-        os.unlink(output)
-    report = build(output=output, options=parse_option_pairs(options), progress=False if quiet else None, **arguments)
-    click.echo(report.summary())
-    if not report.ok:
-        sys.exit(1)
-
-
-@main.command("build-ckplus")
-@click.argument("root", type=click.Path(exists=True, file_okay=False))
-@_build_options
-@click.option(
-    "--landmarks",
-    type=click.Choice(["extracted", "provided"]),
-    default="extracted",
-    show_default=True,
-    help="provided: use CK+'s own Landmarks files instead of a backend.",
-)
-@click.option("--keep-contempt", is_flag=True, help="Keep the contempt class (dropped by default, as in the paper).")
-@click.option(
-    "--neutral",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Synthetic neutral samples: random sequences' first frame repeated.",
-)
-@click.option(
-    "--labels-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Also write CK+-style label files for every sample here.",
-)
-def build_ckplus_command(overwrite: bool, quiet: bool, output: str, options: tuple[str, ...], **arguments: Any) -> None:
-    """Build the paper's CK+ training set from a CK+ folder (as distributed) into OUTPUT."""
-    from landmarkset.ckplus import build_ckplus
-
-    _run_build(build_ckplus, overwrite, quiet, output, options, **arguments)
-
-
-@main.command("build-samm")
-@click.argument("root", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--annotations",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The release's .xlsx sheet (SAMM_Micro_FACS_Codes_v2.xlsx or SAMM_LongVideos_V1_Release.xlsx).",
-)
-@_build_options
-@click.option("--type", "kind", type=click.Choice(["all", "macro", "micro"]), default="all", show_default=True)
-@click.option("--apex", is_flag=True, help="Frames from onset to apex (the paper); default onset to offset.")
-@click.option("--per-emotion", default=None, type=click.IntRange(min=1), help="Keep N random samples per emotion.")
-@click.option(
-    "--neutral",
-    default=0,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Synthetic neutral samples from random samples' first frame.",
-)
-@click.option(
-    "--labels",
-    default="estimated",
-    show_default=True,
-    help="'estimated' (Estimated Emotion column), 'aus' (EMFACS prototypes) or a mapping file "
-    "(JSON {filename: emotion} or CSV filename,emotion).",
-)
-@click.option("--keep-other", is_flag=True, help="Keep samples whose emotion is 'Other'.")
-@click.option(
-    "--on-defect",
-    type=click.Choice(["repair", "drop"]),
-    default="repair",
-    show_default=True,
-    help="Policy for the known annotation defects (see docs/datasets.md).",
-)
-def build_samm_command(overwrite: bool, quiet: bool, output: str, options: tuple[str, ...], **arguments: Any) -> None:
-    """Build a SAMM (micro-expression or long-video release) training set into OUTPUT."""
-    from landmarkset.samm import build_samm
-
-    _run_build(build_samm, overwrite, quiet, output, options, **arguments)
 
 
 @main.group()
@@ -566,8 +467,8 @@ def overlay(
     smooth_params: tuple[str, ...],
 ) -> None:
     """Draw a sequence's landmarks on its frames (PNG). Defaults to the first sequence."""
+    from landmarkset.io import open_tracks
     from landmarkset.plotting import plot_overlay
-    from landmarkset.store import open_tracks
 
     with open_tracks(store, smoothing=_smoothing(smooth, smooth_params)) as tracks:
         if sequence is None:
@@ -599,10 +500,14 @@ def demo(out_dir: str, backend: Optional[str], subjects: int, epochs: int, worke
     click.echo(result.summary())
 
 
-from .training import COMMANDS as _TRAINING_COMMANDS  # noqa: E402 (registered after the group exists)
+def _register() -> None:
+    from . import datasets, explain, training
 
-for _command in _TRAINING_COMMANDS:
-    main.add_command(_command)
+    for command in (*datasets.COMMANDS, *training.COMMANDS, explain.explain_command):
+        main.add_command(command)
+
+
+_register()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,21 +7,7 @@ from typing import Any, Optional
 
 import click
 
-
-def _check_device(device: str) -> str:
-    import torch
-
-    from landmarkset.errors import OptionError
-
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        raise OptionError(f"--device {device!r} is not a torch device: use cpu, cuda, cuda:N or mps") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise OptionError(f"--device {device}: this torch has no usable CUDA GPU; use --device cpu")
-    if parsed.type == "mps" and not torch.backends.mps.is_available():
-        raise OptionError(f"--device {device}: MPS is not available here; use --device cpu")
-    return device
+from .options import check_device
 
 
 def _train_options(momentum: float):
@@ -74,11 +60,10 @@ def _train_options(momentum: float):
 def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
     from landmarkset.models.train import TrainConfig, cross_validate
 
-    from landmarkset.crops import read_crops
-    from landmarkset.dataset import read_dataset
+    from landmarkset.io import read_crops, read_dataset
 
     settings["lr_decay"] = settings.pop("decay")
-    settings["device"] = _check_device(settings["device"])
+    settings["device"] = check_device(settings["device"])
     config = TrainConfig(**settings)
     dataset = read_dataset(data)
     crops = read_crops(data) if model == "scn" else None
@@ -125,7 +110,7 @@ def evaluate_command(model: str, data: str, out_dir: str, device: Optional[str])
     """Score a trained MODEL (model.pt) on another built DATA file; MEGC figures when it holds intervals."""
     from landmarkset.models.evaluate import evaluate
 
-    metrics = evaluate(model, data, out_dir, _check_device(device))
+    metrics = evaluate(model, data, out_dir, check_device(device))
     line = f"accuracy {metrics['accuracy']:.3f} on {metrics['samples_scored']} samples"
     if metrics["left_out_classes"]:
         line += f" (left out, unknown to the model: {metrics['left_out_classes']})"
@@ -141,6 +126,4 @@ def evaluate_command(model: str, data: str, out_dir: str, device: Optional[str])
         click.echo(f"  {os.path.join(out_dir, name)}")
 
 
-from .explain import explain_command  # noqa: E402
-
-COMMANDS = (train_tcn, train_scn, evaluate_command, explain_command)
+COMMANDS = (train_tcn, train_scn, evaluate_command)

@@ -1,19 +1,35 @@
 """landmarkset: facial landmark tracks, training sets and interpretable temporal CNNs.
 
-The public API is small; see docs/api.md.
+The public API is small; see docs/api.md. Stages: ``io`` (frame readers, the store format and its one
+writer), ``extraction`` (sources through a backend into a store), ``datasets`` (training sets).
 """
 
 from ._version import __version__
-from .errors import InputError, LandmarksetError, MissingDependencyError, OptionError, StoreError, WeightsError
-from .extract import ExtractionReport, Failure, extract, track_source
+from .datasets import BuildReport, Dataset, DatasetBuilder, build_ckplus, build_samm, read_dataset, write_dataset
+from .errors import (
+    InputError,
+    LandmarksetError,
+    MissingDependencyError,
+    OptionError,
+    ProvenanceError,
+    StoreBusyError,
+    StoreError,
+    WeightsError,
+)
+from .extraction import ExtractionReport, Failure, extract, track_source
 from .extractors import BaseExtractor, Extractor, FrameResult, get_extractor, list_extractors
+from .io import Discovery, Source, TrackFile, TrackWriter, discover_sources, open_tracks
 from .openface import export_openface, export_table, import_openface
-from .readers import Source, discover_sources
+from .provenance import Provenance
 from .smoothing import Smoothing
-from .store import Track, TrackFile, TrackWriter, open_tracks
+from .track import Track
 
 __all__ = [
     "BaseExtractor",
+    "BuildReport",
+    "Dataset",
+    "DatasetBuilder",
+    "Discovery",
     "ExtractionReport",
     "Extractor",
     "Failure",
@@ -22,14 +38,19 @@ __all__ = [
     "LandmarksetError",
     "MissingDependencyError",
     "OptionError",
+    "Provenance",
+    "ProvenanceError",
     "Smoothing",
     "Source",
+    "StoreBusyError",
     "StoreError",
     "Track",
     "TrackFile",
     "TrackWriter",
     "WeightsError",
     "__version__",
+    "build_ckplus",
+    "build_samm",
     "discover_sources",
     "export_openface",
     "export_table",
@@ -38,5 +59,7 @@ __all__ = [
     "import_openface",
     "list_extractors",
     "open_tracks",
+    "read_dataset",
     "track_source",
+    "write_dataset",
 ]

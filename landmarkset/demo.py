@@ -63,7 +63,7 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoResult:
     """Run every step into ``out_dir``; return what was written and how long each step took."""
-    from .ckplus import build_ckplus
+    from .datasets import build_ckplus
     from .synth import synth_ckplus
 
     backend = _usable_backend(backend)
@@ -75,10 +75,10 @@ def run_demo(
 
     started = time.monotonic()
     try:
-        from .extract import extract
+        from .extraction import extract
+        from .io import open_tracks
         from .plotting import plot_overlay
         from .samples import sample_video
-        from .store import open_tracks
 
         video = sample_video()
     except (MissingDependencyError, ImportError):

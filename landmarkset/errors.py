@@ -1,6 +1,6 @@
 """Exceptions that carry a message meant for the user.
 
-The CLI prints any :class:`LandmarksetError` as one line and exits non-zero;
+The CLI prints any :class:`LandmarksetError` as one line and exits 2 (1 when some inputs failed);
 everything else is a bug and is reported as such.
 """
 
@@ -11,6 +11,8 @@ __all__ = [
     "LandmarksetError",
     "MissingDependencyError",
     "OptionError",
+    "ProvenanceError",
+    "StoreBusyError",
     "StoreError",
     "WeightsError",
 ]
@@ -33,7 +35,15 @@ class InputError(LandmarksetError):
 
 
 class StoreError(LandmarksetError):
-    """A track store is missing, malformed, or from an unsupported version."""
+    """A track store is missing, malformed, unwritable, or from an unsupported version."""
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing the store; the message names it."""
+
+
+class ProvenanceError(StoreError):
+    """A stored track was made otherwise than a run asks (other backend, frames or source): nothing was written."""
 
 
 class WeightsError(LandmarksetError):

@@ -11,15 +11,19 @@ import csv
 import math
 import os
 from collections.abc import Sequence
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
 from .errors import InputError, MissingDependencyError
-from .extract import ExtractionReport, Failure
-from .readers import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
+from .extraction.report import ExtractionReport, Failure
+from .extraction.resume import check_resume
+from .io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
+from .io.tracks import open_tracks
+from .io.writer import TrackWriter
+from .provenance import fingerprint
 from .smoothing import Smoothing
-from .store import Track, TrackWriter, open_tracks
+from .track import Track
 
 __all__ = ["export_openface", "export_table", "import_openface"]
 
@@ -28,6 +32,8 @@ _Y = [f"y_{i}" for i in range(68)]
 _REQUIRED = ["frame", "timestamp", "confidence", "success", *_X, *_Y]
 # OpenFace's frame rate for image sequences, used for timestamps of tracks without one.
 OPENFACE_DEFAULT_FPS = 30.0
+OPENFACE = "openface"  # the backend name of imported tracks; the CSV's path is in their source fingerprint
+_MAX_FRAME = 10_000_000
 
 
 def _read_csv(path: str) -> dict[int, dict[str, np.ndarray]]:
@@ -50,8 +56,11 @@ def _read_csv(path: str) -> dict[int, dict[str, np.ndarray]]:
             try:
                 values = [float(row[i]) for i in columns]
                 face = int(float(row[face_column])) if face_column is not None else 0
-            except (ValueError, IndexError):
+            except (ValueError, IndexError, OverflowError):
                 raise InputError(f"{path}: line {line_number}: a value is missing or not a number") from None
+            frame = values[0]
+            if not (math.isfinite(frame) and frame.is_integer() and 1 <= frame <= _MAX_FRAME):
+                raise InputError(f"{path}: line {line_number}: frame {row[columns[0]]!r} is not a frame number from 1")
             faces.setdefault(face, []).append(values)
     if not faces:
         raise InputError(f"{path}: the CSV has a header but no rows")
@@ -86,6 +95,32 @@ def _source_for(csv_path: str, media: Optional[str]) -> Optional[Source]:
     return Source(media, "", kind).open()
 
 
+def _check_against_media(csv_path: str, columns: dict[str, np.ndarray], source: Source) -> None:
+    """InputError (one line) when the CSV cannot describe ``source``: another frame count, or points outside it."""
+    frames = int(columns["frame"].max())
+    if source.frame_count and frames != source.frame_count:
+        raise InputError(
+            f"{csv_path}: the CSV describes {frames} frames but {source.path} has {source.frame_count}: is it "
+            "the CSV of that media? Give the matching --media, or --size WxH alone"
+        )
+    _check_within(csv_path, columns, (source.width, source.height), f"{source.path} is")
+
+
+def _check_within(csv_path: str, columns: dict[str, np.ndarray], size: tuple[int, int], frame: str) -> None:
+    """InputError when the landmarks of tracked frames reach far outside a frame of ``size`` pixels."""
+    success = columns["success"] > 0
+    if not success.any():
+        return
+    width, height = size
+    x = np.stack([columns[name] for name in _X], 1)[success]
+    y = np.stack([columns[name] for name in _Y], 1)[success]
+    if x.max() > 1.5 * width or y.max() > 1.5 * height or x.min() < -0.5 * width or y.min() < -0.5 * height:
+        raise InputError(
+            f"{csv_path}: landmarks reach x {x.min():.0f}..{x.max():.0f}, y {y.min():.0f}..{y.max():.0f} pixels, "
+            f"but {frame} {width}x{height}: give the frame size the CSV was made at (--size or --media)"
+        )
+
+
 def _track_from_face(
     track_id: str,
     columns: dict[str, np.ndarray],
@@ -93,13 +128,10 @@ def _track_from_face(
     csv_path: str,
     source: Optional[Source],
     size: tuple[int, int],
+    origin: dict[str, Any],
 ) -> Track:
     frames = columns["frame"].astype(np.int64)
-    if frames.min() < 1:
-        raise InputError(f"{csv_path}: frame numbers must start at 1 (OpenFace numbers frames from 1)")
     length = int(frames.max())
-    if source is not None and source.frame_count:
-        length = max(length, source.frame_count)
     rows = frames - 1
     width, height = size
     landmarks = np.full((length, 68, 2), np.nan, np.float32)
@@ -138,57 +170,86 @@ def _track_from_face(
         height=height,
         source=os.path.abspath(source.path) if source is not None else "",
         fps=float(fps),
-        backend="openface",
-        backend_options={"imported_from": os.path.abspath(csv_path)},
+        backend=OPENFACE,
         frame_names=source.frame_names if source is not None and source.kind != "video" else None,
+        source_fingerprint=origin,
     )
+
+
+def _tracks_of_csv(path: str, size: Optional[tuple[int, int]], media: Optional[str]) -> list[Track]:
+    """The tracks of one CSV (one per face_id), checked against its media; InputError when it cannot be read."""
+    faces = _read_csv(path)
+    source = _source_for(path, media)
+    if size is None and source is None:
+        raise InputError(
+            f"{path}: cannot tell the image size: put the video (or image folder) with the same name "
+            "beside the CSV, or pass --size WIDTHxHEIGHT (or --media FILE)"
+        )
+    frame_size = size or (source.width, source.height)
+    for face, columns in faces.items():
+        numbers, times = np.unique(columns["frame"], return_counts=True)
+        if (times > 1).any():
+            raise InputError(f"{path}: frame {int(numbers[times > 1][0])} appears twice for face_id {face}")
+        if source is not None:
+            _check_against_media(path, columns, source)
+        else:
+            _check_within(path, columns, frame_size, "--size is")
+    files = [path] + (source.files() if source is not None else [])
+    origin = fingerprint(files, os.path.abspath(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    counts: dict[int, int] = {}
+    for columns in faces.values():
+        for frame in columns["frame"].astype(int):
+            counts[int(frame)] = counts.get(int(frame), 0) + 1
+    return [
+        _track_from_face(
+            stem if len(faces) == 1 else f"{stem}__face{face}", columns, counts, path, source, frame_size, origin
+        )
+        for face, columns in sorted(faces.items())
+    ]
 
 
 def import_openface(
     csv_paths: Union[str, Sequence[str]],
     output: str,
+    *,
     size: Optional[tuple[int, int]] = None,
     media: Optional[str] = None,
+    overwrite: bool = False,
 ) -> ExtractionReport:
     """Import OpenFace FeatureExtraction CSVs into the track store ``output``.
 
     The image size (needed to normalise) comes from ``size`` (width, height), else from ``media``
     (a video or image folder; only with one CSV), else from a video or image folder with the CSV's
-    name beside it. A CSV with several face_ids gives one sequence per face (``NAME__face1``...).
-    Sequences already in ``output`` are skipped. Problems with one CSV are reported in the result.
+    name beside it. A CSV is refused (one line) when its frame count differs from its media's or its
+    landmarks fall far outside the frame. A CSV with several face_ids gives one sequence per face
+    (``NAME__face1``...). Sequences already imported from the same, unchanged CSV are kept; one imported
+    otherwise stops the run before anything is written. Problems with one CSV are reported in the result,
+    and a run that imports nothing leaves no store behind.
     """
     paths = [csv_paths] if isinstance(csv_paths, str) else list(csv_paths)
     if media is not None and len(paths) != 1:
         raise InputError("media= names the video of one CSV; with several CSVs, give size= or keep videos beside them")
     report = ExtractionReport(output=output)
-    with TrackWriter(output) as writer:
-        for path in paths:
-            try:
-                faces = _read_csv(path)
-                source = _source_for(path, media)
-                if size is None and source is None:
-                    raise InputError(
-                        f"{path}: cannot tell the image size: put the video (or image folder) with the same name "
-                        "beside the CSV, or pass --size WIDTHxHEIGHT (or --media FILE)"
-                    )
-                frame_size = size or (source.width, source.height)
-                stem = os.path.splitext(os.path.basename(path))[0]
-                counts: dict[int, int] = {}
-                for columns in faces.values():
-                    for frame in columns["frame"].astype(int):
-                        counts[int(frame)] = counts.get(int(frame), 0) + 1
-                for face, columns in sorted(faces.items()):
-                    track_id = stem if len(faces) == 1 else f"{stem}__face{face}"
-                    if track_id in writer.ids():
-                        report.skipped.append(track_id)
-                        continue
-                    track = _track_from_face(track_id, columns, counts, path, source, frame_size)
-                    writer.write(track)
-                    report.extracted.append(track_id)
-                    report.frames += track.n_frames
-                    report.frames_with_face += int(track.valid.sum())
-            except (InputError, OSError, UnicodeDecodeError) as error:
-                report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
+    tracks: list[Track] = []
+    for path in paths:
+        try:
+            tracks += _tracks_of_csv(path, size, media)
+        except (InputError, OSError, UnicodeDecodeError) as error:
+            report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
+    ids = [track.id for track in tracks]
+    if len(set(ids)) != len(ids):
+        twice = next(track_id for track_id in ids if ids.count(track_id) > 1)
+        raise InputError(f"two CSVs would both be stored as sequence {twice!r}: rename one of them")
+    inputs = paths + ([media] if media else [])
+    with TrackWriter(output, overwrite=overwrite, inputs=inputs) as writer:
+        report.skipped = check_resume(writer, {track.id: track.provenance for track in tracks})
+        for track in tracks:
+            if track.id not in writer:
+                writer.write(track)
+                report.extracted.append(track.id)
+                report.frames += track.n_frames
+                report.frames_with_face += int(track.valid.sum())
     return report
 
 

@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
-import cv2
 import numpy as np
 
-from .readers import read_image
+from .io.frames import read_track_frames
 from .regions import REGIONS
-from .store import Track
+from .track import Track
 
 _REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#f72585", "nose": "#ffd166", "eyes": "#06d6a0", "mouth": "#ef476f"}
-
-
-def read_frames(track: Track, indices: list[int]) -> dict[int, Optional[np.ndarray]]:
-    """RGB images of the given frames of a track's source (None where unavailable)."""
-    images: dict[int, Optional[np.ndarray]] = dict.fromkeys(indices)
-    if track.frame_names is not None:
-        folder = track.source if os.path.isdir(track.source) else os.path.dirname(track.source)
-        for index in indices:
-            images[index] = read_image(os.path.join(folder, track.frame_names[index]))
-        return images
-    capture = cv2.VideoCapture(track.source)
-    wanted = set(indices)
-    index = 0
-    while wanted and capture.isOpened():
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if index in wanted:
-            images[index] = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            wanted.discard(index)
-        index += 1
-    capture.release()
-    return images
 
 
 def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional[list[int]] = None) -> str:
@@ -47,7 +22,7 @@ def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional
 
     if indices is None:
         indices = sorted(set(np.linspace(0, track.n_frames - 1, min(n_frames, track.n_frames)).round().astype(int)))
-    images = read_frames(track, indices)
+    images = read_track_frames(track, indices)
     columns = min(len(indices), 3)
     rows = int(np.ceil(len(indices) / columns))
     figure, axes = plt.subplots(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import OptionError
-from .store import Track
+from .track import Track
 
 __all__ = ["Smoothing", "smooth_landmarks", "smooth_track"]
 

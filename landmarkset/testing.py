@@ -16,8 +16,7 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from .extractors import Extractor, FrameResult, get_extractor, list_extractors
-from .extractors._registry import get_extractor_class
+from .extractors import Extractor, FrameResult, get_extractor, get_extractor_class, list_extractors
 
 __all__ = ["check_extractor"]
 

@@ -22,9 +22,8 @@ import numpy as np
 import torch
 
 from landmarkset._version import __version__
-from landmarkset.crops import read_crops
-from landmarkset.dataset import read_dataset
-from landmarkset.megc import Interval, spotting_score
+from landmarkset.datasets.megc import Interval, spotting_score
+from landmarkset.io import read_crops, read_dataset
 
 from .metrics import classification_scores, write_classification_figures
 from .train import check_input_shape, file_hash, load_model, predict_proba

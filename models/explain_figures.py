@@ -9,7 +9,7 @@ import numpy as np
 
 from landmarkset.regions import REGIONS
 
-from .figures import _pyplot, save
+from .figures import pyplot, save
 
 # The outline drawn when the frame image is not available: point runs of the 68-point scheme.
 _OUTLINE = [
@@ -32,7 +32,7 @@ def _label_groups(axis) -> None:
 
 def plot_map(raw: np.ndarray, processed: np.ndarray, output: str, title: str) -> str:
     """Two panels: the map scaled to [0, 255], and the post-processed frame differences."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(8.6, 4.4))
     span = raw.max() - raw.min()
     scaled = (raw - raw.min()) / span * 255 if span > 0 else np.zeros_like(raw)
@@ -55,7 +55,7 @@ def plot_face(
     points: np.ndarray, scores: np.ndarray, output: str, title: str, image: Optional[np.ndarray] = None
 ) -> str:
     """Landmarks (68, 2) in pixels coloured by ``scores``, on the frame ``image`` (RGB) or on the face outline."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(4.2, 4.6))
     low, high = points.min(0), points.max(0)
     margin = 0.25 * (high - low).max()

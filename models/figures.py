@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -16,7 +16,7 @@ def _pyplot():
 
 def save(figure, output: str) -> str:
     """Lay out, write as PNG and release ``figure``."""
-    plt = _pyplot()
+    plt = pyplot()
     figure.tight_layout()
     figure.savefig(output, dpi=110)
     plt.close(figure)
@@ -25,7 +25,7 @@ def save(figure, output: str) -> str:
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: str) -> str:
     """Row-normalised confusion matrix with counts in each cell."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     figure, axis = plt.subplots(figsize=(1.0 + 0.75 * len(classes), 0.8 + 0.7 * len(classes)))
@@ -52,7 +52,7 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: s
 
 def plot_curves(histories: list[dict[str, list[float]]], output: str) -> str:
     """Training and validation loss, and validation accuracy, per fold."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, (loss, accuracy) = plt.subplots(1, 2, figsize=(10, 3.6))
     for number, history in enumerate(histories, start=1):
         line = loss.plot(history["train_loss"], label=f"fold {number} train")[0]

@@ -12,10 +12,9 @@ from typing import Any, Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from landmarkset.crops import read_sample_frames
-from landmarkset.dataset import Dataset, read_dataset
+from landmarkset.datasets.crops import read_sample_frames
 from landmarkset.errors import InputError, OptionError, StoreError
-from landmarkset.store import open_tracks
+from landmarkset.io import Dataset, open_tracks, read_dataset
 
 from .au import AU_REGIONS, EXPECTED_AUS, agreement, expected_regions, region_shares
 from .cam import explain, postprocess
@@ -64,22 +63,23 @@ def _moved_landmarks(dataset: Dataset, truth: Optional[str]) -> dict[str, list[i
     }
 
 
-def _last_frame(data_path: str, dataset: Dataset, index: int) -> tuple[np.ndarray, Optional[np.ndarray]]:
-    """The sample's last-frame landmarks in pixels and the frame image when it is on disk."""
+def _last_frame(data_path: str, dataset: Dataset, index: int) -> tuple[np.ndarray, Optional[np.ndarray], str]:
+    """The sample's last-frame landmarks in pixels, the frame image when it can be read, and why not."""
     sequence = dataset.source_sequence(index)
     size = (1.0, 1.0)
     try:
         with open_tracks(data_path) as tracks:
-            if sequence in tracks:
-                track = tracks[sequence]
-                size = (track.width, track.height)
-                number = int(dataset.source_frames[index][-1])
-                image = read_sample_frames(track, [number])[number]
-                return dataset.X[index, -1] * size, image
-    except (InputError, StoreError, OSError, KeyError):
-        pass  # no image: the outline is drawn instead
+            if sequence not in tracks:
+                raise KeyError(f"{data_path} holds no track {sequence!r}")
+            track = tracks[sequence]
+            size = (track.width, track.height)
+            number = int(dataset.source_frames[index][-1])
+            image = read_sample_frames(track, [number])[number]
+            return dataset.X[index, -1] * size, image, ""
+    except (InputError, StoreError, OSError, KeyError) as error:
+        reason = " ".join(str(error).strip("'\"").split())  # no image: the outline is drawn instead
     scale = 400.0 if size == (1.0, 1.0) else 1.0
-    return dataset.X[index, -1] * np.array(size) * scale, None
+    return dataset.X[index, -1] * np.array(size) * scale, None, reason
 
 
 def explain_dataset(
@@ -111,7 +111,7 @@ def explain_dataset(
     def score(samples: np.ndarray) -> np.ndarray:
         return predict_proba(model, record, samples, device)
 
-    rows = []
+    rows, outlines = [], []
     for index in tqdm(chosen, desc="explain", unit="sample", disable=None if progress is None else not progress):
         sample = dataset.X[index : index + 1]
         probabilities = score(sample)[0]
@@ -126,8 +126,10 @@ def explain_dataset(
         true_class = dataset.classes[dataset.y[index]]
         title = f"{name} ({method})\ntrue {true_class}, predicted {classes[predicted]} ({probabilities[predicted]:.2f})"
         plot_map(raw, processed, os.path.join(out_dir, "figures", f"{name}_map.png"), title)
-        points, image = _last_frame(data_path, dataset, index)
+        points, image, no_image = _last_frame(data_path, dataset, index)
         plot_face(points, landmark_scores, os.path.join(out_dir, "figures", f"{name}_face.png"), title, image)
+        if no_image:
+            outlines.append(f"{name}: {no_image}")
         shares = region_shares(landmark_scores)
         inside, lift = agreement(shares, classes[predicted])
         row: dict[str, Any] = {
@@ -149,6 +151,7 @@ def explain_dataset(
         rows.append((index, row, raw))
     summary = _summarise(rows, data_path, dataset, classes, out_dir, post)
     summary.update({"model": os.path.abspath(model_path), "data": os.path.abspath(data_path), "method": method})
+    summary["drawn_as_outlines"] = outlines  # face figures without their frame, and why
     with open(os.path.join(out_dir, "summary.json"), "w") as handle:
         json.dump(_json_safe(summary), handle, indent=2)
     _write_report(summary, out_dir)
@@ -211,7 +214,7 @@ def _summarise(
         title = f"class {name}: mean map over {len(members)} sample(s)"
         processed = postprocess(mean_raw, post.scale, post.difference, post.threshold)
         plot_map(mean_raw, processed, os.path.join(out_dir, "figures", f"class_{name}_map.png"), title)
-        points, image = _last_frame(data_path, dataset, members[0][0])
+        points, image, _ = _last_frame(data_path, dataset, members[0][0])
         plot_face(points, scores, os.path.join(out_dir, "figures", f"class_{name}_face.png"), title, image)
         class_rows.append(
             {
@@ -261,6 +264,11 @@ def _write_report(summary: dict[str, Any], out_dir: str) -> str:
         f"insertion AUC {_f(overall.get('insertion_auc'))} vs random {_f(overall.get('random_insertion_auc'))} "
         "(higher is better).",
     ]
+    if summary.get("drawn_as_outlines"):
+        outlines = summary["drawn_as_outlines"]
+        lines.append(
+            f"{len(outlines)} face figure(s) show landmark outlines instead of the frame (e.g. {outlines[0]})."
+        )
     if "precision@moved" in overall:
         lines.append(
             f"Against the truly moved landmarks (synth truth): precision@moved {_f(overall['precision@moved'])}, "

@@ -31,8 +31,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from landmarkset._version import __version__
-from landmarkset.dataset import Dataset
 from landmarkset.errors import OptionError
+from landmarkset.io import Dataset
 
 from ._registry import get_model
 from .augment import augment
@@ -90,8 +90,12 @@ def to_tensor(kind: str, preprocessing: str, samples: np.ndarray) -> torch.Tenso
     return SCN.from_crops(samples)
 
 
+MIN_TRAINING = 4  # samples a training part needs: an inner validation split and a batch of two to fit
+
+
 def splits(dataset: Dataset, protocol: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, test) index arrays for each fold of ``protocol``."""
+    """(train, test) index arrays for each fold of ``protocol``; OptionError (with the fix) when the data is
+    too small for them."""
     indices = np.arange(len(dataset))
     if protocol == "subject":
         subjects = np.array(dataset.subject)
@@ -103,9 +107,25 @@ def splits(dataset: Dataset, protocol: str, folds: int, seed: int) -> list[tuple
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
         with warnings.catch_warnings():  # "least populated class has fewer members than folds": expected
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-            return [(train, test) for train, test in splitter.split(indices, dataset.y, groups=subjects)]
+            try:
+                parts = [(train, test) for train, test in splitter.split(indices, dataset.y, groups=subjects)]
+            except ValueError as error:  # e.g. a class with fewer samples than folds
+                raise OptionError(f"{folds} subject-grouped folds cannot be made: {error} Use fewer --folds.") from None
+        fewest = min(len(set(subjects[train])) for train, _ in parts)
+        if fewest < 2 or min(len(train) for train, _ in parts) < MIN_TRAINING:
+            raise OptionError(
+                f"{folds} subject-grouped folds of {len(dataset)} samples from {len(set(subjects))} subjects leave "
+                f"a training part with {fewest} subject(s), too few to train and validate. Use fewer --folds."
+            )
+        return parts
     if protocol == "paper":
-        return list(ShuffleSplit(n_splits=folds, test_size=0.15, random_state=seed).split(indices))
+        parts = list(ShuffleSplit(n_splits=folds, test_size=0.15, random_state=seed).split(indices))
+        if min(len(train) for train, _ in parts) < MIN_TRAINING:
+            raise OptionError(
+                f"{len(dataset)} samples are too few to train and test ({MIN_TRAINING + 1} at least; --folds only "
+                "sets how many random splits are made): build a larger dataset."
+            )
+        return parts
     raise OptionError(f"The 'protocol' parameter must be 'subject' or 'paper'. Got {protocol!r} instead.")
 
 
@@ -257,7 +277,7 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Cross-validate ``model`` ("tcn" or "scn"), train a final model on all data, and write RUN_DIR.
 
-    The SCN needs ``crops`` (``/dataset/crops``, see :func:`landmarkset.crops.read_crops`). RUN_DIR gets
+    The SCN needs ``crops`` (``/dataset/crops``, see :func:`landmarkset.io.read_crops`). RUN_DIR gets
     metrics.json, confusion_matrix.png, training_curves.png, folds/foldN.pt and model.pt (docs/training.md).
     """
     config = copy.copy(config or TrainConfig())

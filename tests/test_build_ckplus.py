@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
 
-from landmarkset.ckplus import build_ckplus
-from landmarkset.dataset import read_dataset
+from landmarkset.datasets import build_ckplus, read_dataset
 
 
 @pytest.fixture
@@ -124,9 +123,9 @@ def test_malformed_files_fail_alone_with_one_line(tree, tmp_path):
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     failed = [line for line in result.output.splitlines() if line.startswith("FAILED")]
-    assert failed == [
-        f"FAILED {empty}: sequence folder has no CK+ frames (S###_###_########.png)",
+    assert failed == [  # in scan order: S010 before S011
         f"FAILED {emotion_file}: not a CK+ emotion file (expected one number, found 'happy')",
+        f"FAILED {empty}: sequence folder has no CK+ frames (S###_###_########.png)",
     ]
     assert "dataset written" in result.output  # the rest is built
 

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
 
-from landmarkset.dataset import read_dataset
-from landmarkset.samm import au_emotion, au_set, build_samm, read_annotations
+from landmarkset.datasets import read_dataset
+from landmarkset.datasets.samm import au_emotion, au_set, build_samm, read_annotations
 from landmarkset.synth import TRUTH_FILE, synth_samm, synth_samm_long
 
 
@@ -38,8 +38,9 @@ def test_au_strings_and_prototypes():
 
 def test_micro_sheet_policies(micro):
     _, sheet, truth = micro
-    release, rows, dropped = read_annotations(sheet)
-    assert release == "micro" and dropped == [] and len(rows) == len(truth)
+    read = read_annotations(sheet)
+    release, rows, dropped = read.release, read.rows, read.dropped
+    assert release == "micro" and dropped == [] and read.failed == [] and len(rows) == len(truth)
     by_name = {row.filename: row for row in rows}
     for clip, record in truth.items():
         row = by_name[clip]
@@ -53,8 +54,8 @@ def test_micro_sheet_policies(micro):
                 record["offset"],
                 [],
             )
-    _, strict, dropped = read_annotations(sheet, on_defect="drop")
-    assert len(strict) == len(rows) - 2 and len(dropped) == 2  # missing apex, 'or' in the AUs
+    strict = read_annotations(sheet, on_defect="drop")
+    assert len(strict.rows) == len(rows) - 2 and len(strict.dropped) == 2  # missing apex, 'or' in the AUs
 
 
 def test_micro_onset_to_apex_only_decodes_what_it_needs(micro, tmp_path):
@@ -95,7 +96,8 @@ def test_offset_past_the_frames_on_disk_is_clipped_and_recorded(micro, tmp_path)
 
 def test_long_videos_by_position_with_aus_labels_and_type(long_videos, tmp_path):
     root, sheet, truth = long_videos
-    release, rows, _ = read_annotations(sheet)
+    read = read_annotations(sheet)
+    release, rows = read.release, read.rows
     assert release == "long"
     repairs = {r.filename: r.repairs for r in rows if r.repairs}
     intervals = {i["name"]: i for v in truth.values() for i in v["intervals"]}

@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 from conftest import wait_for_tracks, write_video
 
-from landmarkset import extract, open_tracks
-from landmarkset.cluster import shard_dir
-from landmarkset.store import TrackWriter
+from landmarkset import TrackWriter, extract, open_tracks
+from landmarkset.extraction.dask import shard_dir
 
 distributed = pytest.importorskip("distributed")  # in the test extra; skipped only outside it
 
@@ -122,7 +121,7 @@ def test_a_killed_cluster_run_resumes(tmp_path, carphone):
     assert 1 <= len(before) < 6
     resumed = subprocess.run([*command, "--cluster", "local", "-w", "2"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{len(before)} sequence(s) already in the store, skipped" in resumed.stdout
+    assert f"{len(before)} sequence(s) already done" in resumed.stdout
     with open_tracks(out) as store:
         assert store.ids() == [f"clip{i}" for i in range(6)]
     assert not os.path.exists(shard_dir(out))

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from landmarkset import StoreError
-from landmarkset.crops import align_transform, read_crops, write_crops
-from landmarkset.dataset import read_dataset
+from landmarkset.datasets import read_dataset
+from landmarkset.datasets.crops import align_transform, write_crops
+from landmarkset.io import read_crops
 
 
 def test_alignment_levels_the_eyes_and_centres_the_face():
@@ -51,7 +52,7 @@ def test_crops_show_the_face_where_the_landmarks_say(train_data):
 def test_missing_crops_say_how_to_fix(tmp_path, train_data):
     import shutil
 
-    from landmarkset.dataset import write_dataset
+    from landmarkset.datasets import write_dataset
 
     copy = str(tmp_path / "no_crops.h5")
     shutil.copy(train_data, copy)

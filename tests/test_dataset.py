@@ -8,7 +8,7 @@ import pytest
 from test_store import make_track
 
 from landmarkset import OptionError, StoreError, TrackWriter, open_tracks
-from landmarkset.dataset import DatasetBuilder, read_dataset, resample_indices, write_dataset
+from landmarkset.datasets import DatasetBuilder, read_dataset, resample_indices, write_dataset
 
 
 def sequence(n, seed=0):
@@ -32,9 +32,9 @@ def test_resample_indices_keep_first_and_last(n, frames, expected):
 
 def test_drop_rule_and_class_selection_are_recorded():
     builder = DatasetBuilder(frames=20, min_frames=10, classes=["anger", "happy"])
-    assert builder.add_sequence("long", sequence(12), "happy", "S1")
-    assert not builder.add_sequence("short", sequence(9), "happy", "S1")
-    assert not builder.add_sequence("scorn", sequence(15), "contempt", "S2")
+    assert builder.add_sequence("long", sequence(12), label="happy", subject="S1")
+    assert not builder.add_sequence("short", sequence(9), label="happy", subject="S1")
+    assert not builder.add_sequence("scorn", sequence(15), label="contempt", subject="S2")
     assert builder.dropped == [
         ("short", "9 frames, fewer than min_frames=10"),
         ("scorn", "class 'contempt' not selected"),
@@ -48,7 +48,9 @@ def test_frames_without_a_face_take_the_nearest_frame_with_one():
     valid = np.ones(10, bool)
     valid[[3, 4, 9]] = False
     builder = DatasetBuilder(frames=10, min_frames=5)
-    builder.add_sequence("gappy", landmarks, "happy", "S1", valid=valid, frame_numbers=np.arange(100, 110))
+    builder.add_sequence(
+        "gappy", landmarks, label="happy", subject="S1", valid=valid, frame_numbers=np.arange(100, 110)
+    )
     dataset = builder.build()
     assert dataset.source_frames[0].tolist() == [100, 101, 102, 102, 105, 105, 106, 107, 108, 108]
     np.testing.assert_array_equal(dataset.X[0, 3], landmarks[2])
@@ -59,7 +61,9 @@ def test_neutral_samples_follow_the_seed_and_keep_their_subject():
     def build(seed):
         builder = DatasetBuilder(frames=20, min_frames=10)
         for i in range(8):
-            builder.add_sequence(f"s{i}", sequence(15, seed=i), "happy" if i % 2 else "anger", f"S{i // 2}")
+            builder.add_sequence(
+                f"s{i}", sequence(15, seed=i), label="happy" if i % 2 else "anger", subject=f"S{i // 2}"
+            )
         sources = builder.add_neutral(3, seed=seed)
         return sources, builder.build()
 
@@ -76,7 +80,7 @@ def test_neutral_samples_follow_the_seed_and_keep_their_subject():
         np.testing.assert_array_equal(dataset.X[index], np.repeat(dataset.X[original][:1], 20, axis=0))
         assert (dataset.source_frames[index] == dataset.source_frames[original][0]).all()
     builder = DatasetBuilder(frames=20, min_frames=10)
-    builder.add_sequence("only", sequence(15), "happy", "S1")
+    builder.add_sequence("only", sequence(15), label="happy", subject="S1")
     with pytest.raises(OptionError, match="only 1 sequences"):
         builder.add_neutral(2)
 
@@ -105,7 +109,7 @@ def test_tracks_from_a_store_and_the_dataset_group_round_trip(tmp_path):
 def test_newer_dataset_is_refused(tmp_path):
     path = str(tmp_path / "d.h5")
     builder = DatasetBuilder(frames=4, min_frames=2)
-    builder.add_sequence("x", sequence(5), "happy", "S1")
+    builder.add_sequence("x", sequence(5), label="happy", subject="S1")
     write_dataset(path, builder.build())
     with h5py.File(path, "a") as file:
         file["dataset"].attrs["encoding-version"] = "2.0.0"
@@ -117,12 +121,12 @@ def test_torch_dataset_reads_lazily(tmp_path):
     import torch
     from torch.utils.data import DataLoader
 
-    from landmarkset.torchdata import LandmarkDataset
+    from landmarkset.datasets.torchdata import LandmarkDataset
 
     path = str(tmp_path / "d.h5")
     builder = DatasetBuilder(frames=20, min_frames=10)
     for i in range(6):
-        builder.add_sequence(f"s{i}", sequence(15, seed=i), ["anger", "happy"][i % 2], f"S{i}")
+        builder.add_sequence(f"s{i}", sequence(15, seed=i), label=["anger", "happy"][i % 2], subject=f"S{i}")
     write_dataset(path, builder.build())
     data = LandmarkDataset(path)
     assert len(data) == 6 and data.classes == ["anger", "happy"] and data._file is None

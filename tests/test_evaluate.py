@@ -15,7 +15,7 @@ from landmarkset.models.evaluate import evaluate, megc_scores
 from landmarkset.models.train import load_model, predict
 
 from landmarkset import InputError
-from landmarkset.dataset import Dataset, DatasetBuilder, read_dataset, write_dataset
+from landmarkset.datasets import Dataset, DatasetBuilder, read_dataset, write_dataset
 
 
 def test_evaluate_matches_the_model_and_writes_its_files(train_data, trained_tcn, tmp_path):
@@ -48,7 +48,7 @@ def test_frame_count_mismatch_says_how_to_rebuild(trained_tcn, tmp_path):
     builder = DatasetBuilder(frames=10, min_frames=2)
     rng = np.random.default_rng(0)
     for index in range(4):
-        builder.add_sequence(f"s{index}", rng.random((12, 68, 2)), "happy", f"S{index}")
+        builder.add_sequence(f"s{index}", rng.random((12, 68, 2)), label="happy", subject=f"S{index}")
     write_dataset(str(tmp_path / "ten.h5"), builder.build())
     with pytest.raises(
         InputError,

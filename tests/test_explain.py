@@ -143,8 +143,8 @@ def test_explain_command_on_generated_data(train_data, trained_tcn, tmp_path):
 def test_explain_refuses_image_models(train_data, tmp_path):
     from landmarkset.models.train import TrainConfig, cross_validate
 
-    from landmarkset.crops import read_crops
-    from landmarkset.dataset import read_dataset
+    from landmarkset.datasets import read_dataset
+    from landmarkset.io import read_crops
 
     crops = read_crops(train_data)
     cross_validate(
@@ -163,7 +163,7 @@ def test_explain_refuses_image_models(train_data, tmp_path):
 
 
 def test_faces_without_the_frames_are_drawn_on_the_outline(train_data, trained_tcn, tmp_path):
-    from landmarkset.dataset import read_dataset, write_dataset
+    from landmarkset.datasets import read_dataset, write_dataset
 
     run, _ = trained_tcn
     dataset = read_dataset(train_data)

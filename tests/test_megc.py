@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from landmarkset.megc import Interval, SpottingScore, interval_iou, spotting_score
+from landmarkset.datasets.megc import Interval, SpottingScore, interval_iou, spotting_score
 
 
 @pytest.mark.parametrize(

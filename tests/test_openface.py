@@ -64,7 +64,7 @@ def test_import_keeps_failed_frames_in_place_and_splits_faces(tmp_path):
 
 def test_image_size_comes_from_the_matching_video(tmp_path, carphone_frames):
     write_video(str(tmp_path / "take.avi"), carphone_frames[:3], fps=20.0)
-    openface_csv(tmp_path / "take.csv", [(i, 0, i * 0.05, 0.9, 1, face(i)) for i in (1, 2, 3)])
+    openface_csv(tmp_path / "take.csv", [(i, 0, i * 0.05, 0.9, 1, face(i) / 3) for i in (1, 2, 3)])  # in 176x144
     import_openface(str(tmp_path / "take.csv"), str(tmp_path / "t.h5"))
     with open_tracks(str(tmp_path / "t.h5")) as store:
         track = store["take"]

@@ -30,6 +30,15 @@ def test_wheel_puts_models_and_cli_inside_the_namespace(wheel):
     names = set(wheel.namelist())
     assert "landmarkset/models/__init__.py" in names
     assert "landmarkset/cli/main.py" in names
+    # Every module of the source tree is in the wheel (a subpackage missing from pyproject's list is not).
+    sources = {
+        f"landmarkset/{p.relative_to(ROOT / 'landmarkset').as_posix()}" for p in (ROOT / "landmarkset").rglob("*.py")
+    }
+    for folder in ("models", "cli"):
+        sources |= {
+            f"landmarkset/{folder}/{p.relative_to(ROOT / folder).as_posix()}" for p in (ROOT / folder).rglob("*.py")
+        }
+    assert sources - names == set()
 
 
 def test_wheel_registers_builtin_backends_and_script(wheel):

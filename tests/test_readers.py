@@ -10,7 +10,7 @@ import pytest
 from conftest import write_images, write_video
 
 from landmarkset import InputError, discover_sources
-from landmarkset.readers import natural_key
+from landmarkset.io.frames import natural_key
 
 
 def _noise(n, height=48, width=64, seed=0):
@@ -29,7 +29,8 @@ def test_image_folder_natural_order_ignores_hidden_and_other_files(tmp_path):
     (folder / ".hidden.png").write_bytes(b"not an image")
     (folder / "notes.txt").write_text("not a frame")
     (folder / "Thumbs.db").write_bytes(b"\0")
-    (source,), problems = discover_sources([str(folder)])
+    found = discover_sources([str(folder)])
+    (source,), problems = found.sources, found.failed
     assert problems == []
     source.open()
     assert source.kind == "images" and source.id == "seq"
@@ -42,7 +43,7 @@ def test_image_folder_natural_order_ignores_hidden_and_other_files(tmp_path):
 
 def test_video_frames_and_timestamps(tmp_path):
     path = write_video(str(tmp_path / "clip.avi"), _noise(10), fps=20.0)
-    (source,), _ = discover_sources([path])
+    (source,) = discover_sources([path]).sources
     source.open()
     assert (source.kind, source.id, source.width, source.height, source.fps) == ("video", "clip", 64, 48, 20.0)
     frames = list(source.frames())
@@ -54,7 +55,8 @@ def test_folders_are_searched_and_ids_keep_their_relative_path(tmp_path):
     write_images(str(tmp_path / "data" / "S005" / "001"), _noise(2))
     write_images(str(tmp_path / "data" / "S005" / "002"), _noise(2))
     write_video(str(tmp_path / "data" / "S010" / "take.avi"), _noise(3))
-    sources, problems = discover_sources([str(tmp_path / "data")])
+    found = discover_sources([str(tmp_path / "data")])
+    sources, problems = found.sources, found.failed
     assert problems == []
     assert [s.id for s in sources] == ["S005__001", "S005__002", "S010__take"]
 
@@ -62,7 +64,8 @@ def test_folders_are_searched_and_ids_keep_their_relative_path(tmp_path):
 def test_globs_and_several_inputs(tmp_path):
     for name in ("a.avi", "b.avi", "c.avi"):
         write_video(str(tmp_path / name), _noise(2))
-    sources, problems = discover_sources([str(tmp_path / "[ab].avi"), str(tmp_path / "c.avi"), str(tmp_path / "*.mkv")])
+    found = discover_sources([str(tmp_path / "[ab].avi"), str(tmp_path / "c.avi"), str(tmp_path / "*.mkv")])
+    sources, problems = found.sources, found.failed
     assert [s.id for s in sources] == ["a", "b", "c"]
     assert problems == [(str(tmp_path / "*.mkv"), "no file matches this pattern")]
 
@@ -71,14 +74,15 @@ def test_same_input_twice_is_one_sequence_but_a_clash_is_an_error(tmp_path):
     first = write_video(str(tmp_path / "x.avi"), _noise(2))
     os.makedirs(tmp_path / "other")
     second = write_video(str(tmp_path / "other" / "x.avi"), _noise(2))
-    assert len(discover_sources([first, first])[0]) == 1
+    assert len(discover_sources([first, first]).sources) == 1
     with pytest.raises(InputError, match="would both be stored as sequence 'x'"):
         discover_sources([first, second])
 
 
 def test_empty_folder_and_missing_path_are_reported(tmp_path):
     (tmp_path / "empty").mkdir()
-    sources, problems = discover_sources([str(tmp_path / "empty"), str(tmp_path / "nope.mp4")])
+    found = discover_sources([str(tmp_path / "empty"), str(tmp_path / "nope.mp4")])
+    sources, problems = found.sources, found.failed
     assert sources == []
     assert problems == [
         (str(tmp_path / "empty"), "folder holds no images or videos"),
@@ -89,7 +93,7 @@ def test_empty_folder_and_missing_path_are_reported(tmp_path):
 def test_corrupt_video_is_an_input_error_naming_the_file(tmp_path):
     path = tmp_path / "broken.mp4"
     path.write_bytes(os.urandom(4096))
-    (source,), _ = discover_sources([str(path)])
+    (source,) = discover_sources([str(path)]).sources
     with pytest.raises(InputError, match=r"broken\.mp4: "):
         source.open()
 
@@ -97,7 +101,7 @@ def test_corrupt_video_is_an_input_error_naming_the_file(tmp_path):
 def test_mixed_image_sizes_name_the_odd_frame(tmp_path):
     folder = str(tmp_path / "mixed")
     write_images(folder, _noise(2) + _noise(1, height=30, width=40))
-    (source,), _ = discover_sources([folder])
+    (source,) = discover_sources([folder]).sources
     source.open()
     with pytest.raises(InputError, match=r"img3\.png: frame is 40x30 but the sequence's first frame is 64x48"):
         list(source.frames())
@@ -107,7 +111,7 @@ def test_undecodable_frame_stays_in_place(tmp_path):
     folder = tmp_path / "gap"
     write_images(str(folder), _noise(3))
     (folder / "img2.png").write_bytes(b"garbage")
-    (source,), _ = discover_sources([str(folder)])
+    (source,) = discover_sources([str(folder)]).sources
     frames = list(source.open().frames())
     assert [f.image is None for f in frames] == [False, True, False]
     assert frames[1].name == "img2.png" and frames[1].error
@@ -120,7 +124,7 @@ def test_video_frames_are_streamed_not_kept(tmp_path):
     long = write_video(str(tmp_path / "long.avi"), _noise(50, 120, 160) * 20)
 
     def peak(path):
-        (source,), _ = discover_sources([path])
+        (source,) = discover_sources([path]).sources
         source.open()
         tracemalloc.start()
         count = sum(1 for _ in source.frames())

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from landmarkset import StoreError, Track, TrackWriter, open_tracks
-from landmarkset._crashsafe import CrashSafeFile
 
 
 def make_track(track_id: str, n: int = 5, seed: int = 0, names: bool = False) -> Track:
@@ -41,6 +40,9 @@ def make_track(track_id: str, n: int = 5, seed: int = 0, names: bool = False) ->
         subject="S005",
         label="happy",
         frame_names=[f"f{i}.png" for i in range(n)] if names else None,
+        selection="listed" if names else "all",
+        source_fingerprint={"path": f"{track_id}.mp4", "files": 1, "bytes": 10, "modified": "x", "digest": "d"},
+        frames_promised=n + 1,
     )
 
 
@@ -53,7 +55,7 @@ def test_round_trip_keeps_every_field(tmp_path):
     with open_tracks(path) as store:
         assert store.ids() == ["a", "b"]
         assert store.attrs["encoding-type"] == "landmarkset-tracks"
-        assert store.attrs["encoding-version"] == "1.0.0"
+        assert store.attrs["encoding-version"] == "1.1.0"
         for original in originals:
             loaded = store[original.id]
             for name in ("landmarks", "valid", "confidence", "frame_index", "timestamp", "box", "faces_detected"):
@@ -70,9 +72,13 @@ def test_round_trip_keeps_every_field(tmp_path):
                 "subject",
                 "label",
                 "frame_names",
+                "selection",
+                "source_fingerprint",
+                "frames_promised",
             ):
                 assert getattr(loaded, name) == getattr(original, name)
-    assert sorted(os.listdir(tmp_path)) == ["t.h5"]  # no shadow copies left behind
+            assert loaded.provenance == original.provenance
+    assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]  # no working copies left behind
 
 
 def test_dtypes_follow_the_spec(tmp_path):
@@ -196,9 +202,9 @@ def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra
             assert store[track_id].n_frames == 50
     assert len(ids) >= 3
     assert ids == [f"s{i:05d}" for i in range(len(ids))]
-    with CrashSafeFile(path, lambda file: None):  # reopening clears the dead run's shadow copies
+    with TrackWriter(path):  # reopening clears the dead run's working copies
         pass
-    assert sorted(os.listdir(tmp_path)) == ["t.h5"]
+    assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]  # the OS lock's file stays, as it must
     with TrackWriter(path) as writer:
         assert writer.ids() == set(ids)
         writer.write(make_track("after-resume"))

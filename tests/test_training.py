@@ -10,8 +10,8 @@ import pytest
 from landmarkset.models.train import TrainConfig, cross_validate, load_model, predict, splits
 
 from landmarkset import InputError, OptionError
-from landmarkset.crops import read_crops
-from landmarkset.dataset import read_dataset
+from landmarkset.datasets import read_dataset
+from landmarkset.io import read_crops
 
 
 def test_subject_folds_never_share_a_subject_and_neutrals_follow_their_source(train_data):

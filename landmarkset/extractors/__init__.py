@@ -1,8 +1,8 @@
 """Landmark backends: the :class:`Extractor` protocol, :class:`FrameResult`, and the registry."""
 
 from ._base import N_LANDMARKS, BaseExtractor, Extractor, FrameResult
-from ._options import Option
-from ._registry import ENTRY_POINT_GROUP, describe_extractors, get_extractor, list_extractors
+from ._options import Option, parse_option_pairs, provenance_exempt_options
+from ._registry import ENTRY_POINT_GROUP, describe_extractors, get_extractor, get_extractor_class, list_extractors
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -13,5 +13,8 @@ __all__ = [
     "Option",
     "describe_extractors",
     "get_extractor",
+    "get_extractor_class",
     "list_extractors",
+    "parse_option_pairs",
+    "provenance_exempt_options",
 ]

@@ -45,8 +45,10 @@ class FaceAlignmentExtractor(BaseExtractor):
             "face finder: 'dlib' (HOG, tracked), 'mediapipe' (full-range) or 'sfd' (needs its weights)",
             choices=("dlib", "mediapipe", "sfd"),
         ),
-        "weights_dir": Option(str, None, "folder searched first for the weight files", allow_none=True),
-        "download": Option(bool, True, "download missing weights (20 s network timeout)"),
+        "weights_dir": Option(
+            str, None, "folder searched first for the weight files", allow_none=True, provenance=False
+        ),
+        "download": Option(bool, True, "download missing weights (20 s network timeout)", provenance=False),
         "check_hash": Option(bool, True, "check weights against the SHA-256 prefix in their file name"),
         "flip_input": Option(bool, True, "average with the mirrored crop, as face-alignment does (2x the cost)"),
         "batch_size": Option(

@@ -13,7 +13,11 @@ _FALSE = {"false", "no", "off", "0"}
 
 @dataclass(frozen=True)
 class Option:
-    """One backend option: its type, default, allowed values and a one-line description."""
+    """One backend option: its type, default, allowed values and a one-line description.
+
+    ``provenance=False`` declares an option that cannot change the landmarks (where weights are looked
+    up, whether they may be downloaded): a stored track made with another value is still reused.
+    """
 
     kind: type
     default: Any
@@ -22,6 +26,7 @@ class Option:
     high: Optional[float] = None
     choices: Optional[tuple] = None
     allow_none: bool = False
+    provenance: bool = True
 
     def describe(self) -> str:
         """Human-readable constraint, e.g. "an int >= 0" or "one of 'hog', 'cnn'"."""
@@ -101,6 +106,12 @@ def validate_options(owner: str, spec: dict[str, Option], given: dict[str, Any])
                 f"The {name!r} option of {owner} must be {option.describe()}. Got {value!r} instead."
             ) from None
     return options
+
+
+def provenance_exempt_options(extractor: Any) -> tuple[str, ...]:
+    """Names of the options ``extractor`` declares as unable to change its output (see :class:`Option`)."""
+    spec = getattr(extractor, "option_spec", None) or {}
+    return tuple(sorted(name for name, option in spec.items() if not option.provenance))
 
 
 def parse_option_pairs(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
-from ..readers import read_image
+from ..io.frames import read_image
 from ._render import Identity
 
 # dlib's 68 points on scikit-image's astronaut (NASA portrait of Eileen Collins, public domain).

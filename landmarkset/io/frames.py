@@ -6,18 +6,22 @@ memory does not grow with video length.
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import cv2
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
+from ..provenance import ALL_FRAMES, fingerprint
+
+if TYPE_CHECKING:
+    from ..track import Track
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".webp", ".jp2"}
@@ -78,7 +82,9 @@ class Frame:
 class Source:
     """A sequence to extract: a video, an image folder or a single image.
 
-    ``width``, ``height``, ``fps`` and ``frame_count`` are known after :meth:`open`.
+    ``width``, ``height``, ``fps`` and ``frame_count`` are known after :meth:`open` (for a video,
+    ``frame_count`` is what its container promises). ``root`` is the dataset root the source was found
+    under, if any: its fingerprint then names it relative to that root.
     """
 
     path: str
@@ -92,6 +98,34 @@ class Source:
     # Image folders only: read just these files (in this order) and record these frame positions.
     select: Optional[list[str]] = field(default=None, repr=False)
     frame_numbers: Optional[list[int]] = field(default=None, repr=False)
+    root: Optional[str] = field(default=None, repr=False)
+
+    @property
+    def selection(self) -> Union[str, tuple[int, ...]]:
+        """The frames this source reads: "all", or their positions when ``select`` chooses some."""
+        if self.select is None:
+            return ALL_FRAMES
+        return tuple(self.frame_numbers) if self.frame_numbers is not None else tuple(range(len(self.select)))
+
+    def files(self) -> list[str]:
+        """The files this source reads."""
+        if self.kind != "images":
+            return [self.path]
+        names = self.select if self.select is not None else list_images(self.path)
+        return [os.path.join(self.path, name) for name in names]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Fingerprint of the files read (see landmarkset.provenance); InputError when one is missing."""
+        if self.root is not None:
+            name = Path(os.path.relpath(self.path, self.root)).as_posix()
+        else:
+            name = os.path.abspath(self.path)
+        try:
+            return fingerprint(self.files(), name)
+        except FileNotFoundError as error:
+            raise InputError(f"{error.filename}: no such file") from None
+        except OSError as error:
+            raise InputError(f"{self.path}: cannot read ({error.strerror})") from None
 
     def open(self) -> Source:
         """Check the input can be read and fill in size, rate and length; raise InputError if not."""
@@ -169,53 +203,94 @@ def _sequence_id(path: str, root: Optional[str]) -> str:
     return "__".join(part for part in re.split(r"[\\/]+", relative) if part not in ("", "."))
 
 
-def _sources_in_folder(folder: str) -> list[Source]:
-    """Image folders and videos below ``folder``; ids are paths relative to it."""
-    found: list[Source] = []
-    for current, subfolders, files in os.walk(folder):
-        subfolders[:] = sorted((d for d in subfolders if _is_visible(d)), key=natural_key)
-        if current != folder and any(_is_image(name) for name in files):
-            found.append(Source(current, _sequence_id(current, folder), "images"))
-        for name in sorted(files, key=natural_key):
-            if _is_video(name):
-                path = os.path.join(current, name)
-                found.append(Source(path, _sequence_id(path, folder), "video"))
-    return found
+def _walk(folder: str) -> Iterator[tuple[str, list[str]]]:
+    """(folder, visible file names) for ``folder`` and every folder below it, each real folder once.
 
-
-def discover_sources(inputs: Sequence[str]) -> tuple[list[Source], list[tuple[str, str]]]:
-    """Expand inputs (files, folders, globs) into sequences.
-
-    A folder with image files directly inside is one image sequence; any other folder is searched
-    for videos and image folders below it. Returns the sources and, for inputs that yield nothing,
-    (input, reason) pairs. Raises InputError when two inputs would get the same sequence id.
+    Symbolic links to folders are followed, but a folder already visited (a link loop, or two links to
+    one place) is not entered again, so the walk always ends.
     """
-    sources: list[Source] = []
-    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for current, subfolders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(current)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        subfolders[:] = sorted((d for d in subfolders if _is_visible(d)), key=natural_key)
+        yield current, sorted((f for f in files if _is_visible(f)), key=natural_key)
+
+
+def _expand_glob(pattern: str) -> list[str]:
+    """Matches of a glob, in natural order; ``**`` does not enter symbolic links to folders (as in bash)."""
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if _GLOB_CHARS.search(part))
+    base = Path(*parts[:first]) if first else Path(".")
+    matches = []
+    for match in base.glob(str(Path(*parts[first:]))):
+        if all(_is_visible(part) for part in match.relative_to(base).parts):
+            matches.append(str(match) if first else os.path.normpath(str(match)))
+    return sorted(matches, key=natural_key)
+
+
+@dataclass
+class Discovery:
+    """What a list of inputs holds: the sequences, the inputs that hold none (with the reason), and
+    media files that are not part of any sequence (with the reason)."""
+
+    sources: list[Source] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+
+
+_STRAY = "an image beside videos (a folder is an image sequence only when it holds no video): move it into a folder"
+
+
+def _sources_in_folder(folder: str, found: Discovery) -> int:
+    """Add every sequence in and below ``folder`` to ``found``; return how many."""
+    count = 0
+    for current, files in _walk(folder):
+        videos = [name for name in files if _is_video(name)]
+        images = [name for name in files if _is_image(name)]
+        root = folder if current != folder else None
+        for name in videos:
+            path = os.path.join(current, name)
+            found.sources.append(Source(path, _sequence_id(path, folder), "video", root=folder))
+        if images and videos:
+            found.ignored += [(os.path.join(current, name), _STRAY) for name in images]
+        elif images:
+            found.sources.append(Source(current, _sequence_id(current, root), "images", root=root))
+        count += len(videos) + bool(images and not videos)
+    return count
+
+
+def discover_sources(inputs: Sequence[str]) -> Discovery:
+    """Expand inputs (files, folders, globs) into sequences, skipping nothing silently.
+
+    A file is one sequence (a video, or a one-frame image). A folder is searched, following links to
+    folders but never twice into the same folder: each video is a sequence, and each folder that holds
+    images and no video is an image sequence (ids: paths relative to the input, "/" -> "__"). Images
+    beside videos are listed in ``ignored``; hidden and non-media files are left out. Raises InputError
+    when two inputs would get the same sequence id.
+    """
+    found = Discovery()
     for given in inputs:
         if not os.path.exists(given) and _GLOB_CHARS.search(given):
-            matches = sorted(glob.glob(given, recursive=True), key=natural_key)
-            if not matches:
-                problems.append((given, "no file matches this pattern"))
-            paths = matches
+            paths = _expand_glob(given)
+            if not paths:
+                found.failed.append((given, "no file matches this pattern"))
         else:
             paths = [given]
         for path in paths:
             if not os.path.exists(path):
-                problems.append((path, "no such file or folder"))
+                found.failed.append((path, "no such file or folder"))
             elif os.path.isfile(path):
                 kind = "image" if _is_image(os.path.basename(path)) else "video"
-                sources.append(Source(path, _sequence_id(path, None), kind))
-            elif list_images(path):
-                sources.append(Source(path, _sequence_id(path, None), "images"))
-            else:
-                below = _sources_in_folder(path)
-                if not below:
-                    problems.append((path, "folder holds no images or videos"))
-                sources.extend(below)
+                found.sources.append(Source(path, _sequence_id(path, None), kind))
+            elif not _sources_in_folder(path, found):
+                found.failed.append((path, "folder holds no images or videos"))
     seen: dict[str, str] = {}
     unique: list[Source] = []
-    for source in sources:
+    for source in found.sources:
         earlier = seen.get(source.id)
         if earlier is not None:
             if os.path.realpath(earlier) == os.path.realpath(source.path):
@@ -226,4 +301,27 @@ def discover_sources(inputs: Sequence[str]) -> tuple[list[Source], list[tuple[st
             )
         seen[source.id] = source.path
         unique.append(source)
-    return unique, problems
+    found.sources = unique
+    return found
+
+
+def read_track_frames(track: Track, indices: Sequence[int]) -> dict[int, Optional[np.ndarray]]:
+    """RGB images of the given rows of a track, read from its source (None where unavailable)."""
+    images: dict[int, Optional[np.ndarray]] = dict.fromkeys(indices)
+    if track.frame_names is not None:
+        folder = track.source if os.path.isdir(track.source) else os.path.dirname(track.source)
+        for index in indices:
+            images[index] = read_image(os.path.join(folder, track.frame_names[index]))
+        return images
+    positions = {int(track.frame_index[index]): index for index in indices}
+    capture = cv2.VideoCapture(track.source)
+    position = 0
+    while positions and capture.isOpened():
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if position in positions:
+            images[positions.pop(position)] = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        position += 1
+    capture.release()
+    return images

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Callable, Optional
 
@@ -11,9 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from .dataset import DATASET_TYPE, DATASET_VERSION
-from .errors import StoreError
-from .store import _check_element
+from ..io.datasets import read_dataset_labels
 
 __all__ = ["LandmarkDataset"]
 
@@ -47,12 +44,3 @@ class LandmarkDataset(TorchDataset):
         state = dict(self.__dict__)
         state["_file"] = None  # h5py handles do not cross processes
         return state
-
-
-def read_dataset_labels(path: str) -> tuple[list[str], np.ndarray]:
-    """Classes and labels only (the version check included), without reading the samples."""
-    with h5py.File(path, "r") as file:
-        if "dataset" not in file:
-            raise StoreError(f"{path} has no /dataset group: build one with landmarkset build-ckplus / build-samm")
-        _check_element(file["dataset"], DATASET_TYPE, DATASET_VERSION, f"{path}:/dataset")
-        return json.loads(file["dataset"].attrs["classes"]), file["dataset/y"][()]

@@ -1,0 +1,311 @@
+"""The one build path every layout shares: scan -> checks -> tracks -> samples -> /dataset -> crops.
+
+The whole build runs under one writer of the output (its lock held from start to end). Stored tracks
+are reused only when made exactly as asked (landmarkset.extraction.resume); anything else stops the
+build before it writes. Every item the layout declares ends in the dataset, in ``dropped`` (a rule left it
+out) or in ``failed`` (it could not be read), each with its reason, and all three are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import InputError, OptionError
+from ..extraction import ExtractionReport, Failure, extract_into
+from ..extraction.resume import check_resume
+from ..extractors import get_extractor
+from ..io.datasets import Dataset
+from ..io.writer import TrackWriter
+from ..names import name_problem
+from .builder import SPANS, DatasetBuilder
+from .crops import compute_crops
+from .layout import Item, Layout
+
+__all__ = ["BuildReport", "build_dataset", "write_dataset"]
+
+LANDMARKS = ("extracted", "provided")
+
+
+@dataclass
+class BuildReport:
+    """What a build did: the dataset, what was left out by rule or failed (one line each), and the tracks."""
+
+    output: str
+    dataset: Optional[Dataset] = None
+    failed: list[Failure] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    repairs: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list, repr=False)  # what was built from, as the layout declared it
+    extraction: Optional[ExtractionReport] = None
+    tracks_written: int = 0
+    tracks_reused: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.dataset is not None and not self.failed
+
+    def summary(self) -> str:
+        lines = [f"tracks: {self.tracks_written} written, {self.tracks_reused} already done (kept)"]
+        if self.extraction is not None:
+            lines += [f"WARNING {warning}" for warning in self.extraction.warnings]
+        if self.dataset is not None:
+            lines += [f"dataset written to {self.output}:/dataset", self.dataset.counts_table()]
+        else:
+            lines.append("no dataset written: every sequence was dropped or failed")
+        # One line per reason ("8 frames, fewer than ..." and "9 frames, ..." are one reason).
+        reasons = Counter(
+            re.sub(r"^\d+ frames, |^a face on only \d+ of \d+ frames|^duplicate of .*", _reason_key, reason)
+            for _, reason in self.dropped
+        )
+        for reason, count in sorted(reasons.items()):
+            lines.append(f"dropped {count} sequence(s): {reason}")
+        if self.repairs:
+            lines.append(f"repaired {len(self.repairs)} annotation defect(s) (recorded in /dataset 'repairs')")
+        lines += self.notes
+        lines += [f"FAILED {failure.path}: {failure.reason}" for failure in self.failed]
+        return "\n".join(lines)
+
+
+def _reason_key(match: re.Match) -> str:
+    text = match.group(0)
+    if text.startswith("a face"):
+        return "too few frames with a face"
+    if text.startswith("duplicate"):
+        return "duplicate (kept once)"
+    return ""
+
+
+def _check(name: str, value: Any, rule: str, ok: bool) -> None:
+    if not ok:
+        raise OptionError(f"The {name!r} parameter of the build must be {rule}. Got {value!r} instead.")
+
+
+def _select(
+    layout: Layout,
+    items: list[Item],
+    *,
+    frames: int,
+    min_frames: int,
+    span: str,
+    per_class: Optional[int],
+    seed: int,
+    report: BuildReport,
+) -> list[Item]:
+    """Items to build, in order: duplicates, classes, lengths and missing frames settled, then ``per_class``."""
+    first: dict[str, Item] = {}
+    conflicting: set[str] = set()
+    for item in items:
+        problem = name_problem(item.id)
+        if problem is not None:
+            report.failed.append(Failure(item.origin, f"cannot name a sequence {item.id!r}: {problem}"))
+            continue
+        earlier = first.get(item.id)
+        if earlier is None:
+            first[item.id] = item
+        elif earlier.same_as(item):
+            report.dropped.append((item.id, f"duplicate of {earlier.origin}"))
+        else:
+            conflicting.add(item.id)
+            report.failed.append(
+                Failure(item.origin, f"{item.id} is also declared by {earlier.origin}, differently; neither is used")
+            )
+    chosen = []
+    for item in first.values():
+        if item.id in conflicting:
+            continue
+        if layout.classes is not None and item.label not in layout.classes:
+            report.dropped.append((item.id, f"class {item.label!r} not selected"))
+        elif item.length(span) < min_frames:
+            report.dropped.append((item.id, f"{item.length(span)} frames, fewer than min_frames={min_frames}"))
+        elif not item.frames:
+            report.failed.append(Failure(item.folder, f"no frames of {item.id} on disk"))
+        elif any(number not in item.frames for number in item.needed(span, frames)):
+            absent = next(number for number in item.needed(span, frames) if number not in item.frames)
+            report.failed.append(Failure(item.folder, f"frame {absent} of {item.id} is not on disk"))
+        else:
+            chosen.append(item)
+    if per_class is not None:
+        by_class: dict[str, list[int]] = {}
+        for index, item in enumerate(chosen):
+            by_class.setdefault(item.label, []).append(index)
+        rng = np.random.default_rng(seed)
+        keep = sorted(
+            i for group in by_class.values() for i in rng.choice(group, min(per_class, len(group)), replace=False)
+        )
+        chosen = [chosen[i] for i in keep]
+    return chosen
+
+
+def _provided_tracks(writer: TrackWriter, layout: Layout, items: list[Item], report: BuildReport) -> None:
+    """Store the tracks made from the layout's own landmark files (reusing those stored exactly so)."""
+    requests = {item.id: layout.provided_provenance(item) for item in items}
+    annotations = {item.id: {"subject": item.subject, "label": item.label} for item in items}
+    done = check_resume(writer, requests, annotations=annotations)
+    report.tracks_reused = len(done)
+    for item in items:
+        if item.id in writer:
+            continue
+        try:
+            track = layout.provided_track(item)
+        except InputError as error:
+            report.failed.append(Failure(item.folder, str(error)))
+            continue
+        track.subject, track.label = item.subject, item.label
+        writer.write(track)
+        report.tracks_written += 1
+
+
+def _replacing(writer: TrackWriter, settings: str) -> list[str]:
+    """A note when the store's earlier /dataset was built with other settings (it is replaced whole)."""
+    try:
+        earlier = json.loads(writer.dataset_attrs().get("settings", "null"))
+    except (KeyError, ValueError):
+        return []
+    if not isinstance(earlier, dict):
+        return []
+    now = json.loads(settings)
+    changed = [f"{key} {earlier.get(key)!r} -> {now.get(key)!r}" for key in sorted(set(earlier) | set(now))
+               if earlier.get(key) != now.get(key)]  # fmt: skip
+    return [f"replaced the earlier /dataset, built with other settings: {', '.join(changed)}"] if changed else []
+
+
+def build_dataset(
+    layout: Layout,
+    output: str,
+    *,
+    landmarks: str = "extracted",
+    backend: str = "mediapipe",
+    options: Optional[dict[str, Any]] = None,
+    frames: int = 20,
+    min_frames: int = 10,
+    neutral: int = 0,
+    per_class: Optional[int] = None,
+    span: str = "onset-offset",
+    seed: int = 0,
+    crops: bool = False,
+    crop_size: int = 224,
+    workers: int = 1,
+    progress: Optional[bool] = None,
+    overwrite: bool = False,
+) -> BuildReport:
+    """Build ``layout``'s dataset into ``output`` (its tracks plus ``/dataset``, and ``/dataset/crops``).
+
+    ``landmarks="provided"`` uses the dataset's own landmark files (when the layout has them); otherwise
+    ``backend`` extracts the frames each sample needs. ``span`` is the part of an interval a sample covers
+    ("onset-offset" or "onset-apex"); ``per_class`` keeps that many random samples per class; ``neutral``
+    adds synthetic neutral samples (a random sample's first frame repeated); ``seed`` drives every random
+    choice. With ``overwrite`` the output is started anew (at its first write: a failed build leaves the old
+    file); otherwise stored tracks are reused when made exactly as asked, and the build stops before
+    writing anything when one was made otherwise (ProvenanceError).
+    """
+    _check("landmarks", landmarks, "'extracted' or 'provided'", landmarks in LANDMARKS)
+    _check("span", span, "'onset-offset' or 'onset-apex'", span in SPANS)
+    for name, value in (("frames", frames), ("min_frames", min_frames), ("crop_size", crop_size)):
+        _check(name, value, "an int >= 1", isinstance(value, int) and value >= 1)
+    _check("neutral", neutral, "an int >= 0", isinstance(neutral, int) and neutral >= 0)
+    _check("per_class", per_class, "None or an int >= 1", per_class is None or per_class >= 1)
+    if landmarks == "provided" and not layout.provides_landmarks:
+        raise OptionError(f"{layout.name} has no landmark files of its own: use landmarks='extracted' and a backend")
+    extractor = get_extractor(backend, **(options or {})) if landmarks == "extracted" else None
+    settings: dict[str, Any] = {
+        "layout": layout.name,
+        "landmarks": "provided" if extractor is None else extractor.name,
+        "frames": frames,
+        "min_frames": min_frames,
+        "span": span,
+        "per_class": per_class,
+        "neutral": neutral,
+        "seed": seed,
+        **layout.settings(),
+    }
+    if extractor is not None:
+        settings.update(backend=extractor.name, backend_version=extractor.version, backend_options=extractor.options)
+    with TrackWriter(output, overwrite=overwrite, inputs=layout.inputs()) as writer:
+        scan = layout.scan()
+        report = BuildReport(output=output, failed=list(scan.failed), dropped=list(scan.dropped))
+        report.repairs = list(scan.repairs)
+        items = _select(
+            layout, scan.items, frames=frames, min_frames=min_frames, span=span, per_class=per_class, seed=seed,
+            report=report,
+        )  # fmt: skip
+        report.items = items
+        if extractor is None:
+            _provided_tracks(writer, layout, items, report)
+        else:
+            report.extraction = extract_into(
+                writer,
+                [item.source(span, frames, layout.root) for item in items],
+                extractor,
+                workers=workers,
+                progress=progress,
+                annotations={item.id: {"subject": item.subject, "label": item.label} for item in items},
+            )
+            report.failed += report.extraction.failed
+            report.tracks_written = len(report.extraction.extracted)
+            report.tracks_reused = len(report.extraction.skipped)
+        builder = DatasetBuilder(frames=frames, min_frames=min_frames, classes=layout.classes)
+        kinds = {}
+        for item in items:
+            if item.id in writer:
+                track = writer.read(item.id)
+                builder.add_track(track, label=item.label, subject=item.subject, interval=item.interval, span=span)
+                kinds[item.id] = item.kind
+        report.dropped += builder.dropped
+        real = sum(not sample.synthetic for sample in builder.samples)
+        if neutral and real:
+            builder.add_neutral(min(neutral, real), seed=seed)
+        if not builder.samples:
+            return report
+        builder.dropped = report.dropped
+        dataset = builder.build(
+            **{k: v for k, v in settings.items() if v is not None},
+            settings=settings,
+            root=os.path.abspath(layout.root),
+            failed=[[failure.path, failure.reason] for failure in report.failed],
+            repairs=report.repairs,
+            builder=f"landmarkset {__version__}",
+        )
+        if any(kinds.values()):
+            dataset.attrs["interval_kinds"] = json.dumps([kinds.get(name, "") for name in dataset.sequence])
+        report.notes += _replacing(writer, dataset.attrs["settings"])
+        writer.write_dataset(dataset)
+        if crops:  # aligned face crops for the image model, read from the same frames
+            crop_array, crop_attrs = compute_crops(dataset, writer.read, crop_size, progress=progress)
+            writer.write_crops(crop_array, crop_attrs)
+    report.dataset = dataset
+    return report
+
+
+def write_dataset(path: str, dataset: Dataset, *, overwrite: bool = False) -> None:
+    """Write ``dataset`` into the store ``path`` (created if needed): ``/dataset`` and the tracks its samples
+    came from (``dataset.tracks``), so that figures can show their frames.
+
+    A track already in the store is kept when it is the same; one made otherwise is refused
+    (ProvenanceError). Samples added as bare arrays have no track: a warning says that figures will draw
+    their landmarks as outlines instead of faces.
+    """
+    with TrackWriter(path, overwrite=overwrite) as writer:
+        requests = {track_id: track.provenance for track_id, track in dataset.tracks.items()}
+        check_resume(writer, requests)
+        for track_id, track in dataset.tracks.items():
+            if track_id not in writer:
+                writer.write(track)
+        writer.write_dataset(dataset)
+        without = sorted({dataset.source_sequence(i) for i in range(len(dataset))} - writer.ids())
+    if without:
+        warnings.warn(
+            f"{len(without)} sample(s) of {path} (e.g. {without[0]!r}) have no track in the file, so figures will "
+            "draw their landmarks as outlines instead of faces: add them with DatasetBuilder.add_track",
+            UserWarning,
+            stacklevel=2,
+        )

@@ -1,0 +1,106 @@
+"""What a dataset layout (CK+, SAMM, ...) declares, in one place, for the shared build to read.
+
+A layout scans its root into :class:`Item` s, one per sample: its id, subject, label, frames on disk and
+interval, plus everything it could not read (failed) or left out by rule (dropped). The build that
+follows (extraction or provided landmarks, resampling, neutrals, crops, the store) is the same for all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Protocol
+
+from ..extraction.report import Failure
+from ..io.frames import Source
+from ..provenance import Provenance
+from ..track import Track
+from .builder import ONSET_OFFSET, interval_frames
+
+__all__ = ["Item", "Layout", "Scan"]
+
+
+@dataclass
+class Item:
+    """One sample a layout declares. Its id is a checked name (see landmarkset.names)."""
+
+    id: str  # the sample's sequence id, also its track's id
+    subject: str
+    label: str  # class name
+    folder: str  # the image folder holding its frames (under the layout's root)
+    frames: dict[int, str]  # every frame on disk: frame number (1-based) -> file name
+    origin: str  # where it was declared, for messages: a file, or "SHEET row 14"
+    interval: Optional[tuple[int, int, int]] = None  # onset, apex, offset (1-based frame numbers)
+    kind: str = ""  # "macro" or "micro" for expression intervals (MEGC scoring), else ""
+    extra: dict[str, Any] = field(default_factory=dict)  # the layout's own data about the item
+
+    def length(self, span: str = ONSET_OFFSET) -> int:
+        """Frames the sample covers: the span of its interval, or every frame on disk."""
+        if self.interval is None:
+            return len(self.frames)
+        onset, apex, offset = self.interval
+        return (apex if span != ONSET_OFFSET else offset) - onset + 1
+
+    def needed(self, span: str, frames: int) -> list[int]:
+        """Frame numbers the sample's frames come from (only those are read)."""
+        if self.interval is None:
+            return sorted(self.frames)
+        return sorted(set(interval_frames(self.interval, span, frames).tolist()))
+
+    def source(self, span: str, frames: int, root: str) -> Source:
+        """The frames to extract, as a source named relative to ``root``."""
+        numbers = self.needed(span, frames)
+        return Source(
+            self.folder,
+            self.id,
+            "images",
+            select=[self.frames[number] for number in numbers],
+            frame_numbers=[number - 1 for number in numbers],
+            root=root,
+        )
+
+    def same_as(self, other: Item) -> bool:
+        return (self.folder, self.frames, self.subject, self.label, self.interval, self.kind) == (
+            other.folder,
+            other.frames,
+            other.subject,
+            other.label,
+            other.interval,
+            other.kind,
+        )
+
+
+@dataclass
+class Scan:
+    """What a layout found: items, rows or folders that could not be read (failed, with the reason),
+    those left out by rule (dropped, with the reason), and annotation defects it repaired."""
+
+    items: list[Item] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    repairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Layout(Protocol):
+    """A dataset layout. ``name`` is recorded in ``/dataset``; ``classes`` fixes the class list (None: the
+    labels found); ``provides_landmarks`` says whether it can make tracks from the dataset's own landmark
+    files (``--landmarks provided``)."""
+
+    name: str
+    root: str
+    classes: Optional[list[str]]
+    provides_landmarks: bool
+
+    def inputs(self) -> list[str]:
+        """Files and folders the build reads (the output may not be one of them)."""
+
+    def scan(self) -> Scan:
+        """Every sample under the root, and everything that could not be read or was left out."""
+
+    def settings(self) -> dict[str, Any]:
+        """The layout's own settings, recorded in ``/dataset``."""
+
+    def provided_provenance(self, item: Item) -> Provenance:
+        """What a track made from the dataset's own landmark files records (compared before reuse)."""
+
+    def provided_track(self, item: Item) -> Track:
+        """The item's track from the dataset's own landmark files; InputError naming a file that is bad."""

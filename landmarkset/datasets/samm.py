@@ -1,0 +1,398 @@
+"""SAMM and SAMM Long Videos as distributed -> a training-ready dataset, as the paper prepared it.
+
+Both releases are read from their spreadsheet: the micro-expression v2 sheet (header row found by its
+first cell "Subject", columns by name) and the long-video sheet (columns by position). Only the frames a
+sample needs are decoded. Every known defect of the real annotations has an explicit policy, and every
+repair or drop is recorded in the dataset. Cells are data: a row whose cells cannot be read (text or
+formulas for numbers, infinite or huge numbers, names that would leave the dataset root) fails alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..errors import InputError, OptionError
+from ..extraction.report import Failure
+from ..names import name_problem, within
+from ..provenance import Provenance
+from ..track import Track
+from .build import BuildReport, build_dataset
+from .builder import ONSET_APEX, ONSET_OFFSET
+from .cells import CellError, integer_cell, name_cell, text_cell
+from .layout import Item, Scan
+
+__all__ = ["Annotation", "AnnotationSheet", "SammLayout", "au_emotion", "au_set", "build_samm", "read_annotations"]
+
+# EMFACS-style prototypes (shared/reference/datasets.md); contempt is one-sided.
+PROTOTYPES = {
+    "happy": {"6", "12"},
+    "sadness": {"1", "4", "15"},
+    "surprise": {"1", "2", "5", "26"},
+    "fear": {"1", "2", "4", "5", "7", "20", "26"},
+    "anger": {"4", "5", "7", "23"},
+    "disgust": {"9", "15", "16"},
+    "contempt": {"R12", "R14"},
+}
+SAMM_LABELS = {
+    "anger": "anger",
+    "contempt": "contempt",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happiness": "happy",
+    "sadness": "sadness",
+    "surprise": "surprise",
+    "other": "other",
+}
+_LONG_COLUMNS = ("subject", "filename", "inducement", "onset", "apex", "offset", "duration", "type", "aus", "notes")
+
+
+@dataclass
+class Annotation:
+    """One row of a SAMM sheet, after the defect policies."""
+
+    row: int  # Excel row
+    subject: str
+    filename: str
+    onset: int
+    apex: int
+    offset: int
+    kind: str  # "micro" or "macro"
+    aus: str
+    emotion: Optional[str]  # from the sheet's Estimated Emotion (micro release), normalised
+    repairs: list[str]
+
+
+def au_set(text: str) -> set[str]:
+    """AU codes in a SAMM AU string: intensity letters dropped, laterality kept ('B4+R12' -> {'4', 'R12'}).
+
+    Alternatives ('12 or 14') keep the first, the documented policy for that defect.
+    """
+    first = re.split(r"\bor\b", str(text or ""), flags=re.IGNORECASE)[0]
+    codes = set()
+    for token in re.split(r"[+,;/\s]+", first):
+        match = re.fullmatch(r"([RL]?)[A-E]?([RL]?)(\d+)[A-E]?", token.strip().upper())
+        if match:
+            codes.add((match.group(1) or match.group(2)) + str(int(match.group(3))))
+    return codes
+
+
+def au_emotion(text: str, minimum: float = 0.5) -> Optional[str]:
+    """The prototype emotion that best covers an AU string (share of the prototype's AUs present); None if < minimum."""
+    present = au_set(text)
+    numbers = {code.lstrip("RL") for code in present}
+    best, score = None, 0.0
+    for emotion, prototype in PROTOTYPES.items():
+        found = present if emotion == "contempt" else numbers
+        share = len(prototype & found) / len(prototype)
+        if share > score:
+            best, score = emotion, share
+    return best if score >= minimum else None
+
+
+@dataclass
+class AnnotationSheet:
+    """A SAMM sheet read row by row: its release ("micro" or "long"), the rows after the defect policies,
+    rows dropped by a policy and rows that could not be read (each with its reason)."""
+
+    path: str
+    release: str
+    rows: list[Annotation] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+
+
+def _header(path: str, rows: list[tuple]) -> tuple[int, str, dict[str, int]]:
+    """(index of the header row, release, column of each field)."""
+    header_at = next((i for i, row in enumerate(rows) if row and str(row[0] or "").strip() == "Subject"), None)
+    if header_at is None:
+        raise InputError(
+            f"{path}: no header row (a row whose first cell is 'Subject'): is this a SAMM annotation sheet?"
+        )
+    header = [str(cell or "").strip() for cell in rows[header_at]]
+    if "Estimated Emotion" not in header:
+        return header_at, "long", {key: index for index, key in enumerate(_LONG_COLUMNS)}  # V1: by position
+    names = {
+        "Subject": "subject",
+        "Filename": "filename",
+        "Onset Frame": "onset",
+        "Apex Frame": "apex",
+        "Offset Frame": "offset",
+        "Action Units": "aus",
+        "Estimated Emotion": "emotion",
+    }
+    missing = [name for name in names if name not in header]
+    if missing:
+        raise InputError(f"{path}: header row {header_at + 1} has no {missing[0]!r} column")
+    return header_at, "micro", {key: header.index(name) for name, key in names.items()}
+
+
+def _row(release: str, number: int, cells: dict[str, Any], on_defect: str) -> tuple[Optional[Annotation], str]:
+    """One sheet row after the defect policies: (annotation, "") or (None, why it is dropped).
+
+    Raises CellError for a cell that cannot be read.
+    """
+    filename = name_cell(cells["filename"], "Filename")
+    subject = name_cell(cells["subject"], "Subject")
+    onset, apex, end = (integer_cell(cells[key], key.capitalize()) for key in ("onset", "apex", "offset"))
+    repairs = []
+    if end is None or onset is None or end <= 0 or onset < 0 or end < max(onset, 1):
+        return None, f"offset {cells['offset']!r} missing or before onset {cells['onset']!r}"
+    if onset == 0:
+        repairs.append("onset 0 -> 1")
+        onset = 1
+    if apex is None or not onset <= apex <= end:
+        repairs.append(f"apex {cells['apex']!r} outside [onset, offset] -> midpoint")
+        apex = (onset + end) // 2
+    aus = text_cell(cells["aus"], "Action Units")
+    if re.search(r"\bor\b", aus, flags=re.IGNORECASE):
+        repairs.append("AU alternatives -> first")
+    if repairs and on_defect == "drop":
+        return None, "; ".join(repairs)
+    kind = "micro" if release == "micro" or text_cell(cells["type"], "Type").lower().startswith("micro") else "macro"
+    emotion = SAMM_LABELS.get(text_cell(cells["emotion"], "Estimated Emotion").lower()) if release == "micro" else None
+    return Annotation(number, subject, filename, onset, apex, end, kind, aus, emotion, repairs), ""
+
+
+def read_annotations(path: str, on_defect: str = "repair") -> AnnotationSheet:
+    """Read a SAMM spreadsheet row by row (a row that cannot be read fails alone, in ``failed``).
+
+    Policies with ``on_defect="repair"``: onset 0 -> 1; apex missing, negative or outside [onset, offset]
+    -> midpoint of onset and offset; AU alternatives ('or') -> the first. A row whose offset is missing or
+    before its onset is dropped. With ``on_defect="drop"`` every defective row is dropped instead.
+    """
+    import openpyxl
+
+    if on_defect not in ("repair", "drop"):
+        raise OptionError(
+            f"The 'on_defect' parameter of read_annotations must be 'repair' or 'drop'. Got {on_defect!r}."
+        )
+    try:
+        # Formulas are read as formulas ("=..."), never as the values a spreadsheet program last cached:
+        # the cells read are refused if they hold one.
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises many types for non-xlsx files
+        raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
+    try:
+        sheet = book["FACS_Movement_Only"] if "FACS_Movement_Only" in book.sheetnames else book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+    header_at, release, position = _header(path, rows)
+    result = AnnotationSheet(path, release)
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not row or all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+            continue  # a blank row
+        cells = {key: row[index] if index < len(row) else None for key, index in position.items()}
+        cells.setdefault("type", None)
+        cells.setdefault("emotion", None)
+        label = f"row {number}"
+        try:
+            annotation, dropped = _row(release, number, cells, on_defect)
+        except CellError as error:
+            name = cells.get("filename")
+            result.failed.append(Failure(path, f"{label}{f' ({name})' if name else ''}: {error}"))
+            continue
+        if annotation is None:
+            result.dropped.append((str(cells["filename"]), f"{label}: {dropped}"))
+        else:
+            result.rows.append(annotation)
+    return result
+
+
+def _numbered_frames(folder: str) -> dict[int, str]:
+    """Frame number (the integer after the last '_') -> file name, in number order."""
+    frames = {}
+    for name in os.listdir(folder):
+        stem, extension = os.path.splitext(name)
+        if name.startswith(".") or extension.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"):
+            continue
+        digits = stem.rsplit("_", 1)[-1]
+        if digits.isdigit():
+            frames[int(digits)] = name
+    return dict(sorted(frames.items()))
+
+
+def _load_mapping(path: str) -> dict[str, str]:
+    """A user label mapping: JSON {filename: emotion} or CSV lines 'filename,emotion'."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the label mapping ({type(error).__name__})") from None
+    if path.lower().endswith(".json"):
+        try:
+            pairs = json.loads(text)
+        except ValueError as error:
+            raise InputError(f"{path}: not JSON ({error})") from None
+        if not isinstance(pairs, dict):
+            raise InputError(f"{path}: expected a JSON object {{filename: emotion}}")
+        return {str(k): str(v).strip().lower() for k, v in pairs.items()}
+    mapping = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.startswith("#"):
+            parts = [part.strip() for part in line.split(",")]
+            if len(parts) != 2:
+                raise InputError(f"{path}: line {number}: expected 'filename,emotion'")
+            mapping[parts[0]] = parts[1].lower()
+    return mapping
+
+
+class SammLayout:
+    """A SAMM (micro-expression) or SAMM Long Videos tree and its annotation sheet."""
+
+    provides_landmarks = False
+    classes: Optional[list[str]] = None  # the emotions found
+
+    def __init__(
+        self,
+        root: str,
+        annotations: str,
+        *,
+        kind: str = "all",
+        labels: str = "estimated",
+        on_defect: str = "repair",
+        keep_other: bool = False,
+    ) -> None:
+        if kind not in ("all", "macro", "micro"):
+            raise OptionError(f"The 'kind' parameter of build_samm must be 'all', 'macro' or 'micro'. Got {kind!r}.")
+        if not os.path.isdir(root):
+            raise InputError(f"{root}: no such folder")
+        self.root, self.annotations = root, annotations
+        self.kind, self.labels, self.on_defect, self.keep_other = kind, labels, on_defect, keep_other
+        self.sheet = read_annotations(annotations, on_defect)
+        if labels == "estimated" and self.sheet.release == "long":
+            raise OptionError("The long-video sheet has no emotion column: use labels='aus' or a mapping file")
+        self.mapping = _load_mapping(labels) if labels not in ("estimated", "aus") else None
+        self.name = f"SAMM ({'micro-expressions' if self.sheet.release == 'micro' else 'long videos'})"
+
+    def inputs(self) -> list[str]:
+        return [self.root, self.annotations] + ([self.labels] if self.mapping is not None else [])
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "dataset": self.name,
+            "annotations": os.path.abspath(self.annotations),
+            "type": self.kind,
+            "labels": self.labels,
+            "on_defect": self.on_defect,
+            "keep_other": int(self.keep_other),
+        }
+
+    def _folder(self, row: Annotation) -> str:
+        """Where a row's frames are: SAMM/<subject>/<filename>/ or SAMM_longvideos/<video>/ (one wrapper level)."""
+        tree = "SAMM" if self.sheet.release == "micro" else "SAMM_longvideos"
+        base = os.path.join(self.root, tree) if os.path.isdir(os.path.join(self.root, tree)) else self.root
+        if self.sheet.release == "micro":
+            return within(base, row.subject.zfill(3), row.filename)
+        return within(base, row.filename.rsplit("_", 1)[0])
+
+    def _label(self, row: Annotation) -> tuple[Optional[str], str]:
+        """(emotion, "") or (None, why there is none)."""
+        if self.labels == "estimated":
+            emotion = row.emotion
+        elif self.labels == "aus":
+            emotion = au_emotion(row.aus)
+        else:
+            emotion = (self.mapping or {}).get(row.filename)
+        if emotion is None:
+            return None, f"no emotion ({self.labels})"
+        if emotion == "other" and not self.keep_other:
+            return None, "emotion 'other'"
+        problem = name_problem(emotion)
+        if problem is not None:
+            return None, f"emotion {emotion[:40]!r} cannot be a class name: {problem}"
+        return emotion, ""
+
+    def scan(self) -> Scan:
+        scan = Scan(failed=list(self.sheet.failed), dropped=list(self.sheet.dropped))
+        listings: dict[str, dict[int, str]] = {}  # long videos: many rows per folder
+        for row in self.sheet.rows:
+            origin = f"{self.annotations} row {row.row}"
+            if self.kind != "all" and row.kind != self.kind:
+                scan.dropped.append((row.filename, f"type {row.kind!r} not selected"))
+                continue
+            emotion, why = self._label(row)
+            if emotion is None:
+                scan.dropped.append((row.filename, why))
+                continue
+            try:
+                folder = self._folder(row)
+            except ValueError as error:
+                scan.failed.append(Failure(self.annotations, f"row {row.row} ({row.filename}): {error}"))
+                continue
+            if folder not in listings:
+                listings[folder] = _numbered_frames(folder) if os.path.isdir(folder) else {}
+            frames = listings[folder]
+            if not frames:
+                scan.failed.append(Failure(folder, f"no frames of {row.filename} (sheet row {row.row}) found here"))
+                continue
+            last = max(frames)
+            if row.offset > last:
+                row.repairs.append(f"end frame {row.offset} past the last frame on disk ({last}) -> {last}")
+                row.offset, row.apex = last, min(row.apex, last)
+                if row.onset > last:
+                    scan.failed.append(Failure(folder, f"onset {row.onset} of {row.filename} is past the last frame"))
+                    continue
+            scan.repairs += [(row.filename, repair) for repair in row.repairs]
+            scan.items.append(
+                Item(
+                    id=row.filename,
+                    subject=row.subject,
+                    label=emotion,
+                    folder=folder,
+                    frames=frames,
+                    origin=origin,
+                    interval=(row.onset, row.apex, row.offset),
+                    kind=row.kind,
+                )
+            )
+        return scan
+
+    def provided_provenance(self, item: Item) -> Provenance:
+        raise InputError("SAMM has no landmark files of its own: extract them with a backend")
+
+    def provided_track(self, item: Item) -> Track:
+        raise InputError("SAMM has no landmark files of its own: extract them with a backend")
+
+
+def build_samm(
+    root: str,
+    annotations: str,
+    output: str,
+    *,
+    backend: str = "mediapipe",
+    options: Optional[dict[str, Any]] = None,
+    kind: str = "all",
+    apex: bool = False,
+    frames: int = 20,
+    min_frames: int = 10,
+    per_emotion: Optional[int] = None,
+    neutral: int = 0,
+    labels: str = "estimated",
+    on_defect: str = "repair",
+    keep_other: bool = False,
+    seed: int = 0,
+    workers: int = 1,
+    progress: Optional[bool] = None,
+    crops: bool = False,
+    crop_size: int = 224,
+    overwrite: bool = False,
+) -> BuildReport:
+    """Build a SAMM dataset: ``frames`` frames from onset to apex (``apex=True``, the paper) or to offset.
+
+    ``labels``: "estimated" (the micro sheet's Estimated Emotion), "aus" (EMFACS prototypes from the Action
+    Units) or a mapping file. Intervals shorter than ``min_frames`` frames are dropped; ``per_emotion``
+    keeps that many random samples per emotion; ``neutral`` adds synthetic neutral samples (first frame
+    repeated) from random samples; ``crops`` also stores aligned face crops (``/dataset/crops``, for the SCN).
+    Each sample's interval and kind (macro / micro) are recorded for MEGC-style evaluation.
+    """
+    layout = SammLayout(root, annotations, kind=kind, labels=labels, on_defect=on_defect, keep_other=keep_other)
+    return build_dataset(
+        layout, output, backend=backend, options=options, frames=frames, min_frames=min_frames,
+        neutral=neutral, per_class=per_emotion, span=ONSET_APEX if apex else ONSET_OFFSET, seed=seed, crops=crops,
+        crop_size=crop_size, workers=workers, progress=progress, overwrite=overwrite,
+    )  # fmt: skip

@@ -1,0 +1,142 @@
+"""One source through one backend: the normalised track with its provenance (no storage here)."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..errors import InputError, LandmarksetError
+from ..extractors import Extractor, FrameResult
+from ..io.frames import Frame, Source
+from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
+from ..track import Track
+
+__all__ = ["failure_reason", "request_provenance", "track_source"]
+
+ProgressCallback = Callable[[int, int], None]
+_PROGRESS_INTERVAL = 0.25  # seconds between progress messages
+
+
+def request_provenance(extractor: Extractor, source: Source) -> Provenance:
+    """What a track of ``source`` made by ``extractor`` records (compared with a stored track before reuse)."""
+    return Provenance(
+        extractor.name, extractor.version, dict(extractor.options), source.selection, source.fingerprint()
+    )
+
+
+class _TrackBuffer:
+    """Per-frame results in growing arrays (a few hundred bytes a frame; frames are not kept)."""
+
+    def __init__(self, capacity: int) -> None:
+        capacity = max(capacity, 16)
+        self.n = 0
+        self.landmarks = np.empty((capacity, 68, 2), np.float32)
+        self.confidence = np.empty(capacity, np.float32)
+        self.box = np.empty((capacity, 4), np.float32)
+        self.valid = np.empty(capacity, bool)
+        self.faces = np.empty(capacity, np.int16)
+        self.timestamp = np.empty(capacity, np.float64)
+
+    def append(self, result: FrameResult, timestamp: float) -> None:
+        if self.n == len(self.valid):
+            for name in ("landmarks", "confidence", "box", "valid", "faces", "timestamp"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.empty_like(old)]))
+        valid = result.face_found and bool(np.isfinite(result.landmarks).all())
+        self.landmarks[self.n] = result.landmarks if valid else np.nan
+        self.confidence[self.n] = result.score if valid else np.nan
+        self.box[self.n] = result.box if valid else np.nan
+        self.valid[self.n] = valid
+        self.faces[self.n] = result.faces_detected
+        self.timestamp[self.n] = timestamp
+        self.n += 1
+
+
+def _batches(frames: Iterator[Frame], size: int) -> Iterator[list[Frame]]:
+    batch: list[Frame] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _results(extractor: Extractor, frames: list[Frame]) -> list[FrameResult]:
+    """One result per frame; an undecodable frame is a no-face result in its place."""
+    readable = [frame for frame in frames if frame.image is not None]
+    timestamps = [None if math.isnan(frame.timestamp) else frame.timestamp for frame in readable]
+    if len(readable) > 1 and hasattr(extractor, "process_batch"):
+        computed = iter(extractor.process_batch([frame.image for frame in readable], timestamps))
+    else:
+        computed = iter(extractor.process(frame.image, ts) for frame, ts in zip(readable, timestamps))
+    return [next(computed) if frame.image is not None else FrameResult.no_face(-1) for frame in frames]
+
+
+def track_source(
+    extractor: Extractor,
+    source: Source,
+    on_progress: Optional[ProgressCallback] = None,
+    provenance: Optional[Provenance] = None,
+) -> Track:
+    """Run ``extractor`` over every frame of ``source`` and return its normalised track.
+
+    Frames that cannot be decoded or hold no face stay in place as NaN with valid=False. The track
+    records ``provenance`` (computed here when not given). Raises InputError when the source cannot be
+    read at all.
+    """
+    provenance = provenance or request_provenance(extractor, source)
+    source.open()
+    extractor.reset()
+    buffer = _TrackBuffer(source.frame_count)
+    unreadable = 0
+    last_report = time.monotonic()
+    for frames in _batches(source.frames(), getattr(extractor, "batch_size", 1)):
+        for frame, result in zip(frames, _results(extractor, frames)):
+            unreadable += frame.image is None
+            buffer.append(result, frame.timestamp)
+        if on_progress is not None and time.monotonic() - last_report > _PROGRESS_INTERVAL:
+            on_progress(buffer.n, source.frame_count)
+            last_report = time.monotonic()
+    if buffer.n == 0:
+        raise InputError(f"{source.path}: no frame could be decoded")
+    if on_progress is not None:
+        on_progress(buffer.n, buffer.n)
+    n = buffer.n
+    size = np.array([source.width, source.height], dtype=np.float32)
+    return Track(
+        id=source.id,
+        landmarks=buffer.landmarks[:n] / size,
+        valid=buffer.valid[:n],
+        confidence=buffer.confidence[:n],
+        frame_index=np.asarray(source.frame_numbers[:n] if source.frame_numbers else np.arange(n), dtype=np.int32),
+        timestamp=buffer.timestamp[:n],
+        box=buffer.box[:n] / np.tile(size, 2),
+        faces_detected=buffer.faces[:n],
+        width=source.width,
+        height=source.height,
+        source=os.path.abspath(source.path),
+        fps=source.fps,
+        backend=provenance.backend,
+        backend_version=provenance.backend_version,
+        backend_options=dict(extractor.options),
+        frame_names=source.frame_names if source.kind != "video" else None,
+        unreadable_frames=unreadable,
+        selection=ALL_FRAMES if provenance.selection == ALL_FRAMES else LISTED_FRAMES,
+        source_fingerprint=dict(provenance.source) if provenance.source is not None else None,
+        frames_promised=source.frame_count if source.kind == "video" and source.frame_count > 0 else -1,
+    )
+
+
+def failure_reason(error: BaseException, path: str) -> str:
+    """One line for a failed input, without the leading "PATH: " that the report adds."""
+    text = str(error) if isinstance(error, LandmarksetError) else f"{type(error).__name__}: {error}"
+    text = " ".join(text.split())
+    prefix = f"{path}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text

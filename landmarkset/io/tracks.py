@@ -1,0 +1,199 @@
+"""The track element (``/sequences/<id>``) and the read-only view of a store (spec: docs/format.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any, Optional
+
+import h5py
+import numpy as np
+
+from ..errors import StoreError
+from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
+from ..smoothing import Smoothing, smooth_track
+from ..track import Track
+from .encoding import STORE, TRACK, check_element, stamp
+from .frames import natural_key
+
+__all__ = ["SEQUENCES", "TrackFile", "open_tracks", "read_provenance", "write_track"]
+
+SEQUENCES = "sequences"
+_STRINGS = h5py.string_dtype()
+
+
+def initialise_store(file: h5py.File) -> None:
+    """Root attributes and the empty ``/sequences`` group of a new store."""
+    from .._version import __version__
+
+    stamp(file, STORE)
+    file.attrs["landmarkset_version"] = __version__
+    file.create_group(SEQUENCES, track_order=True)
+
+
+def write_track(file: h5py.File, track: Track) -> None:
+    """Add ``track`` as ``/sequences/<id>`` of an open, writable store."""
+    if track.selection == LISTED_FRAMES and track.n_frames == 0:
+        raise StoreError(f"track {track.id!r} lists no frames")
+    group = file[SEQUENCES].create_group(track.id)
+    stamp(group, TRACK)
+    group.attrs.update(
+        {
+            "source": track.source,
+            "width": int(track.width),
+            "height": int(track.height),
+            "fps": float(track.fps),
+            "backend": track.backend,
+            "backend_version": track.backend_version,
+            "backend_options": json.dumps(track.backend_options, sort_keys=True),
+            "subject": track.subject,
+            "label": track.label,
+            "landmarkset_version": track.landmarkset_version,
+            "unreadable_frames": int(track.unreadable_frames),
+            "selection": track.selection,
+            "source_fingerprint": json.dumps(track.source_fingerprint, sort_keys=True),
+            "frames_promised": int(track.frames_promised),
+        }
+    )
+    compressed = {"compression": "gzip", "compression_opts": 4, "shuffle": True} if track.n_frames else {}
+    group.create_dataset("landmarks", data=track.landmarks, **compressed)
+    for name in ("valid", "confidence", "frame_index", "timestamp", "box", "faces_detected"):
+        group.create_dataset(name, data=getattr(track, name))
+    if track.frame_names is not None:
+        group.create_dataset("frame_names", data=np.array(track.frame_names, dtype=object), dtype=_STRINGS)
+
+
+def _json(attrs: h5py.AttributeManager, name: str, default: Any) -> Any:
+    text = attrs.get(name)
+    return default if text is None else json.loads(text)
+
+
+def read_provenance(group: h5py.Group, where: str) -> Provenance:
+    """A stored track's provenance, reading its attributes (and ``frame_index`` for listed frames) only."""
+    check_element(group, TRACK, where)
+    attrs = group.attrs
+    selection: Any = ALL_FRAMES
+    if attrs.get("selection", ALL_FRAMES) == LISTED_FRAMES:
+        selection = tuple(group["frame_index"][()].tolist())
+    return Provenance(
+        str(attrs.get("backend", "")),
+        str(attrs.get("backend_version", "")),
+        _json(attrs, "backend_options", {}),
+        selection,
+        _json(attrs, "source_fingerprint", None),
+    )
+
+
+def read_track(group: h5py.Group, where: str) -> Track:
+    """The track stored in ``group``; StoreError naming ``where`` when it is foreign, too new or incomplete."""
+    check_element(group, TRACK, where)
+    attrs = group.attrs
+    try:
+        n = len(group["valid"])
+        return Track(
+            id=group.name.rsplit("/", 1)[-1],
+            landmarks=group["landmarks"][()],
+            valid=group["valid"][()],
+            confidence=group["confidence"][()],
+            frame_index=group["frame_index"][()],
+            timestamp=group["timestamp"][()],
+            box=group["box"][()] if "box" in group else np.full((n, 4), np.nan),
+            faces_detected=group["faces_detected"][()] if "faces_detected" in group else np.full(n, -1),
+            width=int(attrs["width"]),
+            height=int(attrs["height"]),
+            source=str(attrs.get("source", "")),
+            fps=float(attrs.get("fps", math.nan)),
+            backend=str(attrs.get("backend", "")),
+            backend_version=str(attrs.get("backend_version", "")),
+            backend_options=_json(attrs, "backend_options", {}),
+            subject=str(attrs.get("subject", "")),
+            label=str(attrs.get("label", "")),
+            frame_names=[n.decode() if isinstance(n, bytes) else str(n) for n in group["frame_names"][()]]
+            if "frame_names" in group
+            else None,
+            landmarkset_version=str(attrs.get("landmarkset_version", "")),
+            unreadable_frames=int(attrs.get("unreadable_frames", 0)),
+            selection=str(attrs.get("selection", ALL_FRAMES)),
+            source_fingerprint=_json(attrs, "source_fingerprint", None),
+            frames_promised=int(attrs.get("frames_promised", -1)),
+        )
+    except KeyError as error:
+        raise StoreError(f"{where}: missing required element {error}") from None
+    except ValueError as error:
+        raise StoreError(f"{where}: {error}") from None
+
+
+class TrackFile:
+    """Read-only view of a track store; use :func:`open_tracks`."""
+
+    def __init__(self, path: str, smoothing: Optional[Smoothing] = None) -> None:
+        self.path = path
+        self.smoothing = smoothing
+        try:
+            self._file = h5py.File(path, "r")
+        except FileNotFoundError:
+            raise StoreError(f"{path}: no such file") from None
+        except OSError as error:
+            raise StoreError(f"{path}: not an HDF5 file, or damaged ({error})") from None
+        try:
+            check_element(self._file, STORE, path)
+            if SEQUENCES not in self._file:
+                raise StoreError(f"{path}: missing the /{SEQUENCES} group")
+        except StoreError:
+            self._file.close()
+            raise
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """Root attributes (format name and version, landmarkset version)."""
+        return dict(self._file.attrs)
+
+    def ids(self) -> list[str]:
+        """Sequence ids in natural order."""
+        return sorted(self._file[SEQUENCES], key=natural_key)
+
+    def __len__(self) -> int:
+        return len(self._file[SEQUENCES])
+
+    def __contains__(self, track_id: str) -> bool:
+        return track_id in self._file[SEQUENCES]
+
+    def _where(self, track_id: str) -> str:
+        return f"{self.path}:/{SEQUENCES}/{track_id}"
+
+    def __getitem__(self, track_id: str) -> Track:
+        if track_id not in self._file[SEQUENCES]:
+            raise KeyError(f"{self.path} has no sequence {track_id!r}")
+        track = read_track(self._file[SEQUENCES][track_id], self._where(track_id))
+        return track if self.smoothing is None else smooth_track(track, self.smoothing)
+
+    def __iter__(self) -> Iterator[Track]:
+        for track_id in self.ids():
+            yield self[track_id]
+
+    def provenance(self, track_id: str) -> Provenance:
+        """What made a stored track, without reading its landmarks."""
+        return read_provenance(self._file[SEQUENCES][track_id], self._where(track_id))
+
+    def sequence_attrs(self, track_id: str) -> dict[str, Any]:
+        """A sequence's attributes without reading its arrays."""
+        return dict(self._file[SEQUENCES][track_id].attrs)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> TrackFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_tracks(path: str, smoothing: Optional[Smoothing] = None) -> TrackFile:
+    """Open a track store for reading. Raises StoreError for a missing, foreign or too-new file.
+
+    With ``smoothing`` (a :class:`landmarkset.smoothing.Smoothing`), tracks are smoothed as they are
+    read; the file keeps the raw landmarks.
+    """
+    return TrackFile(path, smoothing)

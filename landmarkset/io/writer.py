@@ -1,0 +1,209 @@
+"""The one writer of a store: a session that holds the store's lock for a command's whole life.
+
+HDF5 files can be left unreadable when a process dies while writing them, so the published file is
+never written in place. Changes go to a private working copy (``.NAME.work``) that only this writer
+opens; after each change a copy of it atomically replaces the published name. Whatever moment the
+process is killed, ``path`` names a complete, closed file, and a published file is never modified
+afterwards, so readers that hold it open (another process, a notebook) are never disturbed and never
+block the writer. The store is created by its first change: a run that writes nothing leaves no file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
+
+import h5py
+import numpy as np
+
+from ..errors import StoreError
+from ..names import MAX_NAME_BYTES
+from ..provenance import Provenance
+from ..track import Track
+from .datasets import Dataset, write_crops_group, write_dataset_group
+from .lock import StoreLock
+from .tracks import SEQUENCES, TrackFile, initialise_store, open_tracks, write_track
+
+__all__ = ["TrackWriter", "check_output"]
+
+Change = Callable[[h5py.File], None]
+_SHADOWS = (".work", ".tmp", ".owner", ".lock")  # files kept beside NAME as .NAME<suffix>
+
+
+def check_output(path: str, inputs: Sequence[str] = ()) -> None:
+    """StoreError (one line, with the fix) when ``path`` cannot be a store written by this run."""
+    folder, name = os.path.split(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise StoreError(f"{path} is a folder: give the store a file name, e.g. {os.path.join(path, 'tracks.h5')}")
+    if not os.path.isdir(folder):
+        raise StoreError(f"the folder {folder} does not exist: create it first (mkdir -p), or choose another output")
+    longest = len(os.fsencode(name)) + 1 + max(len(suffix) for suffix in _SHADOWS)
+    limit = _name_limit(folder)
+    if longest > limit:
+        raise StoreError(
+            f"the output name {name[:40]}... is too long: with the working files landmarkset keeps beside it "
+            f"(.NAME.owner) it would pass this file system's limit of {limit} bytes; choose a shorter name"
+        )
+    real = os.path.realpath(path)
+    for given in inputs:
+        if os.path.realpath(given) == real or (os.path.exists(path) and _same_file(given, path)):
+            raise StoreError(f"{path} is one of the inputs: choose another output (nothing was changed)")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _name_limit(folder: str) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return MAX_NAME_BYTES
+
+
+def _unwritable(folder: str, error: OSError) -> StoreError:
+    reason = {errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device"}.get(
+        error.errno, error.strerror or str(error)
+    )
+    return StoreError(f"cannot write in {folder} ({reason}): choose another output folder")
+
+
+class TrackWriter:
+    """Writes a store: tracks, ``/dataset`` and crops, each an atomic, crash-safe commit (docs/format.md).
+
+    Holds the store's lock until :meth:`close`: a second writer of the same store stops at once with
+    StoreBusyError. An existing store is checked (foreign, damaged and too-new files are refused) and
+    appended to, or with ``overwrite`` replaced by a new store at the first commit; a file that is not a
+    landmarkset store is never replaced. ``inputs`` are the run's inputs: the output may not be one of them.
+    """
+
+    def __init__(self, path: str, *, overwrite: bool = False, inputs: Sequence[str] = ()) -> None:
+        self.path = os.path.abspath(path)
+        self.given = path
+        check_output(path, inputs)
+        folder, name = os.path.split(self.path)
+        self._work = os.path.join(folder, f".{name}.work")
+        self._temp = os.path.join(folder, f".{name}.tmp")
+        try:
+            self._lock = StoreLock(path).acquire()
+        except OSError as error:
+            raise _unwritable(folder, error) from None
+        try:
+            self._remove_shadows()  # left by a run that was killed
+            self._ids: set[str] = set()
+            self._appending = False
+            if os.path.exists(self.path):
+                with open_tracks(path) as existing:  # refuses foreign, damaged and too-new files
+                    if not overwrite:
+                        self._ids = set(existing.ids())
+                        self._appending = True
+            self._started = False  # is there a working copy yet?
+            self._reader: Optional[TrackFile] = None
+        except BaseException:
+            self._lock.release()
+            raise
+
+    # ---- what the store holds -------------------------------------------------------------------
+
+    def ids(self) -> set[str]:
+        """Sequences the store holds (in this run's view: none yet after ``overwrite``)."""
+        return set(self._ids)
+
+    def __contains__(self, track_id: str) -> bool:
+        return track_id in self._ids
+
+    def _view(self) -> TrackFile:
+        if self._reader is None:
+            self._reader = open_tracks(self.path)
+        return self._reader
+
+    def read(self, track_id: str) -> Track:
+        """A stored track (as this run sees the store)."""
+        if track_id not in self._ids:
+            raise KeyError(f"{self.given} has no sequence {track_id!r}")
+        return self._view()[track_id]
+
+    def provenance(self, track_id: str) -> Provenance:
+        """What made a stored track, without reading its landmarks."""
+        if track_id not in self._ids:
+            raise KeyError(f"{self.given} has no sequence {track_id!r}")
+        return self._view().provenance(track_id)
+
+    def attributes(self, track_id: str) -> dict[str, Any]:
+        """A stored track's attributes (subject, label, ...), without reading its arrays."""
+        if track_id not in self._ids:
+            raise KeyError(f"{self.given} has no sequence {track_id!r}")
+        return self._view().sequence_attrs(track_id)
+
+    def dataset_attrs(self) -> dict[str, Any]:
+        """Attributes of the stored ``/dataset`` (KeyError when there is none)."""
+        if not self._ids and not self._appending:
+            raise KeyError("dataset")
+        with h5py.File(self.path, "r") as file:
+            return dict(file["dataset"].attrs)
+
+    # ---- changes ----------------------------------------------------------------------------------
+
+    def write(self, track: Track) -> None:
+        """Add one track: one atomic commit."""
+        if track.id in self._ids:
+            raise StoreError(f"{self.given} already holds sequence {track.id!r}")
+        self.change(lambda file: write_track(file, track))
+        self._ids.add(track.id)
+
+    def write_dataset(self, dataset: Dataset) -> None:
+        """Write (or replace) ``/dataset``; the tracks it was made from must be in the store."""
+        self.change(lambda file: write_dataset_group(file, dataset))
+
+    def write_crops(self, crops: np.ndarray, attrs: dict[str, Any]) -> None:
+        """Write (or replace) ``/dataset/crops``."""
+        self.change(lambda file: write_crops_group(file, crops, attrs))
+
+    def change(self, change: Change) -> None:
+        """Apply ``change`` to the working copy and publish the result atomically."""
+        if self._reader is not None:  # it shows the published file, which is about to be replaced
+            self._reader.close()
+            self._reader = None
+        if not self._started:
+            if self._appending:
+                shutil.copyfile(self.path, self._work)
+            else:
+                with h5py.File(self._work, "w") as file:
+                    initialise_store(file)
+            self._started = True
+        with h5py.File(self._work, "a") as file:
+            if SEQUENCES not in file:
+                raise StoreError(f"{self.given}: missing the /{SEQUENCES} group")
+            change(file)
+        shutil.copyfile(self._work, self._temp)
+        os.replace(self._temp, self.path)  # atomic on POSIX and Windows
+        self._appending = True
+
+    # ---- end of the session -----------------------------------------------------------------------
+
+    def _remove_shadows(self) -> None:
+        for shadow in (self._work, self._temp):
+            if os.path.lexists(shadow):
+                os.unlink(shadow)
+
+    def close(self) -> None:
+        """Remove the working copy and release the lock; the published file stays."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        try:
+            self._remove_shadows()
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> TrackWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
