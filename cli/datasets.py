@@ -14,9 +14,7 @@ import click
 def _build_options(command):
     """Options shared by build-ckplus and build-samm."""
     options = [
-        click.option(
-            "-o", "--output", required=True, type=click.Path(), help="File to write (tracks + /dataset)."
-        ),
+        click.option("-o", "--output", required=True, type=click.Path(), help="File to write (tracks + /dataset)."),
         click.option("-b", "--backend", default="mediapipe", show_default=True, help="Backend extracting landmarks."),
         click.option(
             "-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable."
