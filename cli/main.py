@@ -170,12 +170,18 @@ def info(store: str, show_sequences: bool) -> None:
     click.echo(f"{len(ids)} sequences, {frames} frames, face found in {rate}")
     for name, count in sorted(backends.items()):
         click.echo(f"backend {name}: {count} sequences")
+    short = [track.id for track in rows if 0 < track.n_frames < track.frames_promised]
+    if short:
+        click.echo(f"{len(short)} video(s) decoded fewer frames than their container promises, e.g. {short[0]!r}")
     if show_sequences:
-        click.echo(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}")
+        click.echo(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}  frames used")
         for track in rows:
+            used = "all" if track.selection == "all" else f"{track.n_frames} listed"
+            if 0 < track.n_frames < track.frames_promised:
+                used += f", {track.frames_promised} promised"
             click.echo(
                 f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
-                f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}"
+                f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}  {used}"
             )
 
 

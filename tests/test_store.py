@@ -224,3 +224,42 @@ def test_frozen_files_of_released_versions_still_read():
         assert loaded.frame_names == ["f0.png", "f1.png", "f2.png", "f3.png"]
         assert list(loaded.valid) == [True, True, False, True]
         assert store["clip"].n_frames == 3 and store["clip"].frame_names is None
+
+
+def test_frozen_1_1_0_file_reads_with_provenance_dataset_and_crops():
+    from landmarkset import read_dataset
+    from landmarkset.io import read_crops
+
+    path = os.path.join(os.path.dirname(__file__), "data", "tracks-1.1.0.h5")
+    with open_tracks(path) as store:
+        assert store.attrs["encoding-version"] == "1.1.0" and store.ids() == ["clip", "S005__001"]
+        clip, sequence = store["clip"], store["S005__001"]
+    assert (clip.selection, clip.frames_promised, clip.n_frames) == ("all", 6, 4)
+    assert clip.source_fingerprint["digest"] == "0123456789abcdef0123"
+    assert sequence.provenance.selection == (10, 11, 12, 13) and sequence.frame_names[0] == "S005_001_00000011.png"
+    dataset = read_dataset(path)
+    assert dataset.sequence == ["S005__001", "S005__001__neutral"] and dataset.source_frames[0].tolist() == [10, 12, 13]
+    assert (
+        dataset.intervals[0].tolist() == [11, 12, 14]
+        and dataset.attrs["settings"] == '{"layout": "frozen", "span": "onset-offset"}'
+    )
+    assert read_crops(path).shape == (2, 3, 4, 4)
+
+
+def test_a_1_0_0_store_is_appended_to_but_its_tracks_are_never_reused_blindly(tmp_path):
+    import shutil
+
+    from landmarkset import Provenance
+
+    path = str(tmp_path / "old.h5")
+    shutil.copy(os.path.join(os.path.dirname(__file__), "data", "tracks-1.0.0.h5"), path)
+    with TrackWriter(path) as writer:
+        stored = writer.provenance("clip")
+        assert stored.source is None  # 1.0.0 recorded no fingerprint
+        asked = Provenance(stored.backend, stored.backend_version, stored.backend_options, "all", {"path": "clip.mp4"})
+        assert asked.setting_differences(stored) is None
+        assert "stored without a source fingerprint" in asked.sequence_differences(stored)
+        writer.write(make_track("new"))
+    with open_tracks(path) as store:
+        assert store.attrs["encoding-version"] == "1.1.0" and store.ids() == ["clip", "new", "S005__001"]
+        assert store["clip"].n_frames == 3  # the old tracks are untouched

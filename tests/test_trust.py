@@ -110,6 +110,9 @@ def test_a_video_cut_short_is_recorded_and_named_in_one_warning(tmp_path, carpho
         decoded = store["cut"].n_frames
         assert store["cut"].frames_promised == 60 and 20 <= decoded < 60
         assert store["whole"].frames_promised == 60 and store["whole"].n_frames == 60
+    info = run("info", tmp_path / "t.h5", "-s")
+    assert "1 video(s) decoded fewer frames than their container promises, e.g. 'cut'" in info.output
+    assert f"{decoded} listed" not in info.output and ", 60 promised" in info.output
     assert warnings == [f"WARNING {cut}: decoded {decoded} of the 60 frames its container promises (a damaged or "
                         "cut file?); the track holds the frames that decoded"]  # fmt: skip
 

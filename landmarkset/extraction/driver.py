@@ -93,9 +93,10 @@ def extract_into(
     report = ExtractionReport(output=writer.given)
     requests: dict[str, Provenance] = {}
     usable = []
+    version = extractor.version
     for source in sources:
         try:
-            requests[source.id] = request_provenance(extractor, source)
+            requests[source.id] = request_provenance(extractor, source, version)
             usable.append(source)
         except InputError as error:  # a file that went missing
             report.failed.append(Failure(source.path, failure_reason(error, source.path)))

@@ -36,20 +36,21 @@ def check_resume(
     if not requests:
         return []
     request = next(iter(requests.values()))
-    for track_id in sorted(writer.ids()):
-        difference = request.setting_differences(writer.provenance(track_id), exempt)
+    stored = {track_id: writer.provenance_and_attrs(track_id) for track_id in sorted(writer.ids())}
+    for track_id, (provenance, _) in stored.items():
+        difference = request.setting_differences(provenance, exempt)
         if difference is not None:
             raise ProvenanceError(f"{writer.given} holds tracks {difference} (e.g. {track_id!r}): {_FIX}")
     done, problems = [], []
     for track_id, wanted in requests.items():
-        if track_id not in writer:
+        if track_id not in stored:
             continue
-        difference = wanted.sequence_differences(writer.provenance(track_id))
+        provenance, attrs = stored[track_id]
+        difference = wanted.sequence_differences(provenance)
         if difference is None and annotations and track_id in annotations:
-            stored = writer.attributes(track_id)
             for key, value in annotations[track_id].items():
-                if str(stored.get(key, "")) != value:
-                    difference = f"was stored with {key} {stored.get(key, '')!r}, this run gives {value!r}"
+                if str(attrs.get(key, "")) != value:
+                    difference = f"was stored with {key} {attrs.get(key, '')!r}, this run gives {value!r}"
                     break
         if difference is None:
             done.append(track_id)

@@ -22,11 +22,13 @@ ProgressCallback = Callable[[int, int], None]
 _PROGRESS_INTERVAL = 0.25  # seconds between progress messages
 
 
-def request_provenance(extractor: Extractor, source: Source) -> Provenance:
-    """What a track of ``source`` made by ``extractor`` records (compared with a stored track before reuse)."""
-    return Provenance(
-        extractor.name, extractor.version, dict(extractor.options), source.selection, source.fingerprint()
-    )
+def request_provenance(extractor: Extractor, source: Source, version: Optional[str] = None) -> Provenance:
+    """What a track of ``source`` made by ``extractor`` records (compared with a stored track before reuse).
+
+    ``version`` saves looking the backend's version up again for every source of a run.
+    """
+    version = extractor.version if version is None else version
+    return Provenance(extractor.name, version, dict(extractor.options), source.selection, source.fingerprint())
 
 
 class _TrackBuffer:

@@ -6,12 +6,15 @@ a newer MAJOR is refused with "update landmarkset", a foreign element with its p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import h5py
 
 from .._version import __version__
 from ..errors import StoreError
 
-__all__ = ["DATASET", "STORE", "TRACK", "Element", "check_element", "stamp"]
+__all__ = ["DATASET", "STORE", "TRACK", "Element", "check_attributes", "check_element", "raise_version", "stamp"]
 
 
 class Element:
@@ -39,8 +42,13 @@ def _major(version: object) -> int:
 
 def check_element(node: h5py.HLObject, element: Element, where: str) -> str:
     """The version of ``node``; StoreError naming ``where`` when it is foreign or too new."""
-    kind = node.attrs.get("encoding-type")
-    version = node.attrs.get("encoding-version")
+    return check_attributes(node.attrs, element, where)
+
+
+def check_attributes(attrs: Mapping[str, Any], element: Element, where: str) -> str:
+    """:func:`check_element` on attributes already read."""
+    kind = attrs.get("encoding-type")
+    version = attrs.get("encoding-version")
     if kind != element.kind:
         raise StoreError(f"{where}: not a landmarkset element of type {element.kind!r} (encoding-type={kind!r})")
     if _major(version) > element.major:
@@ -57,3 +65,17 @@ def stamp(node: h5py.HLObject, element: Element) -> None:
     """Mark ``node`` as ``element`` at the version this landmarkset writes."""
     node.attrs["encoding-type"] = element.kind
     node.attrs["encoding-version"] = element.version
+
+
+def _version_key(version: object) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in str(version).split("."))
+    except ValueError:
+        return (-1,)
+
+
+def raise_version(node: h5py.HLObject, element: Element) -> None:
+    """Mark an existing ``node`` with this landmarkset's version of ``element`` when its own is older
+    (a store of 1.0.0 that receives 1.1.0 tracks becomes 1.1.0); a newer minor version is kept."""
+    if _version_key(node.attrs.get("encoding-version")) < _version_key(element.version):
+        node.attrs["encoding-version"] = element.version

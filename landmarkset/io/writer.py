@@ -24,6 +24,7 @@ from ..names import MAX_NAME_BYTES
 from ..provenance import Provenance
 from ..track import Track
 from .datasets import Dataset, write_crops_group, write_dataset_group
+from .encoding import STORE, raise_version
 from .lock import StoreLock
 from .tracks import SEQUENCES, TrackFile, initialise_store, open_tracks, write_track
 
@@ -135,11 +136,11 @@ class TrackWriter:
             raise KeyError(f"{self.given} has no sequence {track_id!r}")
         return self._view().provenance(track_id)
 
-    def attributes(self, track_id: str) -> dict[str, Any]:
-        """A stored track's attributes (subject, label, ...), without reading its arrays."""
+    def provenance_and_attrs(self, track_id: str) -> tuple[Provenance, dict[str, Any]]:
+        """A stored track's provenance and its attributes (subject, label...), without reading its arrays."""
         if track_id not in self._ids:
             raise KeyError(f"{self.given} has no sequence {track_id!r}")
-        return self._view().sequence_attrs(track_id)
+        return self._view().provenance_and_attrs(track_id)
 
     def dataset_attrs(self) -> dict[str, Any]:
         """Attributes of the stored ``/dataset`` (KeyError when there is none)."""
@@ -181,6 +182,7 @@ class TrackWriter:
             if SEQUENCES not in file:
                 raise StoreError(f"{self.given}: missing the /{SEQUENCES} group")
             change(file)
+            raise_version(file, STORE)
         shutil.copyfile(self._work, self._temp)
         os.replace(self._temp, self.path)  # atomic on POSIX and Windows
         self._appending = True
