@@ -77,7 +77,8 @@ def _last_frame(data_path: str, dataset: Dataset, index: int) -> tuple[np.ndarra
             image = read_sample_frames(track, [number])[number]
             return dataset.X[index, -1] * size, image, ""
     except (InputError, StoreError, OSError, KeyError) as error:
-        reason = " ".join(str(error).strip("'\"").split())  # no image: the outline is drawn instead
+        text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)  # KeyError quotes
+        reason = " ".join(str(text).split())  # no image: the outline is drawn instead
     scale = 400.0 if size == (1.0, 1.0) else 1.0
     return dataset.X[index, -1] * np.array(size) * scale, None, reason
 

@@ -110,7 +110,8 @@ def test_newer_dataset_is_refused(tmp_path):
     path = str(tmp_path / "d.h5")
     builder = DatasetBuilder(frames=4, min_frames=2)
     builder.add_sequence("x", sequence(5), label="happy", subject="S1")
-    write_dataset(path, builder.build())
+    with pytest.warns(UserWarning, match="no track in the file"):
+        write_dataset(path, builder.build())
     with h5py.File(path, "a") as file:
         file["dataset"].attrs["encoding-version"] = "2.0.0"
     with pytest.raises(StoreError, match="update landmarkset"):
@@ -127,7 +128,8 @@ def test_torch_dataset_reads_lazily(tmp_path):
     builder = DatasetBuilder(frames=20, min_frames=10)
     for i in range(6):
         builder.add_sequence(f"s{i}", sequence(15, seed=i), label=["anger", "happy"][i % 2], subject=f"S{i}")
-    write_dataset(path, builder.build())
+    with pytest.warns(UserWarning, match="no track in the file"):
+        write_dataset(path, builder.build())
     data = LandmarkDataset(path)
     assert len(data) == 6 and data.classes == ["anger", "happy"] and data._file is None
     x, y = data[3]

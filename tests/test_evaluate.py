@@ -36,7 +36,8 @@ def test_unknown_classes_are_left_out_and_counted(train_data, trained_tcn, tmp_p
     dataset = read_dataset(train_data)
     dataset.classes = [name if name != "fear" else "contempt" for name in dataset.classes]
     other = str(tmp_path / "other.h5")
-    write_dataset(other, dataset)
+    with pytest.warns(UserWarning, match="no track in the file"):
+        write_dataset(other, dataset)
     metrics = evaluate(os.path.join(run, "model.pt"), other, str(tmp_path / "eval"))
     fear = int(np.sum(dataset.y == dataset.classes.index("contempt")))
     assert metrics["left_out_classes"] == {"contempt": fear}
@@ -49,7 +50,8 @@ def test_frame_count_mismatch_says_how_to_rebuild(trained_tcn, tmp_path):
     rng = np.random.default_rng(0)
     for index in range(4):
         builder.add_sequence(f"s{index}", rng.random((12, 68, 2)), label="happy", subject=f"S{index}")
-    write_dataset(str(tmp_path / "ten.h5"), builder.build())
+    with pytest.warns(UserWarning, match="no track in the file"):
+        write_dataset(str(tmp_path / "ten.h5"), builder.build())
     with pytest.raises(
         InputError,
         match=r"ten\.h5: samples have 10 frames but .*expects 20; rebuild the data with --frames 20$",
@@ -88,7 +90,8 @@ def test_evaluate_reports_megc_when_the_data_holds_intervals(train_data, trained
     dataset = read_dataset(train_data)
     dataset.intervals = np.array([[1, 5, 9] if not s else [-1, -1, -1] for s in dataset.synthetic], np.int32)
     path = str(tmp_path / "intervals.h5")
-    write_dataset(path, dataset)
+    with pytest.warns(UserWarning, match="no track in the file"):
+        write_dataset(path, dataset)
     metrics = evaluate(os.path.join(run, "model.pt"), path, str(tmp_path / "eval"))
     assert metrics["megc"]["overall"]["ground_truth"] == int((~dataset.synthetic).sum())
     with open(tmp_path / "eval" / "predictions.csv") as handle:

@@ -168,9 +168,12 @@ def test_faces_without_the_frames_are_drawn_on_the_outline(train_data, trained_t
     run, _ = trained_tcn
     dataset = read_dataset(train_data)
     bare = str(tmp_path / "bare.h5")
-    write_dataset(bare, dataset)  # the dataset alone: no tracks, so no path to the frames
+    with pytest.warns(UserWarning, match="no track in the file"):  # the dataset alone: no path to the frames
+        write_dataset(bare, dataset)
     out = tmp_path / "out"
     summary = explain_dataset(os.path.join(run, "model.pt"), bare, str(out), ids=[dataset.sequence[0]], progress=False)
     assert summary["samples"] == 1
+    assert summary["drawn_as_outlines"] == [f"{dataset.sequence[0]}: {bare} holds no track {dataset.sequence[0]!r}"]
+    assert "face figure(s) show landmark outlines instead of the frame" in (out / "report.md").read_text()
     face = out / "figures" / f"{dataset.sequence[0]}_face.png"
     assert face.stat().st_size > 5_000

@@ -129,11 +129,12 @@ def _select(
             report.dropped.append((item.id, f"{item.length(span)} frames, fewer than min_frames={min_frames}"))
         elif not item.frames:
             report.failed.append(Failure(item.folder, f"no frames of {item.id} on disk"))
-        elif any(number not in item.frames for number in item.needed(span, frames)):
-            absent = next(number for number in item.needed(span, frames) if number not in item.frames)
-            report.failed.append(Failure(item.folder, f"frame {absent} of {item.id} is not on disk"))
         else:
-            chosen.append(item)
+            absent = [number for number in item.needed(span, frames) if number not in item.frames]
+            if absent:
+                report.failed.append(Failure(item.folder, f"frame {absent[0]} of {item.id} is not on disk"))
+            else:
+                chosen.append(item)
     if per_class is not None:
         by_class: dict[str, list[int]] = {}
         for index, item in enumerate(chosen):

@@ -258,38 +258,24 @@ def build_ckplus(
     root: str,
     output: str,
     *,
-    backend: str = "mediapipe",
-    landmarks: str = "extracted",
-    options: Optional[dict[str, Any]] = None,
-    frames: int = 20,
-    min_frames: int = 10,
     keep_contempt: bool = False,
     neutral: int = 50,
-    seed: int = 0,
     labels_dir: Optional[str] = None,
-    workers: int = 1,
-    progress: Optional[bool] = None,
-    crops: bool = False,
-    crop_size: int = 224,
-    overwrite: bool = False,
+    **settings: Any,
 ) -> BuildReport:
     """Build the paper's CK+ dataset into ``output`` (its tracks plus ``/dataset``).
 
     ``landmarks="provided"`` reads CK+'s own Landmarks files; otherwise ``backend`` extracts them from the
-    images (only the labelled sequences). Labelled sequences with fewer than ``min_frames`` frames are
+    images (only the labelled sequences kept). Labelled sequences with fewer than ``min_frames`` frames are
     dropped, contempt too unless ``keep_contempt``; ``neutral`` synthetic neutral samples are made from
-    random sequences' first frames (``seed``). ``crops`` also stores aligned ``crop_size`` face crops
-    (``/dataset/crops``, for the SCN); ``labels_dir`` receives CK+-style label files of every sample.
-    Other options: see :func:`landmarkset.datasets.build_dataset`.
+    random sequences' first frames (``seed``); ``labels_dir`` receives CK+-style label files of every
+    sample. ``settings`` are those of :func:`landmarkset.datasets.build_dataset` (landmarks, backend,
+    options, frames, min_frames, seed, crops, crop_size, workers, progress, overwrite).
     """
     layout = CkplusLayout(root, keep_contempt=keep_contempt)
-    if landmarks == "provided" and layout.trees["Landmarks"] is None:
+    if settings.get("landmarks") == "provided" and layout.trees["Landmarks"] is None:
         raise InputError(f"{root}: no Landmarks folder, which --landmarks provided reads")
-    report = build_dataset(
-        layout, output, landmarks=landmarks, backend=backend, options=options, frames=frames, min_frames=min_frames,
-        neutral=neutral, seed=seed, crops=crops, crop_size=crop_size, workers=workers, progress=progress,
-        overwrite=overwrite,
-    )  # fmt: skip
+    report = build_dataset(layout, output, neutral=neutral, **settings)
     if labels_dir and report.dataset is not None:
         layout.write_label_files(labels_dir, report.dataset, {item.id: item for item in report.items})
     return report

@@ -364,35 +364,23 @@ def build_samm(
     annotations: str,
     output: str,
     *,
-    backend: str = "mediapipe",
-    options: Optional[dict[str, Any]] = None,
     kind: str = "all",
     apex: bool = False,
-    frames: int = 20,
-    min_frames: int = 10,
     per_emotion: Optional[int] = None,
-    neutral: int = 0,
     labels: str = "estimated",
     on_defect: str = "repair",
     keep_other: bool = False,
-    seed: int = 0,
-    workers: int = 1,
-    progress: Optional[bool] = None,
-    crops: bool = False,
-    crop_size: int = 224,
-    overwrite: bool = False,
+    **settings: Any,
 ) -> BuildReport:
     """Build a SAMM dataset: ``frames`` frames from onset to apex (``apex=True``, the paper) or to offset.
 
-    ``labels``: "estimated" (the micro sheet's Estimated Emotion), "aus" (EMFACS prototypes from the Action
-    Units) or a mapping file. Intervals shorter than ``min_frames`` frames are dropped; ``per_emotion``
-    keeps that many random samples per emotion; ``neutral`` adds synthetic neutral samples (first frame
-    repeated) from random samples; ``crops`` also stores aligned face crops (``/dataset/crops``, for the SCN).
+    ``kind``: "all", "macro" or "micro" intervals. ``labels``: "estimated" (the micro sheet's Estimated
+    Emotion), "aus" (EMFACS prototypes from the Action Units) or a mapping file; "Other" is kept only with
+    ``keep_other``. ``on_defect``: "repair" or "drop" the known annotation defects. ``per_emotion`` keeps that
+    many random samples per emotion. ``settings`` are those of :func:`landmarkset.datasets.build_dataset`
+    (backend, options, frames, min_frames, neutral, seed, crops, crop_size, workers, progress, overwrite).
     Each sample's interval and kind (macro / micro) are recorded for MEGC-style evaluation.
     """
     layout = SammLayout(root, annotations, kind=kind, labels=labels, on_defect=on_defect, keep_other=keep_other)
-    return build_dataset(
-        layout, output, backend=backend, options=options, frames=frames, min_frames=min_frames,
-        neutral=neutral, per_class=per_emotion, span=ONSET_APEX if apex else ONSET_OFFSET, seed=seed, crops=crops,
-        crop_size=crop_size, workers=workers, progress=progress, overwrite=overwrite,
-    )  # fmt: skip
+    span = ONSET_APEX if apex else ONSET_OFFSET
+    return build_dataset(layout, output, per_class=per_emotion, span=span, **settings)
