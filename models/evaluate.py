@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from landmarkset._version import __version__
+from landmarkset import __version__
 from landmarkset.datasets.megc import Interval, spotting_score
 from landmarkset.io import read_crops, read_dataset
 

@@ -30,7 +30,7 @@ from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedG
 from torch import nn
 from tqdm.auto import tqdm
 
-from landmarkset._version import __version__
+from landmarkset import __version__
 from landmarkset.errors import OptionError
 from landmarkset.io import Dataset
 

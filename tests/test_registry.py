@@ -14,8 +14,7 @@ from landmarkset import (
     get_extractor,
     list_extractors,
 )
-from landmarkset.extractors import Option
-from landmarkset.extractors._options import parse_option_pairs
+from landmarkset.extractors import Option, parse_option_pairs
 
 
 def test_builtin_backends_come_from_entry_points():
