@@ -295,10 +295,10 @@ def export(
     fmt = fmt or ("table" if output.lower().endswith((".csv", ".parquet")) else "openface")
     settings = _smoothing(smooth, smooth_params)
     if fmt == "openface":
-        paths = export_openface(store, output, list(sequences) or None, smoothing=settings)
+        paths = export_openface(store, output, sequences=list(sequences) or None, smoothing=settings)
         click.echo(f"wrote {len(paths)} OpenFace-style CSV file(s) to {output}")
     else:
-        click.echo(f"wrote {export_table(store, output, list(sequences) or None, smoothing=settings)}")
+        click.echo(f"wrote {export_table(store, output, sequences=list(sequences) or None, smoothing=settings)}")
 
 
 @main.group()

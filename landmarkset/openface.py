@@ -259,7 +259,7 @@ def _number(value: float) -> str:
 
 
 def export_openface(
-    store: str, out_dir: str, sequences: Optional[Sequence[str]] = None, smoothing: Optional[Smoothing] = None
+    store: str, out_dir: str, *, sequences: Optional[Sequence[str]] = None, smoothing: Optional[Smoothing] = None
 ) -> list[str]:
     """Write each sequence as an OpenFace-style CSV (``out_dir/<id>.csv``); return the paths.
 
@@ -293,7 +293,7 @@ def _table_columns() -> list[str]:
 
 
 def export_table(
-    store: str, path: str, sequences: Optional[Sequence[str]] = None, smoothing: Optional[Smoothing] = None
+    store: str, path: str, *, sequences: Optional[Sequence[str]] = None, smoothing: Optional[Smoothing] = None
 ) -> str:
     """One flat table, a row per frame of every sequence: CSV, or Parquet when ``path`` ends in .parquet.
 

@@ -315,7 +315,7 @@ def test_a_killed_build_rerun_with_changed_settings_never_mixes(samm_tree, tmp_p
     assert changed.returncode == 2 and "was stored from" in changed.stderr, changed.stderr
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
-    assert "already done (kept)" in finished.stdout and killed_with >= 1
+    assert killed_with >= 1 and f"{killed_with} already done (kept)" in finished.stdout
     assert_no_sample_mixes_provenance(out)
 
 

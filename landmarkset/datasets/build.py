@@ -157,7 +157,7 @@ def _provided_tracks(writer: TrackWriter, layout: Layout, items: list[Item], rep
         if item.id in writer:
             continue
         try:
-            track = layout.provided_track(item)
+            track = layout.provided_track(item, requests[item.id])
         except InputError as error:
             report.failed.append(Failure(item.folder, str(error)))
             continue
@@ -281,7 +281,7 @@ def build_dataset(
         report.notes += _replacing(writer, dataset.attrs["settings"])
         writer.write_dataset(dataset)
         if crops:  # aligned face crops for the image model, read from the same frames
-            crop_array, crop_attrs = compute_crops(dataset, writer.read, crop_size, progress=progress)
+            crop_array, crop_attrs = compute_crops(dataset, dataset.tracks.__getitem__, crop_size, progress=progress)
             writer.write_crops(crop_array, crop_attrs)
     report.dataset = dataset
     return report

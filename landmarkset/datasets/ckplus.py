@@ -200,9 +200,8 @@ class CkplusLayout:
         return Provenance(PROVIDED, "CK+ Landmarks files", {"landmarks": "provided"}, selection,
                           fingerprint(frames + files, path))  # fmt: skip
 
-    def provided_track(self, item: Item) -> Track:
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
         """The track of CK+'s own Landmarks files; a frame without a file stays in place, invalid."""
-        provenance = self.provided_provenance(item)
         first = os.path.join(item.folder, next(iter(item.frames.values())))
         image = cv2.imread(first, cv2.IMREAD_UNCHANGED)
         if image is None:

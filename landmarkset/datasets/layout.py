@@ -102,5 +102,6 @@ class Layout(Protocol):
     def provided_provenance(self, item: Item) -> Provenance:
         """What a track made from the dataset's own landmark files records (compared before reuse)."""
 
-    def provided_track(self, item: Item) -> Track:
-        """The item's track from the dataset's own landmark files; InputError naming a file that is bad."""
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
+        """The item's track from the dataset's own landmark files, recording ``provenance`` (from
+        :meth:`provided_provenance`); InputError naming a file that is bad."""

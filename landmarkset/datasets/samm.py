@@ -355,7 +355,7 @@ class SammLayout:
     def provided_provenance(self, item: Item) -> Provenance:
         raise InputError("SAMM has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item) -> Track:
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
         raise InputError("SAMM has no landmark files of its own: extract them with a backend")
 
 

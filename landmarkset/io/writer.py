@@ -159,7 +159,8 @@ class TrackWriter:
         self._ids.add(track.id)
 
     def write_dataset(self, dataset: Dataset) -> None:
-        """Write (or replace) ``/dataset``; the tracks it was made from must be in the store."""
+        """Write (or replace) ``/dataset`` (and drop its earlier crops). Its tracks are written separately:
+        see :func:`landmarkset.datasets.write_dataset`, which checks them."""
         self.change(lambda file: write_dataset_group(file, dataset))
 
     def write_crops(self, crops: np.ndarray, attrs: dict[str, Any]) -> None:
