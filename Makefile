@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/extract_speed.py --dask --backends dlib
 	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/explain_methods.py
 
 clean:
 	rm -rf $(VENV) landmarkset-demo build *.egg-info

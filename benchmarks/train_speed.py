@@ -16,9 +16,10 @@ import time
 
 import numpy as np
 import torch
+from landmarkset.models.inference import network_input
 from landmarkset.models.scn import SCN
 from landmarkset.models.tcn import TCN
-from landmarkset.models.train import TrainConfig, cross_validate, fit, to_tensor
+from landmarkset.models.train import TrainConfig, cross_validate, fit
 
 from landmarkset.datasets import build_ckplus, read_dataset
 from landmarkset.io import read_crops
@@ -71,7 +72,7 @@ def main() -> None:
     started = time.perf_counter()
     fit(
         TCN(n_classes=len(dataset.classes)),
-        lambda s: to_tensor("tcn", "motion", s),
+        lambda s: network_input(TCN.spec, "motion", s),
         x,
         dataset.y,
         x[:0],
@@ -88,9 +89,8 @@ def main() -> None:
             path,
             dataset,
             os.path.join(args.work, f"run{epochs}"),
-            "subject",
-            6,
-            TrainConfig(epochs=epochs),
+            folds=6,
+            config=TrainConfig(epochs=epochs),
             progress=False,
         )
         wall = time.perf_counter() - started
@@ -106,7 +106,7 @@ def main() -> None:
     started = time.perf_counter()
     fit(
         model,
-        lambda s: to_tensor("scn", "none", s),
+        lambda s: network_input(SCN.spec, "unit", s),
         crops[train],
         dataset.y[train],
         crops[:0],

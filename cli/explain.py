@@ -1,4 +1,4 @@
-"""The explain command (registered on the main group)."""
+"""The explain command (registered on the main group). Method names come from the library."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from typing import Optional
 
 import click
 
-from .options import check_device
+from .options import LibraryChoice, check_device, method_names
+
+
+def _default_method() -> str:
+    from landmarkset.models import DEFAULT_METHOD
+
+    return DEFAULT_METHOD
 
 
 @click.command("explain")
@@ -16,11 +22,27 @@ from .options import check_device
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--samples", "ids", multiple=True, metavar="ID", help="Explain these samples (repeatable).")
 @click.option("--per-class", default=3, show_default=True, type=click.IntRange(min=1), help="Else K random per class.")
-@click.option("--method", type=click.Choice(["gradcam", "gradient-input"]), default="gradcam", show_default=True)
+@click.option(
+    "--method",
+    type=LibraryChoice(method_names),
+    default=None,
+    help="Attribution method of the maps and figures. [default: integrated-gradients, chosen by measurement]",
+)
+@click.option(
+    "--compare",
+    multiple=True,
+    type=LibraryChoice(lambda: [*method_names(), "all"]),
+    help="Also measure this method on the same samples for the report's method table (repeatable; 'all').",
+)
 @click.option("--scale", default=255.0, show_default=True, type=float, help="Post-processing: scale maps to [0, S].")
 @click.option("--no-difference", is_flag=True, help="Post-processing: skip successive-frame differences.")
 @click.option(
     "--threshold", default=75.0, show_default=True, type=float, help="Post-processing: |value| <= T set to 0 (0: off)."
+)
+@click.option(
+    "--quantile",
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Post-processing: keep each map's differences above this quantile instead of --threshold (e.g. 0.9).",
 )
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), help="Synth truth file (default: found).")
 @click.option("--seed", default=0, show_default=True, type=int)
@@ -32,34 +54,36 @@ def explain_command(
     out_dir: str,
     ids: tuple[str, ...],
     per_class: int,
-    method: str,
+    method: Optional[str],
+    compare: tuple[str, ...],
     scale: float,
     no_difference: bool,
     threshold: float,
+    quantile: Optional[float],
     truth: Optional[str],
     seed: int,
     device: str,
     quiet: bool,
 ) -> None:
-    """Class activation maps of MODEL (a TCN model.pt) on samples of DATA: maps, figures, AU tables, report."""
-    from landmarkset.models.report import PostProcessing, explain_dataset
+    """Explain MODEL (any model.pt) on samples of DATA: maps, figures, AU tables, faithfulness, report."""
+    from landmarkset.models.explain import PostProcessing, explain_dataset
 
-    post = PostProcessing(scale=scale, difference=not no_difference, threshold=threshold or None)
+    method = method or _default_method()
+    compared = tuple(method_names()) if "all" in compare else compare
+    post = PostProcessing(scale=scale, difference=not no_difference, threshold=threshold or None, quantile=quantile)
     summary = explain_dataset(
-        model, data, out_dir, list(ids) or None, per_class, method, post, truth, check_device(device), seed,
-        progress=False if quiet else None,
+        model, data, out_dir, ids=list(ids) or None, per_class=per_class, method=method, compare=compared,
+        post=post, truth=truth, device=check_device(device), seed=seed, progress=False if quiet else None,
     )  # fmt: skip
-    overall = summary["overall"]
-    click.echo(
-        f"{summary['samples']} samples explained ({method}); deletion AUC {overall['deletion_auc']:.3f} "
-        f"(random {overall['random_deletion_auc']:.3f}), insertion AUC {overall['insertion_auc']:.3f} "
-        f"(random {overall['random_insertion_auc']:.3f})"
-    )
-    if "precision@moved" in overall:
-        click.echo(
-            f"precision@moved {overall['precision@moved']:.3f} vs random {overall['random precision']:.3f} "
-            "(synth truth)"
+    for name, figures in summary["per_method"].items():
+        line = (
+            f"{name}: deletion AUC {figures['deletion_auc']:.3f} (random {figures['random_deletion_auc']:.3f}), "
+            f"insertion AUC {figures['insertion_auc']:.3f} (random {figures['random_insertion_auc']:.3f})"
         )
+        if "precision@moved" in figures:
+            line += f", precision@moved {figures['precision@moved']:.3f} (random {figures['random precision']:.3f})"
+        click.echo(line)
+    click.echo(f"{summary['samples']} samples explained; maps drawn with {method}")
     if summary["drawn_as_outlines"]:
         outlines = summary["drawn_as_outlines"]
         click.echo(f"{len(outlines)} face figure(s) drawn as outlines, without the frame (e.g. {outlines[0]})")

@@ -111,7 +111,7 @@ def run_demo(
     step("build", started)
 
     try:
-        from .models.report import explain_dataset
+        from .models.explain import explain_dataset
         from .models.train import TrainConfig, cross_validate
     except ImportError:
         raise MissingDependencyError("Training needs torch: pip install torch==2.13.0 'landmarkset[train]'") from None
@@ -119,7 +119,7 @@ def run_demo(
     started = time.monotonic()
     echo(f"[4/5] Training the TCN: {folds}-fold subject-independent cross-validation (landmarkset train-tcn)...")
     config = TrainConfig(epochs=epochs, batch_size=8, seed=seed)
-    metrics = cross_validate(data, report.dataset, run, "subject", folds, config, progress=progress)
+    metrics = cross_validate(data, report.dataset, run, folds=folds, config=config, progress=progress)
     echo(
         f"      accuracy {metrics['accuracy_mean']:.3f} +- {metrics['accuracy_std']:.3f} "
         f"(chance {metrics['chance']:.3f}) on {len(report.dataset)} samples"

@@ -23,10 +23,12 @@ import torch
 
 from landmarkset import __version__
 from landmarkset.datasets.megc import Interval, spotting_score
-from landmarkset.io import read_crops, read_dataset
+from landmarkset.io import read_dataset
 
+from .inference import predict_proba, read_samples
 from .metrics import classification_scores, write_classification_figures
-from .train import check_input_shape, file_hash, load_model, predict_proba
+from .modelfile import load_model
+from .train import file_hash
 
 
 def megc_scores(dataset, predicted_names: list[str]) -> dict[str, Any]:
@@ -57,9 +59,8 @@ def evaluate(model_path: str, data_path: str, out_dir: str, device: str = "cpu")
     """Write metrics.json, confusion_matrix.png and predictions.csv for ``model_path`` on ``data_path``."""
     model, record = load_model(model_path, device)
     dataset = read_dataset(data_path)
-    samples = dataset.X if record["model"] == "tcn" else read_crops(data_path)
-    check_input_shape(record, samples, model_path, data_path)
-    classes = list(record["classes"])
+    samples = read_samples(record, data_path, dataset, model_path)
+    classes = list(record.classes)
     probabilities = predict_proba(model, record, samples, device)
     predicted = probabilities.argmax(1)
     data_names = [dataset.classes[label] for label in dataset.y]
@@ -71,9 +72,9 @@ def evaluate(model_path: str, data_path: str, out_dir: str, device: str = "cpu")
         if not ok:
             left_out[name] = left_out.get(name, 0) + 1
     metrics: dict[str, Any] = {
-        "model": record["model"],
+        "model": record.model,
         "model_file": os.path.abspath(model_path),
-        "trained_on": record.get("trained_on", {}),
+        "trained_on": record.data,
         **scores,
         "samples_scored": int(known.sum()),
         "left_out_classes": left_out,
@@ -101,6 +102,6 @@ def evaluate(model_path: str, data_path: str, out_dir: str, device: str = "cpu")
             )
     name = os.path.basename(os.path.dirname(os.path.abspath(data_path))) + "/" + os.path.basename(data_path)
     write_classification_figures(
-        metrics, out_dir, f"{record['model'].upper()} on {name}: accuracy {metrics['accuracy']:.3f} (n={known.sum()})"
+        metrics, out_dir, f"{record.model.upper()} on {name}: accuracy {metrics['accuracy']:.3f} (n={known.sum()})"
     )
     return metrics

@@ -79,3 +79,21 @@ def plot_face(
     axis.set_title(title, fontsize=8)
     figure.colorbar(dots, ax=axis, fraction=0.046, label="activation (scaled)")
     return save(figure, output)
+
+
+def plot_crop(crop: np.ndarray, heat: np.ndarray, points: Optional[np.ndarray], output: str, title: str) -> str:
+    """A face crop (grayscale, uint8) with the map over it (transparent where low) and, when known, its
+    landmarks at the last frame."""
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(4.2, 4.6))
+    axis.imshow(crop, cmap="gray", vmin=0, vmax=255)
+    span = float(heat.max() - heat.min())
+    values = (heat - heat.min()) / span if span > 0 else np.zeros_like(heat)
+    overlay = axis.imshow(values, cmap=_activation_colormap(), vmin=0, vmax=1, alpha=np.clip(values * 0.85, 0, 0.85))
+    if points is not None:
+        axis.scatter(points[-1, :, 0], points[-1, :, 1], s=4, c="#00c0ff", linewidths=0)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    axis.set_title(title, fontsize=8)
+    figure.colorbar(overlay, ax=axis, fraction=0.046, label="activation (scaled)")
+    return save(figure, output)

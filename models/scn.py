@@ -16,7 +16,8 @@ from torch import nn
 
 from landmarkset.errors import OptionError
 
-from ._registry import register_model
+from .inputs import CROPS
+from .spec import ModelSpec, register_model
 
 
 def _block(channels_in: int, channels_out: int) -> list[nn.Module]:
@@ -30,9 +31,19 @@ def _block(channels_in: int, channels_out: int) -> list[nn.Module]:
     ]
 
 
-@register_model("scn")
+@register_model
 class SCN(nn.Module):
     """Input (N, frames, size, size) grayscale crops in [0, 1]; :meth:`from_crops` converts stored uint8 crops."""
+
+    spec = ModelSpec(
+        name="scn",
+        input=CROPS,
+        arguments=lambda dims, classes: {"n_classes": classes, "n_frames": dims["frames"], "size": dims["height"]},
+        description="the paper's stacked-image CNN over face crops (frames as channels)",
+        training={"momentum": 0.7},
+        layer="features",
+        layer_axes=("height", "width"),
+    )
 
     def __init__(self, n_classes: int = 7, n_frames: int = 20, size: int = 224) -> None:
         super().__init__()

@@ -11,7 +11,8 @@ from torch import nn
 
 from landmarkset.errors import OptionError
 
-from ._registry import register_model
+from .inputs import LANDMARKS
+from .spec import ModelSpec, register_model
 
 
 def _block(channels_in: int, channels_out: int, kernel: int) -> list[nn.Module]:
@@ -21,13 +22,28 @@ def _block(channels_in: int, channels_out: int, kernel: int) -> list[nn.Module]:
     return [*pad, conv, nn.BatchNorm2d(channels_out), nn.ReLU()]
 
 
-@register_model("tcn")
+@register_model
 class TCN(nn.Module):
     """conv 2->64 3x3; conv 64->128 2x2 'same'; max-pool 3/2; conv 128->64 2x2 'same'; max-pool 2/2; FC 64; FC classes.
 
     Input (N, 2, landmarks, frames); :meth:`from_samples` converts dataset samples (N, frames, landmarks, 2).
     ``features`` (the last convolutional block, over landmarks x frames) is what class activation maps use.
     """
+
+    spec = ModelSpec(
+        name="tcn",
+        input=LANDMARKS,
+        arguments=lambda dims, classes: {
+            "n_classes": classes,
+            "n_frames": dims["frames"],
+            "n_landmarks": dims["landmarks"],
+        },
+        description="the paper's temporal CNN over landmarks x frames",
+        layout=lambda x: TCN.from_samples(x),
+        training={"momentum": 0.3},
+        layer="features",
+        layer_axes=("landmarks", "frames"),
+    )
 
     def __init__(self, n_classes: int = 7, n_frames: int = 20, n_landmarks: int = 68) -> None:
         super().__init__()

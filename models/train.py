@@ -18,10 +18,9 @@ import copy
 import hashlib
 import json
 import os
-import pickle
 import platform
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -34,60 +33,52 @@ from landmarkset import __version__
 from landmarkset.errors import OptionError
 from landmarkset.io import Dataset
 
-from ._registry import get_model
-from .augment import augment
+from .inference import network_input, predict
 from .metrics import classification_scores, write_classification_figures
-from .preprocess import PREPROCESSING, preprocess
-from .scn import SCN
-from .tcn import TCN, count_parameters
-
-MODEL_KINDS = ("tcn", "scn")
-DEFAULT_MOMENTUM = {"tcn": 0.3, "scn": 0.7}
+from .modelfile import ModelRecord, save_model
+from .spec import ModelSpec, get_model, get_spec
+from .tcn import count_parameters
 
 
 @dataclass
 class TrainConfig:
-    """Optimisation settings; defaults follow the paper where it says something (see the module doc)."""
+    """Optimisation settings; defaults follow the paper where it says something (see the module doc).
+
+    ``None`` means "what the model declares" (``ModelSpec.training``, or its input's first preprocessing).
+    """
 
     epochs: int = 30
     batch_size: int = 16  # not in the paper; faster per sample than 32 on CPU (benchmarks/train_speed.py)
     lr: float = 1e-3
     lr_decay: float = 1e-4  # per step: lr / (1 + lr_decay * step)
-    momentum: Optional[float] = None  # None: the paper's value for the model (TCN 0.3, SCN 0.7)
+    momentum: Optional[float] = None  # None: the model's paper value (TCN 0.3, SCN 0.7)
     weight_decay: float = 0.0
     patience: int = 10  # epochs without a better validation loss before stopping
     validation: float = 0.15  # share of the training part held out for early stopping
-    augment: bool = False  # landmark augmentation (TCN only)
-    preprocessing: str = "motion"  # TCN input, see landmarkset.models.preprocess
+    augment: bool = False  # augmentation of the model's input kind (landmarks only)
+    preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: motion)
     seed: int = 0
     device: str = "cpu"
 
 
-@dataclass
-class Inputs:
-    """A model kind with its raw samples and how they become network input."""
-
-    kind: str
-    samples: np.ndarray  # (N, F, 68, 2) landmarks for the TCN; (N, F, S, S) uint8 crops for the SCN
-    preprocessing: str = "motion"
-
-    def shape(self, n_classes: int) -> dict[str, int]:
-        if self.kind == "tcn":
-            return {"n_classes": n_classes, "n_frames": int(self.samples.shape[1]), "n_landmarks": 68}
-        return {"n_classes": n_classes, "n_frames": int(self.samples.shape[1]), "size": int(self.samples.shape[2])}
-
-    def record(self) -> dict[str, Any]:
-        """How raw samples become input, embedded in model.pt so that predictions repeat it."""
-        if self.kind == "tcn":
-            return {"input": "landmarks", "landmarks": self.preprocessing}
-        return {"input": "crops", "size": int(self.samples.shape[2]), "scale": "uint8 / 255"}
-
-
-def to_tensor(kind: str, preprocessing: str, samples: np.ndarray) -> torch.Tensor:
-    """Raw samples -> network input of the model kind."""
-    if kind == "tcn":
-        return TCN.from_samples(torch.from_numpy(preprocess(samples, preprocessing)))
-    return SCN.from_crops(samples)
+def resolve_config(spec: ModelSpec, config: Optional[TrainConfig] = None) -> TrainConfig:
+    """``config`` with every ``None`` replaced by the model's declaration; OptionError for settings it cannot use."""
+    config = config or TrainConfig()
+    declared = {name: value for name, value in spec.training.items() if getattr(config, name, 0) is None}
+    config = replace(config, **declared)
+    if config.momentum is None:
+        config = replace(config, momentum=0.9)
+    kind = spec.input
+    if config.preprocessing is None:
+        config = replace(config, preprocessing=kind.preprocessing[0])
+    if config.preprocessing not in kind.preprocessing:
+        raise OptionError(
+            f"Unknown preprocessing {config.preprocessing!r} for the {spec.name!r} model ({kind.name}). "
+            f"Valid: {', '.join(kind.preprocessing)}."
+        )
+    if config.augment and kind.augmenter() is None:
+        raise OptionError(f"The {spec.name!r} model takes {kind.name}, which have no augmentation: drop --augment.")
+    return config
 
 
 MIN_TRAINING = 4  # samples a training part needs: an inner validation split and a batch of two to fit
@@ -167,13 +158,14 @@ def fit(
     """
     device = torch.device(config.device)
     model.to(device, memory_format=torch.channels_last)  # ~20 % faster convolutions on CPU
-    momentum = config.momentum if config.momentum is not None else 0.3
+    momentum = config.momentum if config.momentum is not None else 0.9
     optimiser = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=momentum, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0 / (1.0 + config.lr_decay * step))
     rng = np.random.default_rng(config.seed)
 
     def on_device(samples: np.ndarray) -> torch.Tensor:
-        return prepare(samples).to(device, memory_format=torch.channels_last)
+        x = prepare(samples)
+        return x.to(device, memory_format=torch.channels_last) if x.dim() == 4 else x.to(device)
 
     val_y = torch.from_numpy(np.asarray(y_val)).to(device)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
@@ -219,25 +211,6 @@ def fit(
     return model, history
 
 
-def predict_proba(
-    model: nn.Module, record: dict[str, Any], samples: np.ndarray, device: str = "cpu", batch: int = 64
-) -> np.ndarray:
-    """Class probabilities (N, classes) of raw samples, prepared as the model's record says."""
-    kind, preprocessing = record["model"], record["preprocessing"].get("landmarks", "none")
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(samples), batch):
-            x = to_tensor(kind, preprocessing, samples[start : start + batch]).to(device)
-            out.append(torch.softmax(model(x), dim=1).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, len(record["classes"])), np.float32)
-
-
-def predict(model: nn.Module, record: dict[str, Any], samples: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """Predicted class indices (into ``record["classes"]``) of raw samples."""
-    return predict_proba(model, record, samples, device).argmax(1)
-
-
 def file_hash(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -246,60 +219,85 @@ def file_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-def _train_one(
-    inputs: Inputs, dataset: Dataset, fit_idx: np.ndarray, val_idx: np.ndarray, config: TrainConfig, bar: tqdm
-) -> tuple[nn.Module, dict[str, list[float]]]:
-    model = get_model(inputs.kind, **inputs.shape(len(dataset.classes)))
-    augmenter = augment if (config.augment and inputs.kind == "tcn") else None
-    return fit(
-        model,
-        lambda samples: to_tensor(inputs.kind, inputs.preprocessing, samples),
-        inputs.samples[fit_idx],
-        dataset.y[fit_idx],
-        inputs.samples[val_idx],
-        dataset.y[val_idx],
-        config,
-        bar,
-        augmenter,
-    )
+@dataclass
+class _Job:
+    """A model's declaration, its raw samples and the resolved settings for one cross-validation."""
+
+    spec: ModelSpec
+    samples: np.ndarray
+    config: TrainConfig
+    classes: list[str]
+
+    def arguments(self) -> dict[str, Any]:
+        return self.spec.arguments(self.spec.input.dimensions(self.samples), len(self.classes))
+
+    def record(self, **fields: Any) -> ModelRecord:
+        return ModelRecord(
+            model=self.spec.name,
+            arguments=self.arguments(),
+            classes=list(self.classes),
+            input={
+                "kind": self.spec.input.name,
+                "preprocessing": self.config.preprocessing,
+                "dimensions": self.spec.input.dimensions(self.samples),
+            },
+            **fields,
+        )
+
+    def train(
+        self, dataset: Dataset, fit_idx: np.ndarray, val_idx: np.ndarray, bar: tqdm
+    ) -> tuple[nn.Module, dict[str, list[float]]]:
+        model = get_model(self.spec.name, **self.arguments())
+        augmenter = self.spec.input.augmenter() if self.config.augment else None
+        return fit(
+            model,
+            lambda samples: network_input(self.spec, self.config.preprocessing, samples),
+            self.samples[fit_idx],
+            dataset.y[fit_idx],
+            self.samples[val_idx],
+            dataset.y[val_idx],
+            self.config,
+            bar,
+            augmenter,
+        )
 
 
 def cross_validate(
     data_path: str,
     dataset: Dataset,
     run_dir: str,
+    *,
+    model: str = "tcn",
     protocol: str = "subject",
     folds: int = 6,
     config: Optional[TrainConfig] = None,
+    samples: Optional[np.ndarray] = None,
     progress: Optional[bool] = None,
-    model: str = "tcn",
-    crops: Optional[np.ndarray] = None,
 ) -> dict[str, Any]:
-    """Cross-validate ``model`` ("tcn" or "scn"), train a final model on all data, and write RUN_DIR.
+    """Cross-validate the registered ``model``, train a final model on all data, and write RUN_DIR.
 
-    The SCN needs ``crops`` (``/dataset/crops``, see :func:`landmarkset.io.read_crops`). RUN_DIR gets
-    metrics.json, confusion_matrix.png, training_curves.png, folds/foldN.pt and model.pt (docs/training.md).
+    The model's declaration (:class:`~landmarkset.models.spec.ModelSpec`) says which samples it takes; they
+    are read from ``data_path`` unless ``samples`` are given (e.g. ``/dataset/crops`` for the SCN). RUN_DIR
+    gets metrics.json, confusion_matrix.png, training_curves.png, folds/foldN.pt and model.pt
+    (docs/training.md).
     """
-    config = copy.copy(config or TrainConfig())
-    if model not in MODEL_KINDS:
-        raise OptionError(f"Unknown model {model!r}. Valid: {', '.join(MODEL_KINDS)}.")
-    if config.preprocessing not in PREPROCESSING:
-        raise OptionError(f"Unknown preprocessing {config.preprocessing!r}. Valid: {', '.join(PREPROCESSING)}.")
-    if config.momentum is None:
-        config.momentum = DEFAULT_MOMENTUM[model]
+    spec = get_spec(model)
+    config = resolve_config(spec, config)
     if protocol == "paper" and config.augment:
         raise OptionError("Augmentation is off under the paper protocol (it did not use any); drop --augment.")
-    if model == "scn":
-        if crops is None:
-            raise OptionError("The SCN trains on face crops: pass crops= (rebuild the data with --crops).")
-        if len(crops) != len(dataset):
-            raise OptionError(f"{len(crops)} crops for {len(dataset)} samples: rebuild the crops (--crops).")
-    inputs = Inputs(model, dataset.X if model == "tcn" else crops, config.preprocessing)
+    if samples is None:
+        samples = spec.input.read(data_path, dataset)
+    if len(samples) != len(dataset):
+        raise OptionError(f"{len(samples)} samples given for a dataset of {len(dataset)}: pass the dataset's own.")
+    job = _Job(spec, samples, config, list(dataset.classes))
     os.makedirs(os.path.join(run_dir, "folds"), exist_ok=True)
     fold_splits = splits(dataset, protocol, folds, config.seed)
     truth, predicted, per_fold, curves = [], [], [], []
     disable = None if progress is None else not progress
-    record_base = {"model": model, "classes": dataset.classes, "preprocessing": inputs.record()}
+    data = {"path": os.path.abspath(data_path), "sha256": file_hash(data_path), "samples": len(dataset)}
+    data["resampling"] = str(dataset.attrs.get("resampling", ""))
+    training = {**asdict(config), "protocol": protocol, "folds": folds}
+    versions = {"landmarkset": __version__, "torch": str(torch.__version__), "python": platform.python_version()}
     with tqdm(total=len(fold_splits) + 1, desc=f"{model} {protocol} CV", unit="model", disable=disable) as overall:
         for number, (train, test) in enumerate(fold_splits, start=1):
             _seed_everything(config.seed + number)
@@ -311,8 +309,11 @@ def cross_validate(
                 leave=False,
                 disable=disable,
             ) as bar:
-                network, history = _train_one(inputs, dataset, fit_idx, val_idx, config, bar)
-            guess = predict(network, record_base, inputs.samples[test], config.device)
+                network, history = job.train(dataset, fit_idx, val_idx, bar)
+            record = job.record(
+                training=training, data=data, versions=versions, fold=number, test_indices=test.tolist()
+            )
+            guess = predict(network, record, samples[test], config.device)
             truth.append(dataset.y[test])
             predicted.append(guess)
             per_fold.append(
@@ -325,25 +326,17 @@ def cross_validate(
                 }
             )
             curves.append(history)
-            torch.save(
-                {
-                    **record_base,
-                    "state_dict": network.state_dict(),
-                    "fold": number,
-                    "test_indices": test.tolist(),
-                    "shape": inputs.shape(len(dataset.classes)),
-                },
-                os.path.join(run_dir, "folds", f"fold{number}.pt"),
-            )
+            save_model(os.path.join(run_dir, "folds", f"fold{number}.pt"), network, record)
             overall.update()
         # The delivered model: trained on all data (an inner split still drives early stopping).
         _seed_everything(config.seed)
         fit_idx, val_idx = _inner_split(dataset, np.arange(len(dataset)), protocol, config)
         with tqdm(total=config.epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
-            final, _ = _train_one(inputs, dataset, fit_idx, val_idx, config, bar)
+            final, _ = job.train(dataset, fit_idx, val_idx, bar)
         overall.update()
     accuracies = [fold["accuracy"] for fold in per_fold]
     scores = classification_scores(np.concatenate(truth), np.concatenate(predicted), dataset.classes)
+    final_record = job.record(training=training, data=data, versions=versions)
     metrics = {
         "model": model,
         "protocol": protocol,
@@ -355,57 +348,14 @@ def cross_validate(
         "chance": float(np.bincount(dataset.y).max() / len(dataset.y)),
         "parameters": count_parameters(final),
         "config": asdict(config),
-        "preprocessing": inputs.record(),
-        "data": {"path": os.path.abspath(data_path), "sha256": file_hash(data_path), "samples": len(dataset)},
-        "versions": {"landmarkset": __version__, "torch": torch.__version__, "python": platform.python_version()},
+        "input": final_record.input,
+        "data": data,
+        "versions": versions,
     }
     with open(os.path.join(run_dir, "metrics.json"), "w") as handle:
         json.dump(metrics, handle, indent=2)
     accuracy = f"{metrics['accuracy_mean']:.3f} +- {metrics['accuracy_std']:.3f}"
     title = f"{model.upper()}, {protocol} protocol: accuracy {accuracy}"
     write_classification_figures(metrics, run_dir, title, curves)
-    torch.save(
-        {
-            **record_base,
-            "state_dict": final.state_dict(),
-            "shape": inputs.shape(len(dataset.classes)),
-            "frames": int(inputs.samples.shape[1]),
-            "resampling": dataset.attrs.get("resampling", ""),
-            "trained_on": {"path": os.path.abspath(data_path), "protocol": protocol, "samples": len(dataset)},
-            "landmarkset_version": __version__,
-        },
-        os.path.join(run_dir, "model.pt"),
-    )
+    save_model(os.path.join(run_dir, "model.pt"), final, final_record)
     return metrics
-
-
-def check_input_shape(record: dict[str, Any], samples: np.ndarray, model_path: str, data_path: str) -> None:
-    """An InputError saying how to rebuild ``data_path`` when its samples do not fit the model of ``record``."""
-    from landmarkset.errors import InputError
-
-    frames = record["shape"]["n_frames"]
-    if samples.shape[1] != frames:
-        raise InputError(
-            f"{data_path}: samples have {samples.shape[1]} frames but {model_path} expects {frames}; rebuild the data "
-            f"with --frames {frames}"
-        )
-    if record["model"] == "scn" and samples.shape[2] != record["shape"]["size"]:
-        raise InputError(
-            f"{data_path}: crops are {samples.shape[2]} px but {model_path} expects {record['shape']['size']}; "
-            f"rebuild with --crops --crop-size {record['shape']['size']}"
-        )
-
-
-def load_model(path: str, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """A model.pt (or fold checkpoint) written by :func:`cross_validate`: the model (eval mode) and its record."""
-    from landmarkset.errors import InputError
-
-    try:
-        record = torch.load(path, map_location=device, weights_only=True)  # plain data only: safe to open
-        model = get_model(record["model"], **record["shape"])
-        model.load_state_dict(record["state_dict"])
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such model file") from None
-    except (KeyError, RuntimeError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        raise InputError(f"{path}: not a landmarkset model file ({type(error).__name__}: {error})") from None
-    return model.to(device).eval(), record

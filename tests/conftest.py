@@ -114,9 +114,8 @@ def trained_tcn(train_data, tmp_path_factory) -> tuple[str, dict]:
         train_data,
         read_dataset(train_data),
         run,
-        "subject",
-        3,
-        TrainConfig(epochs=25, batch_size=8, seed=0),
+        folds=3,
+        config=TrainConfig(epochs=25, batch_size=8, seed=0),
         progress=False,
     )
     return run, metrics

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from landmarkset.models import load_model
 from landmarkset.models.evaluate import evaluate, megc_scores
-from landmarkset.models.train import load_model, predict
+from landmarkset.models.inference import predict
 
 from landmarkset import InputError
 from landmarkset.datasets import Dataset, DatasetBuilder, read_dataset, write_dataset

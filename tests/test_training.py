@@ -7,10 +7,12 @@ import os
 
 import numpy as np
 import pytest
-from landmarkset.models.train import TrainConfig, cross_validate, load_model, predict, splits
+from landmarkset.models import load_model
+from landmarkset.models.inference import predict
+from landmarkset.models.train import TrainConfig, cross_validate, splits
 
-from landmarkset import InputError, OptionError
-from landmarkset.datasets import read_dataset
+from landmarkset import InputError, OptionError, StoreError
+from landmarkset.datasets import read_dataset, write_dataset
 from landmarkset.io import read_crops
 
 
@@ -47,35 +49,44 @@ def test_run_directory_model_file_and_reproducibility(train_data, trained_tcn, t
     ]
     assert sorted(os.listdir(os.path.join(run, "folds"))) == ["fold1.pt", "fold2.pt", "fold3.pt"]
     assert os.path.getsize(os.path.join(run, "confusion_matrix.png")) > 10_000
-    assert metrics["parameters"] == 330_119 and metrics["preprocessing"]["landmarks"] == "motion"
+    assert metrics["parameters"] == 330_119 and metrics["input"]["preprocessing"] == "motion"
     assert metrics["config"]["momentum"] == 0.3 and len(metrics["data"]["sha256"]) == 64
     model, record = load_model(os.path.join(run, "model.pt"))
     again, _ = load_model(os.path.join(run, "model.pt"))
-    assert record["classes"] == dataset.classes
+    assert record.classes == dataset.classes and record.model == "tcn"
     np.testing.assert_array_equal(predict(model, record, dataset.X), predict(again, record, dataset.X))
     fold, fold_record = load_model(os.path.join(run, "folds", "fold1.pt"))
-    test = np.array(fold_record["test_indices"])
+    test = np.array(fold_record.test_indices)
     assert metrics["folds"][0]["accuracy"] == pytest.approx(
         np.mean(predict(fold, fold_record, dataset.X[test]) == dataset.y[test])
     )
     # Same seed, same metrics.
     config = TrainConfig(epochs=3, seed=5)
-    first = cross_validate(train_data, dataset, str(tmp_path / "a"), "subject", 2, config, progress=False)
-    second = cross_validate(train_data, dataset, str(tmp_path / "b"), "subject", 2, config, progress=False)
+    first = cross_validate(
+        train_data, dataset, str(tmp_path / "a"), protocol="subject", folds=2, config=config, progress=False
+    )
+    second = cross_validate(
+        train_data, dataset, str(tmp_path / "b"), protocol="subject", folds=2, config=config, progress=False
+    )
     assert first["folds"] == second["folds"] and first["confusion_matrix"] == second["confusion_matrix"]
-    paper = cross_validate(train_data, dataset, str(tmp_path / "p"), "paper", 2, config, progress=False)
+    paper = cross_validate(
+        train_data, dataset, str(tmp_path / "p"), protocol="paper", folds=2, config=config, progress=False
+    )
     assert (
         paper["protocol"] == "paper"
         and [f["test_samples"] for f in paper["folds"]] == [round(0.15 * len(dataset) + 0.4999)] * 2
     )
     with pytest.raises(OptionError, match="Augmentation is off under the paper protocol"):
-        cross_validate(train_data, dataset, str(tmp_path / "x"), "paper", 2, TrainConfig(augment=True), progress=False)
+        cross_validate(
+            train_data, dataset, str(tmp_path / "x"), protocol="paper", folds=2, config=TrainConfig(augment=True)
+        )
 
 
 def test_keras_style_learning_rate_decay_is_applied(train_data, tmp_path):
     import torch
+    from landmarkset.models.inference import network_input
     from landmarkset.models.tcn import TCN
-    from landmarkset.models.train import fit, to_tensor
+    from landmarkset.models.train import fit
 
     dataset = read_dataset(train_data)
     config = TrainConfig(epochs=1, batch_size=8, lr=0.1, lr_decay=0.5)
@@ -90,7 +101,7 @@ def test_keras_style_learning_rate_decay_is_applied(train_data, tmp_path):
     try:
         fit(
             TCN(n_classes=7),
-            lambda s: to_tensor("tcn", "motion", s),
+            lambda s: network_input(TCN.spec, "motion", s),
             dataset.X[:32],
             dataset.y[:32],
             dataset.X[32:40],
@@ -107,14 +118,23 @@ def test_scn_trains_on_crops_and_needs_them(train_data, tmp_path):
     crops = read_crops(train_data)
     assert crops.shape == (len(dataset), 20, 32, 32) and crops.dtype == np.uint8 and crops.std() > 10
     metrics = cross_validate(
-        train_data, dataset, str(tmp_path / "scn"), "subject", 2, TrainConfig(epochs=2), False, "scn", crops
-    )
+        train_data, dataset, str(tmp_path / "scn"), model="scn", folds=2, config=TrainConfig(epochs=2), progress=False
+    )  # the SCN declares crops as its input: they are read from the file
     assert metrics["model"] == "scn" and metrics["config"]["momentum"] == 0.7
     model, record = load_model(str(tmp_path / "scn" / "model.pt"))
-    assert record["shape"] == {"n_classes": 7, "n_frames": 20, "size": 32}
+    assert record.arguments == {"n_classes": 7, "n_frames": 20, "size": 32} and record.input["kind"] == "crops"
     assert predict(model, record, crops[:5]).shape == (5,)
-    with pytest.raises(OptionError, match="rebuild the data with --crops"):
-        cross_validate(train_data, dataset, str(tmp_path / "x"), "subject", 2, TrainConfig(epochs=1), False, "scn")
+    bare = str(tmp_path / "bare.h5")
+    with pytest.warns(UserWarning, match="no track in the file"):
+        write_dataset(bare, dataset)
+    with pytest.raises(StoreError, match="has no face crops: rebuild with --crops"):
+        cross_validate(bare, dataset, str(tmp_path / "x"), model="scn", folds=2, config=TrainConfig(epochs=1))
+    with pytest.raises(OptionError, match="Unknown preprocessing 'motion' for the 'scn' model"):
+        cross_validate(
+            train_data, dataset, str(tmp_path / "x"), model="scn", config=TrainConfig(preprocessing="motion")
+        )
+    with pytest.raises(OptionError, match="takes crops, which have no augmentation"):
+        cross_validate(train_data, dataset, str(tmp_path / "x"), model="scn", config=TrainConfig(augment=True))
 
 
 def test_load_model_errors_name_the_file(tmp_path):

@@ -1,0 +1,44 @@
+"""Predictions of a trained model on raw samples, prepared as its record says."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from landmarkset.io import Dataset
+
+from .modelfile import ModelRecord
+from .spec import ModelSpec
+
+
+def network_input(spec: ModelSpec, preprocessing: str, samples: np.ndarray) -> torch.Tensor:
+    """Raw samples -> the network's input: the input kind prepares them, the model's layout arranges them."""
+    return spec.layout(spec.input.prepare(samples, preprocessing))
+
+
+def read_samples(record: ModelRecord, data_path: str, dataset: Dataset, model_path: str) -> np.ndarray:
+    """The samples of ``dataset`` that the model of ``record`` takes; InputError with the fix when they do not fit."""
+    kind = record.spec.input
+    samples = kind.read(data_path, dataset)
+    kind.check(samples, record.dimensions, model_path, data_path)
+    return samples
+
+
+def predict_proba(
+    model: nn.Module, record: ModelRecord, samples: np.ndarray, device: str = "cpu", batch: int = 64
+) -> np.ndarray:
+    """Class probabilities (N, classes) of raw samples."""
+    spec = record.spec
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(samples), batch):
+            x = network_input(spec, record.preprocessing, samples[start : start + batch]).to(device)
+            out.append(torch.softmax(model(x), dim=1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(record.classes)), np.float32)
+
+
+def predict(model: nn.Module, record: ModelRecord, samples: np.ndarray, device: str = "cpu") -> np.ndarray:
+    """Predicted class indices (into ``record.classes``) of raw samples."""
+    return predict_proba(model, record, samples, device).argmax(1)
