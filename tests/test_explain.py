@@ -168,8 +168,16 @@ def test_explain_command_on_generated_data(train_data, trained_tcn, tmp_path):
 
 def test_every_method_is_measured_in_one_table(train_data, trained_tcn, tmp_path):
     run, _ = trained_tcn
+    from landmarkset.datasets import read_dataset
+
+    dataset = read_dataset(train_data)
+    chosen = [
+        dataset.sequence[int(np.flatnonzero(dataset.y == dataset.classes.index(name))[0])]
+        for name in ("happy", "surprise", "disgust", "neutral")
+    ]
     out = tmp_path / "compare"
-    args = ["explain", os.path.join(run, "model.pt"), train_data, "-o", str(out), "-q", "--per-class", "1"]
+    args = ["explain", os.path.join(run, "model.pt"), train_data, "-o", str(out), "-q"]
+    args += [option for name in chosen for option in ("--samples", name)]
     result = CliRunner().invoke(main, [*args, "--method", "gradcam", "--compare", "all", "--quantile", "0.9"])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())

@@ -172,6 +172,6 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
         assert len(store) >= 15 and store[store.ids()[0]].backend == "dlib"
     for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "model.pt"):
         assert (out / "run" / name).stat().st_size > 1_000
-    assert (out / "explain" / "report.md").read_text().startswith("# Class activation maps")
+    assert (out / "explain" / "report.md").read_text().startswith("# Explanations of a tcn model")
     assert "TCN subject-independent accuracy" in result.output and "deletion AUC" in result.output
     assert str(out / "explain" / "report.md") in result.output

@@ -61,7 +61,8 @@ def test_a_registered_third_model_trains_evaluates_and_explains_through_the_api(
     assert isinstance(model, LandmarkGRU) and record.input["preprocessing"] == "motion"
     scores = evaluate(str(run / "model.pt"), train_data, str(tmp_path / "eval"))
     assert scores["accuracy"] == pytest.approx(np.mean(predict(model, record, dataset.X) == dataset.y))
-    summary = explain_dataset(str(run / "model.pt"), train_data, str(tmp_path / "explain"), per_class=1, progress=False)
+    ids = dataset.sequence[:3]
+    summary = explain_dataset(str(run / "model.pt"), train_data, str(tmp_path / "explain"), ids=ids, progress=False)
     assert summary["model_name"] == "test-gru" and summary["overall"]["deletion_auc"] >= 0
     assert (tmp_path / "explain" / "report.md").read_text().startswith("# Explanations of a test-gru model")
 
@@ -80,7 +81,8 @@ def test_the_third_model_through_the_cli(train_data, tmp_path):
     assert result.output.strip().endswith(
         "declares no layer, which --method gradcam needs; use one of the gradient or occlusion methods"
     )
-    result = runner.invoke(main, ["explain", model, train_data, "-o", str(tmp_path / "x"), "--per-class", "1", "-q"])
+    first = read_dataset(train_data).sequence[0]
+    result = runner.invoke(main, ["explain", model, train_data, "-o", str(tmp_path / "x"), "--samples", first, "-q"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["evaluate", model, train_data, "-o", str(tmp_path / "eval")])
     assert result.exit_code == 0 and result.output.startswith("accuracy ")
