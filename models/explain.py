@@ -72,6 +72,7 @@ class SampleResult:
     row: dict[str, Any]
     map: np.ndarray  # (*map axes)
     landmark_scores: Optional[np.ndarray]  # (68,), None when the map cannot be placed on landmarks
+    frame: Frame = field(default_factory=Frame)
     per_method: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -233,7 +234,7 @@ def explain_dataset(
                 figures["precision@10"] = precision_at_k(scores, moved[name], 10)
                 figures["random precision"] = random_precision_at_k(moved[name], k)
             if result is None:
-                result = SampleResult(index, {}, the_map, scores)
+                result = SampleResult(index, {}, the_map, scores, frame)
             result.per_method[current] = figures
         assert result is not None
         title = f"{name} ({method})\ntrue {true_class}, predicted {record.classes[predicted]} "
@@ -260,7 +261,7 @@ def explain_dataset(
         result.row = _row(name, true_class, record.classes[predicted], float(probabilities[predicted]), result, method)
         results.append(result)
     summary = summarise(results, methods, list(record.classes))
-    _draw_classes(results, summary, record, dataset, data_path, samples, out_dir, post)
+    _draw_classes(results, summary, record, dataset, samples, out_dir, post)
     write_tables(results, summary, out_dir)
     summary.update({"model": os.path.abspath(model_path), "data": os.path.abspath(data_path), "method": method})
     summary["model_name"] = record.model
@@ -278,7 +279,6 @@ def _draw_classes(
     summary: dict[str, Any],
     record: ModelRecord,
     dataset: Dataset,
-    data_path: str,
     samples: np.ndarray,
     out_dir: str,
     post: PostProcessing,
@@ -289,10 +289,9 @@ def _draw_classes(
         members = [r for r in results if r.index in entry["members"]]
         mean_map = np.mean([r.map for r in members], axis=0)
         title = f"class {name}: mean map over {len(members)} sample(s)"
-        first = members[0].index
+        first, frame = members[0].index, members[0].frame  # read once, in the sample loop
         if record.spec.input.name == "landmarks":
             scores = mean_map.mean(axis=1)
-            frame = read_frame(data_path, dataset, first)
             plot_map(mean_map, post.apply(mean_map), os.path.join(figures_dir, f"class_{name}_map.png"), title)
             plot_face(
                 _face_points(dataset, first, frame), scores, _face(figures_dir, f"class_{name}"), title, frame.image
