@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_speed.py
 	$(BIN)/python benchmarks/landmark_accuracy.py
+	$(BIN)/python benchmarks/mediapipe_tasks.py $(if $(LEGACY_PYTHON),--legacy-python $(LEGACY_PYTHON))
 	$(BIN)/python benchmarks/face_alignment_speed.py
 	$(BIN)/python benchmarks/store_commit.py
 	$(BIN)/python benchmarks/build_speed.py

@@ -66,24 +66,14 @@ def plain_dlib(video: str, out: str) -> int:
 
 
 def plain_mediapipe(video: str, out: str) -> int:
-    import mediapipe as mp
+    from mediapipe_tasks import plain_tasks_loop
 
-    from landmarkset.extractors._mp68 import MESH_TO_IBUG68
+    from landmarkset.extractors._mediapipe import MODEL
+    from landmarkset.extractors._weights import locate_weights
 
-    capture, rows = cv2.VideoCapture(video), []
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1) as mesh:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            height, width = frame.shape[:2]
-            found = mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).multi_face_landmarks
-            if found:
-                points = np.array([(p.x * width, p.y * height) for p in found[0].landmark])
-                rows.append(points[MESH_TO_IBUG68])
-            else:
-                rows.append(np.full((68, 2), np.nan))
-    np.save(out, np.array(rows, dtype=np.float32))
+    model = locate_weights([MODEL], "mediapipe", None, download=True, check_hash=True)[MODEL.name]
+    rows = plain_tasks_loop(video, model)
+    np.save(out, rows)
     return len(rows)
 
 

@@ -262,6 +262,40 @@ def import_openface_command(
         sys.exit(1)
 
 
+@main.command("import-movement")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(), help="Track store to write.")
+@click.option("--size", default=None, metavar="WxH", help="Frame size in pixels (not needed for our own exports).")
+@click.option(
+    "--source-software",
+    default=None,
+    metavar="NAME",
+    help="Read pose files through movement (e.g. DeepLabCut, SLEAP) instead of NetCDF.",
+)
+@click.option("--fps", default=None, type=float, help="Frame rate, with --source-software.")
+@click.option("--overwrite", is_flag=True, help="Start a new store instead of adding to the existing one.")
+def import_movement_command(
+    files: tuple[str, ...],
+    output: str,
+    size: Optional[str],
+    source_software: Optional[str],
+    fps: Optional[float],
+    overwrite: bool,
+) -> None:
+    """Import 68-point face tracks from movement datasets (NetCDF, or DeepLabCut / SLEAP files).
+
+    Each individual becomes a sequence; frames with some points missing become frames without a face.
+    """
+    from landmarkset.labelled import import_movement
+
+    report = import_movement(
+        list(files), output, size=_size(size), source_software=source_software, fps=fps, overwrite=overwrite
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
 @main.command()
 @click.argument("store", type=click.Path(dir_okay=False))
 @click.option(
@@ -269,15 +303,16 @@ def import_openface_command(
     "--output",
     required=True,
     type=click.Path(),
-    help="Folder (openface format) or file: .csv or .parquet (table format).",
+    help="Folder (openface format) or file: .csv or .parquet (table format), .nc (netcdf format).",
 )
 @click.option(
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["openface", "table"]),
+    type=click.Choice(["openface", "table", "netcdf"]),
     default=None,
-    help="openface: one OpenFace-style CSV per sequence; table: one row per frame [default: from OUTPUT].",
+    help="openface: one OpenFace-style CSV per sequence; table: one row per frame; netcdf: labelled arrays "
+    "that the movement package loads [default: from OUTPUT].",
 )
 @click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
 @_with_smoothing
@@ -289,12 +324,19 @@ def export(
     smooth: Optional[str],
     smooth_params: tuple[str, ...],
 ) -> None:
-    """Export tracks for OpenFace-based scripts or pandas (CSV or Parquet)."""
+    """Export tracks for OpenFace-based scripts, pandas (CSV or Parquet) or xarray / movement (NetCDF)."""
     from landmarkset.openface import export_openface, export_table
 
-    fmt = fmt or ("table" if output.lower().endswith((".csv", ".parquet")) else "openface")
+    suffix = output.lower()
+    fmt = fmt or (
+        "table" if suffix.endswith((".csv", ".parquet")) else "netcdf" if suffix.endswith(".nc") else "openface"
+    )
     settings = _smoothing(smooth, smooth_params)
-    if fmt == "openface":
+    if fmt == "netcdf":
+        from landmarkset.labelled import export_netcdf
+
+        click.echo(f"wrote {export_netcdf(store, output, sequences=list(sequences) or None, smoothing=settings)}")
+    elif fmt == "openface":
         paths = export_openface(store, output, sequences=list(sequences) or None, smoothing=settings)
         click.echo(f"wrote {len(paths)} OpenFace-style CSV file(s) to {output}")
     else:

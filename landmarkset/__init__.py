@@ -19,6 +19,7 @@ from .errors import (
 from .extraction import ExtractionReport, Failure, extract, track_source
 from .extractors import BaseExtractor, Extractor, FrameResult, get_extractor, list_extractors
 from .io import Discovery, Source, TrackFile, TrackWriter, discover_sources, open_tracks
+from .labelled import export_netcdf, from_xarray, import_movement, to_xarray
 from .openface import export_openface, export_table, import_openface
 from .provenance import Provenance
 from .smoothing import Smoothing
@@ -52,14 +53,18 @@ __all__ = [
     "build_ckplus",
     "build_samm",
     "discover_sources",
+    "export_netcdf",
     "export_openface",
     "export_table",
     "extract",
+    "from_xarray",
     "get_extractor",
+    "import_movement",
     "import_openface",
     "list_extractors",
     "open_tracks",
     "read_dataset",
+    "to_xarray",
     "track_source",
     "write_dataset",
 ]

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .errors import LandmarksetError, MissingDependencyError
+from .errors import LandmarksetError, MissingDependencyError, WeightsError
 
 
 @dataclass
@@ -39,15 +39,24 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def _usable_backend(preferred: Optional[str]) -> str:
-    from .extractors import describe_extractors
+def _usable_backend(preferred: Optional[str], echo: Callable[[str], None]) -> str:
+    """The preferred backend, else the first of mediapipe and dlib that is installed and has its model."""
+    from .extractors import describe_extractors, get_extractor
 
     if preferred is not None:
         return preferred
     usable = [row["name"] for row in describe_extractors() if row["available"]]
+    problems = []
     for name in ("mediapipe", "dlib"):
         if name in usable:
-            return name
+            try:
+                get_extractor(name).close()  # locates (or downloads) the model
+                return name
+            except WeightsError as error:
+                problems.append(str(error))
+                echo(f"Not using {name}: {error}")
+    if problems:
+        raise WeightsError(problems[0])
     raise MissingDependencyError("No landmark backend is installed: pip install 'landmarkset[mediapipe]'")
 
 
@@ -66,7 +75,7 @@ def run_demo(
     from .datasets import build_ckplus
     from .synth import synth_ckplus
 
-    backend = _usable_backend(backend)
+    backend = _usable_backend(backend, echo)
     os.makedirs(out_dir, exist_ok=True)
     result = DemoResult(out_dir=os.path.abspath(out_dir))
 

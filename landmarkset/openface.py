@@ -18,6 +18,7 @@ import numpy as np
 from .errors import InputError, MissingDependencyError
 from .extraction.report import ExtractionReport, Failure
 from .extraction.resume import check_resume
+from .extras import FrameExtra
 from .io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
 from .io.tracks import open_tracks
 from .io.writer import TrackWriter
@@ -263,8 +264,9 @@ def export_openface(
 ) -> list[str]:
     """Write each sequence as an OpenFace-style CSV (``out_dir/<id>.csv``); return the paths.
 
-    Columns ``frame, face_id, timestamp, confidence, success, x_0..x_67, y_0..y_67`` in pixels at full
-    float precision. As OpenFace does, frames without a face have success 0 and zero coordinates, and
+    Columns ``frame, face_id, timestamp, confidence, success``, then OpenFace's columns for the extras
+    the track has (head pose: ``pose_Tx..pose_Rz``), then ``x_0..x_67, y_0..y_67`` in pixels at full
+    float precision. As OpenFace does, frames without a face have success 0 and zero values, and
     timestamps of image folders (no frame rate) assume 30 fps.
     """
     os.makedirs(out_dir, exist_ok=True)
@@ -274,22 +276,37 @@ def export_openface(
             track = tracks[track_id]
             pixels = track.landmarks.astype(np.float64) * [track.width, track.height]
             fps = track.fps if math.isfinite(track.fps) and track.fps > 0 else OPENFACE_DEFAULT_FPS
+            extras = [track.extra_specs[name] for name in track.extras if track.extra_specs[name].openface_columns]
+            extra_columns = [column for extra in extras for column in extra.openface_columns]
+            extra_values = [extra.table(track.extras[extra.name]) for extra in extras]
             path = os.path.join(out_dir, f"{track_id}.csv")
             with open(path, "w", newline="") as handle:
-                handle.write(", ".join(["frame", "face_id", "timestamp", "confidence", "success", *_X, *_Y]) + "\n")
+                header = ["frame", "face_id", "timestamp", "confidence", "success", *extra_columns, *_X, *_Y]
+                handle.write(", ".join(header) + "\n")
                 for t in range(track.n_frames):
                     valid = bool(track.valid[t])
                     stamp = track.timestamp[t] if math.isfinite(track.timestamp[t]) else track.frame_index[t] / fps
                     confidence = track.confidence[t] if valid else 0.0
                     coordinates = pixels[t].T.ravel() if valid else np.zeros(136)
+                    extra_cells = np.concatenate([values[t] for values in extra_values]) if extras else np.zeros(0)
+                    extra_cells = np.nan_to_num(extra_cells, nan=0.0) if valid else np.zeros(len(extra_columns))
                     cells = [str(track.frame_index[t] + 1), "0", _number(stamp), _number(confidence), str(int(valid))]
+                    cells += [_number(v) for v in extra_cells]
                     handle.write(", ".join(cells + [_number(v) for v in coordinates]) + "\n")
             written.append(path)
     return written
 
 
-def _table_columns() -> list[str]:
-    return ["sequence", "subject", "label", "frame", "timestamp", "valid", "confidence", *_X, *_Y]
+_TABLE_START = ["sequence", "subject", "label", "frame", "timestamp", "valid", "confidence", *_X, *_Y]
+
+
+def _table_extras(tracks: Any, ids: Sequence[str]) -> list[FrameExtra]:
+    """The extras any of the exported tracks has, in first-seen order (their columns follow the points)."""
+    found: dict[str, FrameExtra] = {}
+    for track_id in ids:
+        for extra in tracks.extra_specs(track_id).values():
+            found.setdefault(extra.name, extra)
+    return list(found.values())
 
 
 def export_table(
@@ -297,9 +314,10 @@ def export_table(
 ) -> str:
     """One flat table, a row per frame of every sequence: CSV, or Parquet when ``path`` ends in .parquet.
 
-    Coordinates are normalised (x / width, y / height) as in the store; NaN where not valid.
+    Coordinates are normalised (x / width, y / height) as in the store; NaN where not valid. The
+    extras of the tracks follow as more columns (``point_confidence_0..67``, ``blendshapes_<name>``,
+    OpenFace's ``pose_Tx..pose_Rz``), NaN for tracks without them.
     """
-    columns = _table_columns()
     if path.lower().endswith(".parquet"):
         try:
             import pandas as pd
@@ -309,8 +327,11 @@ def export_table(
             ) from None
         frames = []
         with open_tracks(store, smoothing) as tracks:
-            for track_id in sequences or tracks.ids():
-                frames.append(pd.DataFrame(_table_rows(tracks[track_id]), columns=columns))
+            ids = list(sequences or tracks.ids())
+            extras = _table_extras(tracks, ids)
+            columns = _TABLE_START + [column for extra in extras for column in extra.columns()]
+            for track_id in ids:
+                frames.append(pd.DataFrame(_table_rows(tracks[track_id], extras), columns=columns))
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         try:
             table.to_parquet(path, index=False)
@@ -320,15 +341,23 @@ def export_table(
             ) from error
         return path
     with open(path, "w", newline="") as handle, open_tracks(store, smoothing) as tracks:
+        ids = list(sequences or tracks.ids())
+        extras = _table_extras(tracks, ids)
         writer = csv.writer(handle)
-        writer.writerow(columns)
-        for track_id in sequences or tracks.ids():
-            for row in _table_rows(tracks[track_id]):
+        writer.writerow(_TABLE_START + [column for extra in extras for column in extra.columns()])
+        for track_id in ids:
+            for row in _table_rows(tracks[track_id], extras):
                 writer.writerow([_number(v) if isinstance(v, float) else v for v in row])
     return path
 
 
-def _table_rows(track: Track) -> list[list]:
+def _table_rows(track: Track, extras: Sequence[FrameExtra] = ()) -> list[list]:
+    values = [
+        extra.table(track.extras[extra.name])
+        if extra.name in track.extras
+        else np.full((track.n_frames, len(extra.columns())), np.nan)
+        for extra in extras
+    ]
     rows = []
     for t in range(track.n_frames):
         row = [
@@ -340,5 +369,8 @@ def _table_rows(track: Track) -> list[list]:
             bool(track.valid[t]),
             float(track.confidence[t]),
         ]
-        rows.append(row + [float(v) for v in track.landmarks[t, :, 0]] + [float(v) for v in track.landmarks[t, :, 1]])
+        row += [float(v) for v in track.landmarks[t, :, 0]] + [float(v) for v in track.landmarks[t, :, 1]]
+        for table in values:
+            row += [float(v) for v in table[t]]
+        rows.append(row)
     return rows

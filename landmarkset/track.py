@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ._version import __version__
+from .extras import FRAME_EXTRAS, HEAD_POSE, FrameExtra, head_pose_openface
 from .names import name_problem
 from .provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 
@@ -28,6 +29,10 @@ class Track:
     :mod:`landmarkset.provenance`).
     ``frames_promised`` is the frame count a video's container announced (-1: not a video, or unknown);
     a track with fewer frames was cut short by a decoding error.
+
+    ``extras`` holds the per-frame elements beyond the 68 points that the backend gave (name -> (T, ...)
+    float32, NaN where ``valid`` is False), described by ``extra_specs`` (name ->
+    :class:`~landmarkset.extras.FrameExtra`; landmarkset's own are filled in by name).
     """
 
     id: str
@@ -53,6 +58,8 @@ class Track:
     selection: str = ALL_FRAMES
     source_fingerprint: Optional[dict[str, Any]] = None
     frames_promised: int = -1
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    extra_specs: dict[str, FrameExtra] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.landmarks = np.asarray(self.landmarks, dtype=np.float32)
@@ -75,6 +82,16 @@ class Track:
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 raise ValueError(f"Track {self.id!r}: {name} has shape {getattr(self, name).shape}, expected {shape}")
+        self.extras = {name: np.asarray(values, dtype=np.float32) for name, values in self.extras.items()}
+        for name, values in self.extras.items():
+            spec = self.extra_specs.get(name) or FRAME_EXTRAS.get(name)
+            if spec is None:
+                raise ValueError(f"Track {self.id!r}: extra {name!r} has no declaration (pass it in extra_specs)")
+            self.extra_specs[name] = spec
+            if values.shape != (n, *spec.shape):
+                raise ValueError(
+                    f"Track {self.id!r}: extra {name} has shape {values.shape}, expected {(n, *spec.shape)}"
+                )
         if self.frame_names is not None and len(self.frame_names) != n:
             raise ValueError(f"Track {self.id!r}: {len(self.frame_names)} frame names for {n} frames")
         problem = name_problem(self.id)
@@ -90,6 +107,29 @@ class Track:
     def pixels(self) -> np.ndarray:
         """Landmarks in pixel coordinates, (T, 68, 2)."""
         return self.landmarks * np.array([self.width, self.height], dtype=np.float32)
+
+    @property
+    def point_confidence(self) -> Optional[np.ndarray]:
+        """(T, 68) confidence of each point, or None when the backend gives none (see docs/backends.md)."""
+        return self.extras.get("point_confidence")
+
+    @property
+    def blendshapes(self) -> Optional[dict[str, np.ndarray]]:
+        """Blendshape name -> (T,) coefficients, or None when the backend gives none."""
+        values = self.extras.get("blendshapes")
+        if values is None:
+            return None
+        return {label: values[:, i] for i, label in enumerate(self.extra_specs["blendshapes"].labels)}
+
+    @property
+    def head_pose(self) -> Optional[np.ndarray]:
+        """(T, 4, 4) facial transformation matrices (MediaPipe's convention), or None."""
+        return self.extras.get(HEAD_POSE.name)
+
+    def head_rotation(self) -> Optional[np.ndarray]:
+        """(T, 3) head rotation in radians (OpenFace's pose_Rx, pose_Ry, pose_Rz: pitch, yaw, roll), or None."""
+        pose = self.head_pose
+        return None if pose is None else head_pose_openface(pose)[:, 3:].astype(np.float32)
 
     @property
     def face_rate(self) -> float:

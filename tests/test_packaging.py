@@ -67,3 +67,40 @@ def test_no_code_imports_top_level_models_or_cli():
         if pattern.search(path.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", ["3.13", "3.14"])
+def test_every_extra_resolves_with_numpy_2_on_newer_pythons(python, tmp_path_factory):
+    # uv resolves for a Python other than the running one from PyPI's metadata (no install, no CUDA wheels).
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "compile",
+            str(ROOT / "pyproject.toml"),
+            "--extra",
+            "all",
+            "--python-version",
+            python,
+            "--python-platform",
+            "x86_64-manylinux_2_28",
+            "--no-header",
+            "--quiet",
+            "--cache-dir",
+            str(tmp_path_factory.getbasetemp() / "uv-cache"),  # shared by both Pythons
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    pinned = dict(re.findall(r"^([a-z0-9_.-]+)==([^\s;]+)", result.stdout, re.MULTILINE))
+
+    def major(name: str) -> int:
+        return int(pinned[name].split(".")[0])
+
+    assert major("numpy") >= 2 and major("pyarrow") >= 20 and major("mediapipe") >= 1, pinned
+    assert {"torch", "captum", "dlib-bin", "xarray", "distributed"} <= set(pinned), pinned

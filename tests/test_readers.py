@@ -136,3 +136,33 @@ def test_video_frames_are_streamed_not_kept(tmp_path):
     assert (n_short, n_long) == (50, 1000)
     frame_bytes = 120 * 160 * 3
     assert long_peak < short_peak + 3 * frame_bytes  # 1000 frames would need 57 MB if they were kept
+
+
+def test_prefetched_frames_keep_order_errors_and_early_exit():
+    import threading
+
+    from landmarkset.io.prefetch import prefetched
+
+    closed = threading.Event()
+
+    def numbers(fail_at=None):
+        try:
+            for k in range(100):
+                if k == fail_at:
+                    raise ValueError(f"broken at {k}")
+                yield k
+        finally:
+            closed.set()
+
+    assert list(prefetched(numbers(), depth=2)) == list(range(100))
+    seen = []
+    with pytest.raises(ValueError, match="broken at 7"):
+        for k in prefetched(numbers(fail_at=7)):
+            seen.append(k)
+    assert seen == list(range(7))  # every item before the error, in order
+    closed.clear()
+    early = prefetched(numbers(), depth=2)
+    assert [next(early) for _ in range(3)] == [0, 1, 2]
+    early.close()  # the consumer stops: the reader thread ends and the source is closed
+    assert closed.is_set()
+    assert not any(t.name == "landmarkset-prefetch" for t in threading.enumerate())

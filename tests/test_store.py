@@ -235,6 +235,7 @@ def test_frozen_1_1_0_file_reads_with_provenance_dataset_and_crops():
         assert store.attrs["encoding-version"] == "1.1.0" and store.ids() == ["clip", "S005__001"]
         clip, sequence = store["clip"], store["S005__001"]
     assert (clip.selection, clip.frames_promised, clip.n_frames) == ("all", 6, 4)
+    assert clip.extras == {} and clip.point_confidence is None  # extras came with 1.2.0
     assert clip.source_fingerprint["digest"] == "0123456789abcdef0123"
     assert sequence.provenance.selection == (10, 11, 12, 13) and sequence.frame_names[0] == "S005_001_00000011.png"
     dataset = read_dataset(path)
@@ -244,6 +245,22 @@ def test_frozen_1_1_0_file_reads_with_provenance_dataset_and_crops():
         and dataset.attrs["settings"] == '{"layout": "frozen", "span": "onset-offset"}'
     )
     assert read_crops(path).shape == (2, 3, 4, 4)
+
+
+def test_frozen_1_2_0_file_reads_with_its_extras():
+    from test_labelled import rich_track
+
+    path = os.path.join(os.path.dirname(__file__), "data", "tracks-1.2.0.h5")
+    with open_tracks(path) as store:
+        assert store.ids() == ["clip", "S005__001"] and store.attrs["landmarkset_version"] == "0.4.0"
+        clip, sequence = store["clip"], store["S005__001"]
+    assert clip.extras == {}
+    expected = rich_track("S005__001", n=4, seed=7)
+    assert sorted(sequence.extras) == ["blendshapes", "gaze", "head_pose", "point_confidence"]
+    for name, values in expected.extras.items():
+        np.testing.assert_array_equal(sequence.extras[name], values)
+    gaze = sequence.extra_specs["gaze"]  # a plug-in's extra, rebuilt from the file alone
+    assert (gaze.labels, gaze.unit, gaze.shape) == (("x", "y"), "rad", (2,))
 
 
 def test_a_1_0_0_store_is_appended_to_but_its_tracks_are_never_reused_blindly(tmp_path):

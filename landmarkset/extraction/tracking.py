@@ -11,8 +11,10 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..errors import InputError, LandmarksetError
-from ..extractors import Extractor, FrameResult
+from ..extractors import Extractor, FrameResult, declared_extras
+from ..extras import FrameExtra
 from ..io.frames import Frame, Source
+from ..io.prefetch import prefetched
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from ..track import Track
 
@@ -34,8 +36,10 @@ def request_provenance(extractor: Extractor, source: Source, version: Optional[s
 class _TrackBuffer:
     """Per-frame results in growing arrays (a few hundred bytes a frame; frames are not kept)."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, extras: tuple[FrameExtra, ...] = ()) -> None:
         capacity = max(capacity, 16)
+        self.extras = {extra.name: extra for extra in extras}
+        self.extra_values = {extra.name: extra.empty(capacity) for extra in extras}
         self.n = 0
         self.landmarks = np.empty((capacity, 68, 2), np.float32)
         self.confidence = np.empty(capacity, np.float32)
@@ -49,6 +53,8 @@ class _TrackBuffer:
             for name in ("landmarks", "confidence", "box", "valid", "faces", "timestamp"):
                 old = getattr(self, name)
                 setattr(self, name, np.concatenate([old, np.empty_like(old)]))
+            for name, old in self.extra_values.items():
+                self.extra_values[name] = np.concatenate([old, np.full_like(old, np.nan)])
         valid = result.face_found and bool(np.isfinite(result.landmarks).all())
         self.landmarks[self.n] = result.landmarks if valid else np.nan
         self.confidence[self.n] = result.score if valid else np.nan
@@ -56,6 +62,10 @@ class _TrackBuffer:
         self.valid[self.n] = valid
         self.faces[self.n] = result.faces_detected
         self.timestamp[self.n] = timestamp
+        for name, extra in self.extras.items():
+            given = result.extras.get(name) if valid else None
+            where = f"frame {self.n}"
+            self.extra_values[name][self.n] = np.nan if given is None else extra.check(given, where)
         self.n += 1
 
 
@@ -96,10 +106,10 @@ def track_source(
     provenance = provenance or request_provenance(extractor, source)
     source.open()
     extractor.reset()
-    buffer = _TrackBuffer(source.frame_count)
+    buffer = _TrackBuffer(source.frame_count, declared_extras(extractor))
     unreadable = 0
     last_report = time.monotonic()
-    for frames in _batches(source.frames(), getattr(extractor, "batch_size", 1)):
+    for frames in _batches(prefetched(source.frames()), getattr(extractor, "batch_size", 1)):
         for frame, result in zip(frames, _results(extractor, frames)):
             unreadable += frame.image is None
             buffer.append(result, frame.timestamp)
@@ -133,6 +143,8 @@ def track_source(
         selection=ALL_FRAMES if provenance.selection == ALL_FRAMES else LISTED_FRAMES,
         source_fingerprint=dict(provenance.source) if provenance.source is not None else None,
         frames_promised=source.frame_count if source.kind == "video" and source.frame_count > 0 else -1,
+        extras={name: values[:n] for name, values in buffer.extra_values.items()},
+        extra_specs=dict(buffer.extras),
     )
 
 

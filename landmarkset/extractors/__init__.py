@@ -1,6 +1,6 @@
 """Landmark backends: the :class:`Extractor` protocol, :class:`FrameResult`, and the registry."""
 
-from ._base import N_LANDMARKS, BaseExtractor, Extractor, FrameResult
+from ._base import N_LANDMARKS, BaseExtractor, Extractor, FrameResult, declared_extras
 from ._options import Option, parse_option_pairs, provenance_exempt_options
 from ._registry import ENTRY_POINT_GROUP, describe_extractors, get_extractor, get_extractor_class, list_extractors
 
@@ -11,6 +11,7 @@ __all__ = [
     "Extractor",
     "FrameResult",
     "Option",
+    "declared_extras",
     "describe_extractors",
     "get_extractor",
     "get_extractor_class",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import MissingDependencyError
+from ..extras import FrameExtra
 from ._options import Option, validate_options
 
 N_LANDMARKS = 68
@@ -26,6 +28,8 @@ class FrameResult:
         face_found: whether a face was found on this frame.
         faces_detected: how many faces the detector saw on this frame, or -1 when the frame was
             tracked from the previous one without running the detector.
+        extras: one array per :class:`~landmarkset.extras.FrameExtra` the backend declares in its
+            ``extras`` (blendshapes, head pose, point confidence...); empty when there is no face.
     """
 
     landmarks: np.ndarray
@@ -33,6 +37,7 @@ class FrameResult:
     box: np.ndarray
     face_found: bool
     faces_detected: int = -1
+    extras: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         landmarks = np.asarray(self.landmarks, dtype=np.float32)
@@ -65,6 +70,10 @@ class Extractor(Protocol):
 
     ``process`` receives frames of one sequence in order; ``reset`` is called before each new
     sequence so that tracking state never leaks from one video to the next.
+
+    Optional: ``extras``, a tuple of :class:`~landmarkset.extras.FrameExtra` naming the per-frame
+    elements beyond the 68 points that the backend puts in ``FrameResult.extras`` (read with
+    :func:`declared_extras`; none when absent).
     """
 
     name: str
@@ -92,6 +101,7 @@ class BaseExtractor:
     extra: ClassVar[Optional[str]] = None
     requires: ClassVar[tuple[str, ...]] = ()
     option_spec: ClassVar[dict[str, Option]] = {}
+    extras: tuple[FrameExtra, ...] = ()
 
     def __init__(self, **options: Any) -> None:
         self.options = validate_options(f"the {self.name} backend", self.option_spec, options)
@@ -139,3 +149,12 @@ class BaseExtractor:
 
     def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
         raise NotImplementedError
+
+
+def declared_extras(extractor: object) -> tuple[FrameExtra, ...]:
+    """The per-frame extras a backend declares (an empty tuple for backends that declare none)."""
+    extras = tuple(getattr(extractor, "extras", ()) or ())
+    for extra in extras:
+        if not isinstance(extra, FrameExtra):
+            raise TypeError(f"{type(extractor).__name__}.extras must hold FrameExtra declarations, got {extra!r}")
+    return extras

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import OptionError
+from ..extras import POINT_CONFIDENCE
 from ._base import BaseExtractor, FrameResult
 from ._faces import Detection
 from ._options import Option
@@ -37,12 +38,14 @@ class FaceAlignmentExtractor(BaseExtractor):
     name = "face-alignment"
     extra = "face-alignment"
     requires = ("face_alignment", "torch")
+    extras = (POINT_CONFIDENCE,)
     option_spec: ClassVar[dict[str, Option]] = {
         "device": Option(str, "cpu", "torch device: 'cpu', 'cuda', 'cuda:N' or 'mps'"),
         "detector": Option(
             str,
             "dlib",
-            "face finder: 'dlib' (HOG, tracked), 'mediapipe' (full-range) or 'sfd' (needs its weights)",
+            "face finder: 'dlib' (HOG, tracked), 'mediapipe' (its face detector, needs face_landmarker.task) or "
+            "'sfd' (needs its weights)",
             choices=("dlib", "mediapipe", "sfd"),
         ),
         "weights_dir": Option(
@@ -77,7 +80,11 @@ class FaceAlignmentExtractor(BaseExtractor):
         elif detector == "mediapipe":
             from ._mediapipe import MediaPipeExtractor
 
-            self._finder = MediaPipeExtractor()
+            self._finder = MediaPipeExtractor(
+                weights_dir=self.options["weights_dir"],
+                download=self.options["download"],
+                check_hash=self.options["check_hash"],
+            )
         else:
             self._finder = None
         needed = [FAN_2D] + ([SFD] if detector == "sfd" else [])
@@ -167,9 +174,16 @@ class FaceAlignmentExtractor(BaseExtractor):
             for row, k in enumerate(chunk):
                 _, points, scores = get_preds_fromhm(heatmaps[row : row + 1], *frames[k])
                 detection = detections[found[k]]
-                # Score: mean of the 68 heatmap peaks (about 0-1 for the published weights).
+                # Each point's confidence is its heatmap's peak (about 0-1 for the published weights);
+                # the frame's score is their mean.
+                peaks = np.asarray(scores, dtype=np.float32).reshape(68)
                 results[found[k]] = FrameResult(
-                    points.reshape(68, 2), float(scores.mean()), detection.box, True, detection.faces_detected
+                    points.reshape(68, 2),
+                    float(peaks.mean()),
+                    detection.box,
+                    True,
+                    detection.faces_detected,
+                    {POINT_CONFIDENCE.name: peaks},
                 )
         return results
 

@@ -1,30 +1,68 @@
-"""MediaPipe backend: full-range face detector, then the legacy face mesh on a crop.
+"""MediaPipe backend on the Tasks API (mediapipe >= 1.0): face detector, then FaceLandmarker on a crop.
 
-Detector-then-crop finds small faces in large frames that the face mesh alone misses. In video
-mode the crop window stays put while the face stays inside it, so the mesh's own tracking works
-and the detector only runs at the start and after the face is lost.
+Both models come from one file, ``face_landmarker.task`` (a zip holding the face detector, the
+478-point landmark model and the blendshape model), located offline like the FAN weights. The detector
+runs on the whole frame and, when it finds nothing, on overlapping tiles, so that small faces in large
+frames are found (the detector's input is 128 x 128). The landmarker runs on a square crop around the
+chosen face; in video mode the crop stays put while the face stays inside it, the landmarker tracks
+with the frames' real timestamps, and the detector only runs at the start and after the face is lost.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
 import sys
+import weakref
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from typing import ClassVar, Optional
 
 import numpy as np
 
+from ..errors import WeightsError
+from ..extras import BLENDSHAPES, HEAD_POSE
 from ._base import BaseExtractor, FrameResult
-from ._faces import Detection, Window, landmarks_box, select_face
+from ._faces import Detection, Window, box_area, landmarks_box, select_face
 from ._mp68 import MESH_TO_IBUG68
 from ._options import Option
+from ._weights import WeightFile, landmarkset_cache_dir, locate_weights, sha256_of
 
 # MediaPipe's C++ logging is chatty on stderr; keep it to errors unless the user asked otherwise.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+MODEL = WeightFile(
+    "face_landmarker.task",
+    "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/float16/1/face_landmarker.task",
+    "MediaPipe FaceLandmarker model bundle (Apache-2.0)",
+    sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+    cache=landmarkset_cache_dir,
+)
+_DETECTOR_MEMBER = "face_detector.tflite"  # the bundle's face detector (BlazeFace, 128 x 128 input)
+_WINDOW_MARGIN = 1.8  # crop side / face side: the margin the landmark model was trained with
+_WINDOW_SLACK = 0.12  # re-centre the crop when the face drifts this far (fraction of the side)
+# Tiles for faces too small for the detector on the whole frame: sides as fractions of the frame's
+# short side, overlapping by half; tiles under the detector's own input size add nothing.
+_TILE_FRACTIONS = (0.5, 0.3)
+_MIN_TILE = 128
+_NMS_OVERLAP = 0.3
+_CANDIDATES = 3  # detections the landmarker tries on a frame before it counts as without a face
+
+
+# Extractors still open at exit: MediaPipe's tasks left to the garbage collector during interpreter
+# shutdown print a traceback each, so they are closed while the interpreter is whole.
+_open_extractors: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_extractors() -> None:
+    for extractor in list(_open_extractors):
+        extractor.close()
 
 
 @contextlib.contextmanager
@@ -50,55 +88,120 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-_WINDOW_MARGIN = 1.8  # crop side / face side: the margin the face mesh was trained with
-_WINDOW_SLACK = 0.12  # re-centre the crop when the face drifts this far (fraction of the side)
+@dataclass(frozen=True)
+class _Face:
+    """One face from the landmarker: 478 points in the pixels of the image it saw, and its extras."""
+
+    mesh: np.ndarray
+    extras: dict[str, np.ndarray]
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Indices of the boxes kept after greedy non-maximum suppression (best score first)."""
+    order, kept = list(np.argsort(-scores)), []
+    while order:
+        best = order.pop(0)
+        kept.append(best)
+        x0 = np.maximum(boxes[best, 0], boxes[order, 0])
+        y0 = np.maximum(boxes[best, 1], boxes[order, 1])
+        x1 = np.minimum(boxes[best, 2], boxes[order, 2])
+        y1 = np.minimum(boxes[best, 3], boxes[order, 3])
+        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        smaller = np.minimum(area[best], area[order])
+        order = [i for i, overlap in zip(order, inter / np.maximum(smaller, 1e-6)) if overlap <= _NMS_OVERLAP]
+    return np.array(kept, dtype=np.intp)
+
+
+def tiles(height: int, width: int) -> list[tuple[int, int, int]]:
+    """(x, y, side) of the overlapping square tiles searched when the whole frame shows no face."""
+    found = []
+    for fraction in _TILE_FRACTIONS:
+        side = int(min(height, width) * fraction)
+        if side < _MIN_TILE:
+            continue
+        step = side // 2
+        for y in range(0, height - side + 1, step):
+            for x in range(0, width - side + 1, step):
+                found.append((x, y, side))
+    return found
 
 
 class MediaPipeExtractor(BaseExtractor):
-    """68 landmarks from MediaPipe's legacy face mesh (mediapipe==0.10.21, Apache-2.0)."""
+    """68 landmarks (and blendshapes, head pose) from MediaPipe's FaceLandmarker (Apache-2.0)."""
 
     name = "mediapipe"
     extra = "mediapipe"
     requires = ("mediapipe",)
     option_spec: ClassVar[dict[str, Option]] = {
         "mode": Option(
-            str, "video", "'video' tracks across frames; 'image' treats each frame alone", choices=("video", "image")
+            str,
+            "video",
+            "'video' tracks across the frames of a video (its timestamps); 'image' treats each frame alone",
+            choices=("video", "image"),
         ),
         "detector": Option(
             str,
-            "full-range",
-            "'full-range' face detector then mesh on a crop; 'none' runs the mesh on the whole frame",
-            choices=("full-range", "none"),
+            "search",
+            "'search': the face detector (whole frame, then tiles) and the landmarker on a crop; "
+            "'none': the landmarker on the whole frame",
+            choices=("search", "none"),
         ),
         "min_detection_confidence": Option(float, 0.5, "face detector threshold", low=0.0, high=1.0),
-        "min_tracking_confidence": Option(float, 0.5, "mesh presence threshold", low=0.0, high=1.0),
-        "crop_size": Option(int, 256, "side in pixels of the crop given to the mesh", low=64, high=1024),
-        "max_faces": Option(int, 4, "faces the mesh looks for with detector='none'", low=1, high=16),
+        "min_tracking_confidence": Option(float, 0.5, "landmarker presence and tracking threshold", low=0.0, high=1.0),
+        "crop_size": Option(int, 256, "side in pixels of the crop given to the landmarker", low=64, high=1024),
+        "max_faces": Option(int, 4, "faces the landmarker looks for with detector='none'", low=1, high=16),
+        "blendshapes": Option(bool, True, "store the 52 blendshape coefficients of each frame"),
+        "head_pose": Option(bool, True, "store the facial transformation matrix of each frame"),
+        "model": Option(
+            str, None, "path of face_landmarker.task (default: searched)", allow_none=True, provenance=False
+        ),
+        "weights_dir": Option(str, None, "folder searched first for the model", allow_none=True, provenance=False),
+        "download": Option(bool, True, "download a missing model (20 s network timeout)", provenance=False),
+        "check_hash": Option(bool, True, "check the model against its published SHA-256"),
     }
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
+        self.extras = tuple(
+            extra for extra, wanted in ((BLENDSHAPES, "blendshapes"), (HEAD_POSE, "head_pose")) if self.options[wanted]
+        )
+        given = {MODEL.name: self.options["model"]} if self.options["model"] else None
+        self.model_path = locate_weights(
+            [MODEL], self.name, self.options["weights_dir"], self.options["download"], self.options["check_hash"], given
+        )[MODEL.name]
         self._detector = None
+        self._landmarker = None
+        self._landmarker_mode: Optional[str] = None
+        self._last_ms = -1
         self._seen_face = False
-        self._mesh = None
         self.reset()
+        _open_extractors.add(self)
 
     @property
     def version(self) -> str:
-        return metadata.version("mediapipe")
+        # The model file is part of what made the landmarks: a different file is a different backend.
+        return f"{metadata.version('mediapipe')} (model sha256 {sha256_of(self.model_path)[:12]})"
 
     def reset(self) -> None:
         self._window: Optional[Window] = None
         self._last_box: Optional[np.ndarray] = None
         self._score = float("nan")
-        if self._mesh is not None:  # drop the mesh's own tracking state (cheap to rebuild: ~20 ms)
-            self._mesh.close()
-            self._mesh = None
+        if self._landmarker_mode == "video":  # its tracking state and timestamps belong to the last video
+            self._close_landmarker()
+
+    def _close_landmarker(self) -> None:
+        if self._landmarker is not None:
+            with _native_stderr_silenced():  # it logs its accelerator's teardown
+                self._landmarker.close()
+        self._landmarker, self._landmarker_mode, self._last_ms = None, None, -1
 
     def close(self) -> None:
+        self._close_landmarker()
         self.reset()
         if self._detector is not None:
-            self._detector.close()
+            with _native_stderr_silenced():
+                self._detector.close()
             self._detector = None
         super().close()
 
@@ -106,61 +209,118 @@ class MediaPipeExtractor(BaseExtractor):
         import mediapipe as mp
 
         self._mp = mp
-        if self.options["detector"] == "full-range":
+        if self.options["detector"] == "search":
             self.load_detector()
 
     def load_detector(self) -> None:
-        """Load the full-range face detector only (other backends use it to find faces)."""
+        """Load the face detector only (other backends use it to find faces)."""
         import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
-        if self._detector is None:
-            with _native_stderr_silenced():
-                self._detector = mp.solutions.face_detection.FaceDetection(
-                    model_selection=1, min_detection_confidence=self.options["min_detection_confidence"]
-                )
-                self._detector.process(np.zeros((64, 64, 3), np.uint8))  # starts the graph
+        if self._detector is not None:
+            return
+        try:
+            with zipfile.ZipFile(self.model_path) as bundle:
+                detector_model = bundle.read(_DETECTOR_MEMBER)
+        except (zipfile.BadZipFile, KeyError, OSError) as error:
+            raise WeightsError(
+                f"{self.model_path}: not a FaceLandmarker bundle with a {_DETECTOR_MEMBER} ({error}); "
+                f"download {MODEL.url}"
+            ) from None
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_buffer=detector_model),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=self.options["min_detection_confidence"],
+        )
+        with _native_stderr_silenced():
+            self._detector = vision.FaceDetector.create_from_options(options)
 
-    def _mesh_solution(self):
-        if self._mesh is None:
-            on_crop = self.options["detector"] == "full-range"
-            with _native_stderr_silenced():
-                self._mesh = self._mp.solutions.face_mesh.FaceMesh(
-                    static_image_mode=self.options["mode"] == "image",
-                    max_num_faces=1 if on_crop else self.options["max_faces"],
-                    min_detection_confidence=self.options["min_detection_confidence"],
-                    min_tracking_confidence=self.options["min_tracking_confidence"],
-                )
-                self._mesh.process(np.zeros((64, 64, 3), np.uint8))  # starts the graph; finds no face
-        return self._mesh
+    def _landmarker_for(self, mode: str):
+        if self._landmarker is not None and self._landmarker_mode == mode:
+            return self._landmarker
+        from mediapipe.tasks.python import BaseOptions, vision
 
-    def _mesh_points(self, image: np.ndarray) -> list[np.ndarray]:
-        """All faces the mesh finds in ``image``, each (468, 2) in its pixel coordinates."""
-        mesh = self._mesh_solution()
+        self._close_landmarker()
+        on_crop = self.options["detector"] == "search"
+        confidence = self.options["min_tracking_confidence"]
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=self.model_path),
+            running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
+            num_faces=1 if on_crop else self.options["max_faces"],
+            min_face_detection_confidence=self.options["min_detection_confidence"],
+            min_face_presence_confidence=confidence,
+            min_tracking_confidence=confidence,
+            output_face_blendshapes=self.options["blendshapes"],
+            output_facial_transformation_matrixes=self.options["head_pose"],
+        )
+        try:
+            with _native_stderr_silenced():
+                self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        except RuntimeError as error:
+            raise WeightsError(f"{self.model_path}: MediaPipe cannot load this model ({error})") from None
+        self._landmarker_mode = mode
+        return self._landmarker
+
+    def _image(self, array: np.ndarray):
+        return self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(array))
+
+    def _faces(self, image: np.ndarray, timestamp: Optional[float]) -> list[_Face]:
+        """Every face the landmarker finds in ``image``, in its pixel coordinates."""
+        video = self.options["mode"] == "video" and timestamp is not None and np.isfinite(timestamp)
+        landmarker = self._landmarker_for("video" if video else "image")
         with self._quiet_until_first_face():
-            found = mesh.process(image).multi_face_landmarks or []
-        self._seen_face = self._seen_face or bool(found)
+            if video:
+                # VIDEO mode needs strictly increasing milliseconds; equal stamps (rounding) move on by 1.
+                milliseconds = max(round(timestamp * 1000.0), self._last_ms + 1)
+                self._last_ms = milliseconds
+                found = landmarker.detect_for_video(self._image(image), milliseconds)
+            else:
+                found = landmarker.detect(self._image(image))
+        self._seen_face = self._seen_face or bool(found.face_landmarks)
         size = np.array([image.shape[1], image.shape[0]], dtype=np.float64)
-        return [np.array([(p.x, p.y) for p in face.landmark], dtype=np.float64) * size for face in found]
+        faces = []
+        for i, points in enumerate(found.face_landmarks):
+            extras = {}
+            if self.options["blendshapes"] and found.face_blendshapes:
+                extras[BLENDSHAPES.name] = np.array([c.score for c in found.face_blendshapes[i]], np.float32)
+            if self.options["head_pose"] and found.facial_transformation_matrixes:
+                extras[HEAD_POSE.name] = np.asarray(found.facial_transformation_matrixes[i], np.float32)
+            mesh = np.array([(p.x, p.y) for p in points], dtype=np.float64) * size
+            faces.append(_Face(mesh, extras))
+        return faces
 
     def _quiet_until_first_face(self) -> contextlib.AbstractContextManager:
         # The graphs print one more native warning when they first meet a face.
         return contextlib.nullcontext() if self._seen_face else _native_stderr_silenced()
 
-    def _detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with self._quiet_until_first_face():
-            detections = self._detector.process(image).detections or []
-        height, width = image.shape[:2]
+    def _detect_in(self, image: np.ndarray, x: int = 0, y: int = 0) -> tuple[list, list]:
         boxes, scores = [], []
-        for detection in detections:
-            rel = detection.location_data.relative_bounding_box
-            x0, y0 = rel.xmin * width, rel.ymin * height
-            boxes.append((x0, y0, x0 + rel.width * width, y0 + rel.height * height))
-            scores.append(detection.score[0])
-        return np.array(boxes, dtype=np.float32).reshape(-1, 4), np.array(scores, dtype=np.float32)
+        for detection in self._detector.detect(self._image(image)).detections:
+            box = detection.bounding_box
+            x0, y0 = box.origin_x + x, box.origin_y + y
+            boxes.append((x0, y0, x0 + box.width, y0 + box.height))
+            scores.append(detection.categories[0].score)
+        return boxes, scores
+
+    def _detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Face boxes (K, 4) and scores: the whole frame, else overlapping tiles (small faces)."""
+        with self._quiet_until_first_face():
+            boxes, scores = self._detect_in(image)
+            if not boxes:
+                for x, y, side in tiles(*image.shape[:2]):
+                    more_boxes, more_scores = self._detect_in(image[y : y + side, x : x + side], x, y)
+                    boxes += more_boxes
+                    scores += more_scores
+        boxes_array = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+        scores_array = np.array(scores, dtype=np.float32)
+        if len(boxes_array) > 1:
+            kept = _nms(boxes_array, scores_array)
+            boxes_array, scores_array = boxes_array[kept], scores_array[kept]
+        return boxes_array, scores_array
 
     def find_face(self, image: np.ndarray) -> Detection:
-        """The followed face on this frame, from the full-range detector (no mesh)."""
+        """The followed face on this frame, from the face detector (no landmarker)."""
         face = Detection.follow(*self._detect(image), self._last_box)
         if face.found:
             self._last_box = face.box
@@ -168,40 +328,47 @@ class MediaPipeExtractor(BaseExtractor):
 
     def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
         if self.options["detector"] == "none":
-            return self._process_whole_frame(image)
+            return self._process_whole_frame(image, timestamp)
         if self.options["mode"] == "image":
             self._window = None
-        tracked = self._window is not None
-        faces_detected = -1
-        if not tracked:
-            boxes, scores = self._detect(image)
-            faces_detected = len(boxes)
-            if faces_detected == 0:
-                return FrameResult.no_face(0)
-            chosen = select_face(boxes, self._last_box)
-            self._window = Window.around(boxes[chosen], _WINDOW_MARGIN, self.options["crop_size"])
-            self._score = float(scores[chosen])
-        window = self._window
-        meshes = self._mesh_points(window.crop(image))
-        if not meshes:
-            self._window = None
-            if tracked:  # the face moved out of the crop or was lost: look for it again on this frame
-                return self._process(image, timestamp)
-            return FrameResult.no_face(faces_detected)
-        mesh = window.to_image(meshes[0])
+        if self._window is not None:
+            faces = self._faces(self._window.crop(image), timestamp)
+            if faces:
+                return self._followed(self._window, faces[0], -1)
+            self._window = None  # the face moved out of the crop or was lost: look for it on this frame
+        boxes, scores = self._detect(image)
+        if not len(boxes):
+            return FrameResult.no_face(0)
+        # The landmarker confirms a detection: the followed (or largest) box first, then the others by
+        # size, so that a false detection larger than the face does not hide it.
+        chosen = select_face(boxes, self._last_box)
+        others = [k for k in np.argsort(-box_area(boxes)) if k != chosen]
+        for candidate in [chosen, *others][:_CANDIDATES]:
+            window = Window.around(boxes[candidate], _WINDOW_MARGIN, self.options["crop_size"])
+            faces = self._faces(window.crop(image), timestamp)
+            if faces:
+                self._score = float(scores[candidate])
+                return self._followed(window, faces[0], len(boxes))
+        return FrameResult.no_face(len(boxes))
+
+    def _followed(self, window: Window, face: _Face, faces_detected: int) -> FrameResult:
+        """The result for the face the landmarker found in ``window``; the window follows the face."""
+        mesh = window.to_image(face.mesh)
         mesh_box = landmarks_box(mesh)
+        self._window = window
         if not window.contains(mesh_box, _WINDOW_SLACK):
             self._window = Window.around(mesh_box, _WINDOW_MARGIN / 1.15, self.options["crop_size"])
         landmarks = mesh[MESH_TO_IBUG68]
         self._last_box = landmarks_box(landmarks)
-        return FrameResult(landmarks, self._score, self._last_box, True, faces_detected)
+        return FrameResult(landmarks, self._score, self._last_box, True, faces_detected, face.extras)
 
-    def _process_whole_frame(self, image: np.ndarray) -> FrameResult:
-        meshes = self._mesh_points(image)
-        if not meshes:
+    def _process_whole_frame(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
+        faces = self._faces(image, timestamp)
+        if not faces:
             return FrameResult.no_face(0)
-        boxes = np.array([landmarks_box(mesh[MESH_TO_IBUG68]) for mesh in meshes])
+        boxes = np.array([landmarks_box(face.mesh[MESH_TO_IBUG68]) for face in faces])
         chosen = select_face(boxes, self._last_box)
         self._last_box = boxes[chosen]
-        # The legacy mesh API exposes no per-face score.
-        return FrameResult(meshes[chosen][MESH_TO_IBUG68], float("nan"), boxes[chosen], True, len(meshes))
+        # FaceLandmarker exposes no per-face score.
+        face = faces[chosen]
+        return FrameResult(face.mesh[MESH_TO_IBUG68], float("nan"), boxes[chosen], True, len(faces), face.extras)

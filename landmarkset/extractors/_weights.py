@@ -1,8 +1,9 @@
-"""Locating model weights offline: an explicit folder, an environment variable, the torch hub cache.
+"""Locating model files offline: an explicit path or folder, an environment variable, a cache folder.
 
-Weights are checked (file name and, where the name carries one, the SHA-256 prefix) when a backend
-is built, before any input is opened. Downloading stays the default where the network allows; when
-it fails the error lists every missing file, where it comes from and where to put it.
+Each :class:`WeightFile` declares its name, origin, hash and the cache folder its library uses. Files
+are checked (SHA-256, or the prefix carried in the file name) when a backend is built, before any input
+is opened. Downloading stays the default where the network allows; when it fails the error lists every
+missing file, where it comes from and where to put it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
+import shutil
+import tempfile
+import urllib.request
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from ..errors import WeightsError
 
@@ -22,20 +25,6 @@ _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")
 _verified: dict[tuple[str, int, float], str] = {}
 
 
-@dataclass(frozen=True)
-class WeightFile:
-    """A weights file a backend needs: its expected name, origin and purpose."""
-
-    name: str
-    url: str
-    purpose: str
-
-    @property
-    def hash_prefix(self) -> Optional[str]:
-        match = _HASH_IN_NAME.search(self.name)
-        return match.group(1) if match else None
-
-
 def hub_checkpoints_dir() -> str:
     """torch.hub's download folder (``$TORCH_HOME/hub/checkpoints``), where face-alignment caches weights."""
     import torch.hub
@@ -43,13 +32,38 @@ def hub_checkpoints_dir() -> str:
     return os.path.join(torch.hub.get_dir(), "checkpoints")
 
 
-def search_dirs(explicit: Optional[str]) -> list[str]:
-    """Folders searched, in order: the ``weights_dir`` option, $LANDMARKSET_WEIGHTS_DIR, the torch hub cache."""
-    folders = [explicit, os.environ.get(WEIGHTS_ENV), hub_checkpoints_dir()]
+def landmarkset_cache_dir() -> str:
+    """landmarkset's own cache (``$XDG_CACHE_HOME/landmarkset``, else ``~/.cache/landmarkset``)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(root, "landmarkset")
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """A model file a backend needs: its expected name, origin, purpose, hash and cache folder."""
+
+    name: str
+    url: str
+    purpose: str
+    sha256: Optional[str] = None  # the full digest; otherwise a prefix may be carried in the name
+    cache: Callable[[], str] = hub_checkpoints_dir
+
+    @property
+    def hash_prefix(self) -> Optional[str]:
+        if self.sha256:
+            return self.sha256
+        match = _HASH_IN_NAME.search(self.name)
+        return match.group(1) if match else None
+
+
+def search_dirs(explicit: Optional[str], cache: Callable[[], str] = hub_checkpoints_dir) -> list[str]:
+    """Folders searched, in order: the ``weights_dir`` option, $LANDMARKSET_WEIGHTS_DIR, the file's cache."""
+    folders = [explicit, os.environ.get(WEIGHTS_ENV), cache()]
     return [os.path.expanduser(folder) for folder in folders if folder]
 
 
-def _sha256_prefix_matches(path: str, prefix: str) -> bool:
+def sha256_of(path: str) -> str:
+    """The file's SHA-256 (remembered per path, size and modification time)."""
     stat = os.stat(path)
     key = (os.path.realpath(path), stat.st_size, stat.st_mtime)
     if key not in _verified:
@@ -58,34 +72,57 @@ def _sha256_prefix_matches(path: str, prefix: str) -> bool:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
         _verified[key] = digest.hexdigest()
-    return _verified[key].startswith(prefix)
+    return _verified[key]
 
 
 def _download(weight: WeightFile, folder: str) -> str:
-    import torch.hub
-
+    """Fetch ``weight`` into ``folder`` through a temporary file; the hash is checked before it is kept."""
     os.makedirs(folder, exist_ok=True)
     target = os.path.join(folder, weight.name)
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(_DOWNLOAD_TIMEOUT)
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{weight.name}.", suffix=".part")
     try:
-        torch.hub.download_url_to_file(weight.url, target, weight.hash_prefix, progress=True)
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(weight.url, timeout=_DOWNLOAD_TIMEOUT) as response:
+            shutil.copyfileobj(response, out)
+        prefix = weight.hash_prefix
+        if prefix and not sha256_of(partial).startswith(prefix):
+            raise WeightsError(f"the file downloaded from {weight.url} does not have the published SHA-256 {prefix}")
+        os.replace(partial, target)
     finally:
-        socket.setdefaulttimeout(previous)
+        if os.path.exists(partial):
+            os.remove(partial)
     return target
 
 
+def _find(weight: WeightFile, folders: list[str]) -> Optional[str]:
+    return next((os.path.join(f, weight.name) for f in folders if os.path.isfile(os.path.join(f, weight.name))), None)
+
+
 def locate_weights(
-    files: list[WeightFile], backend: str, weights_dir: Optional[str], download: bool, check_hash: bool
+    files: list[WeightFile],
+    backend: str,
+    weights_dir: Optional[str],
+    download: bool,
+    check_hash: bool,
+    paths: Optional[dict[str, str]] = None,
 ) -> dict[str, str]:
-    """Path of each file (by name), searching, checking and downloading as documented above."""
-    folders = search_dirs(weights_dir)
+    """Path of each file (by name), searching, checking and downloading as documented above.
+
+    ``paths`` maps a file's name to a path the user gave for it (``-O model=PATH``): that file, and no
+    other, is used; a path that does not exist is an error.
+    """
+    paths = paths or {}
     found: dict[str, str] = {}
     missing: list[WeightFile] = []
+    searched: dict[str, list[str]] = {}
     for weight in files:
-        path = next(
-            (os.path.join(f, weight.name) for f in folders if os.path.isfile(os.path.join(f, weight.name))), None
-        )
+        given = paths.get(weight.name)
+        if given is not None:
+            if not os.path.isfile(os.path.expanduser(given)):
+                raise WeightsError(f"{given}: no such file (the {weight.purpose} given to the {backend} backend)")
+            found[weight.name] = os.path.expanduser(given)
+            continue
+        searched[weight.name] = search_dirs(weights_dir, weight.cache)
+        path = _find(weight, searched[weight.name])
         if path is None:
             missing.append(weight)
         else:
@@ -94,24 +131,25 @@ def locate_weights(
     if missing and download:
         for weight in list(missing):
             try:
-                found[weight.name] = _download(weight, hub_checkpoints_dir())
+                found[weight.name] = _download(weight, weight.cache())
                 missing.remove(weight)
             except Exception as error:  # no network, a proxy, a timeout, a bad hash...
                 failure = f" Downloading failed: {' '.join(str(error).split()) or type(error).__name__}."
                 break
     if missing:
         listing = "; ".join(f"{w.name} ({w.purpose}, from {w.url})" for w in missing)
+        folders = list(dict.fromkeys(f for w in missing for f in searched[w.name]))
         raise WeightsError(
-            f"The {backend} backend needs weights that were not found: {listing}. Put them in one of: "
+            f"The {backend} backend needs files that were not found: {listing}. Put them in one of: "
             f"{', '.join(folders)} (or pass -O weights_dir=DIR, or set ${WEIGHTS_ENV}).{failure}"
         )
     if check_hash:
         for weight in files:
             prefix = weight.hash_prefix
-            if prefix and not _sha256_prefix_matches(found[weight.name], prefix):
+            if prefix and not sha256_of(found[weight.name]).startswith(prefix):
                 raise WeightsError(
                     f"{found[weight.name]} does not match the published {weight.name} (its SHA-256 should start "
-                    f"with {prefix}): download it again from {weight.url}, or pass -O check_hash=false to use "
-                    "your own weights under that name"
+                    f"with {prefix[:12]}): download it again from {weight.url}, or pass -O check_hash=false to use "
+                    "your own file"
                 )
     return found

@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 
 from ..errors import StoreError
+from ..extras import FrameExtra, extra_from_stored
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from ..smoothing import Smoothing, smooth_track
 from ..track import Track
@@ -20,6 +21,7 @@ from .frames import natural_key
 __all__ = ["SEQUENCES", "TrackFile", "open_tracks", "read_provenance", "write_track"]
 
 SEQUENCES = "sequences"
+EXTRAS = "extras"  # MAY group of a track: one dataset per per-frame extra (format 1.2)
 _STRINGS = h5py.string_dtype()
 
 
@@ -62,6 +64,36 @@ def write_track(file: h5py.File, track: Track) -> None:
         group.create_dataset(name, data=getattr(track, name))
     if track.frame_names is not None:
         group.create_dataset("frame_names", data=np.array(track.frame_names, dtype=object), dtype=_STRINGS)
+    if track.extras:
+        extras = group.create_group(EXTRAS)
+        for name, values in track.extras.items():
+            _write_extra(extras, track.extra_specs[name], values, compressed)
+
+
+def _write_extra(group: h5py.Group, spec: FrameExtra, values: np.ndarray, compressed: dict) -> None:
+    dataset = group.create_dataset(spec.name, data=values, **compressed)
+    dataset.attrs["description"] = spec.description
+    if spec.unit:
+        dataset.attrs["unit"] = spec.unit
+    if spec.labels:
+        dataset.attrs.create("labels", np.array(spec.labels, dtype=object), dtype=_STRINGS)
+
+
+def _read_extras(group: h5py.Group) -> tuple[dict[str, np.ndarray], dict[str, FrameExtra]]:
+    if EXTRAS not in group:
+        return {}, {}
+    values, specs = {}, {}
+    for name, dataset in group[EXTRAS].items():
+        specs[name] = _stored_spec(name, dataset)
+        values[name] = dataset[()]
+    return values, specs
+
+
+def _stored_spec(name: str, dataset: h5py.Dataset) -> FrameExtra:
+    attrs = dict(dataset.attrs)
+    if "labels" in attrs:
+        attrs["labels"] = [v.decode() if isinstance(v, bytes) else str(v) for v in attrs["labels"]]
+    return extra_from_stored(name, dataset.shape[1:], attrs)
 
 
 def _json(attrs: dict[str, Any], name: str, default: Any) -> Any:
@@ -99,6 +131,7 @@ def read_track(group: h5py.Group, where: str) -> Track:
     attrs = _attributes(group, where)
     try:
         n = len(group["valid"])
+        extras, extra_specs = _read_extras(group)
         return Track(
             id=group.name.rsplit("/", 1)[-1],
             landmarks=group["landmarks"][()],
@@ -125,6 +158,8 @@ def read_track(group: h5py.Group, where: str) -> Track:
             selection=str(attrs.get("selection", ALL_FRAMES)),
             source_fingerprint=_json(attrs, "source_fingerprint", None),
             frames_promised=int(attrs.get("frames_promised", -1)),
+            extras=extras,
+            extra_specs=extra_specs,
         )
     except KeyError as error:
         raise StoreError(f"{where}: missing required element {error}") from None
@@ -189,6 +224,13 @@ class TrackFile:
         group = self._file[SEQUENCES][track_id]
         attrs = _attributes(group, self._where(track_id))
         return provenance_of(group, attrs), attrs
+
+    def extra_specs(self, track_id: str) -> dict[str, FrameExtra]:
+        """The extras a stored track has (name -> declaration), without reading their values."""
+        group = self._file[SEQUENCES][track_id]
+        if EXTRAS not in group:
+            return {}
+        return {name: _stored_spec(name, dataset) for name, dataset in group[EXTRAS].items()}
 
     def sequence_attrs(self, track_id: str) -> dict[str, Any]:
         """A sequence's attributes without reading its arrays."""

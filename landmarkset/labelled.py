@@ -1,0 +1,376 @@
+"""Tracks as labelled arrays (xarray) in the layout of the ``movement`` package, both ways.
+
+A track becomes a ``movement`` poses dataset: ``position(time, space, keypoints, individuals)`` in
+pixels and ``confidence(time, keypoints, individuals)``, NaN where the frame has no face, with
+``fps``, ``source_file`` and ``source_software`` as attributes. landmarkset's own facts (image size,
+backend and options, subject, label, frame numbers, per-frame extras) ride along as attributes, a
+``frame_index`` coordinate and further variables, so that a track read back is the track written.
+Pose-tracking users (DeepLabCut, SLEAP through ``movement``) bring 68-point face tracks in the other way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from .errors import InputError, MissingDependencyError
+from .extraction.report import ExtractionReport, Failure
+from .extraction.resume import check_resume
+from .extras import FrameExtra, extra_from_stored
+from .io.tracks import TrackFile, open_tracks
+from .io.writer import TrackWriter
+from .names import name_problem
+from .provenance import fingerprint
+from .regions import REGIONS
+from .smoothing import Smoothing
+from .track import Track
+
+__all__ = ["KEYPOINTS", "export_netcdf", "from_xarray", "import_movement", "partial_frames", "to_xarray"]
+
+#: Keypoint names, iBUG 300-W order: jaw_0..jaw_16, brows_0..brows_9, nose_0..8, eyes_0..11, mouth_0..19.
+KEYPOINTS = tuple(f"{region}_{k}" for region, points in REGIONS.items() for k in range(len(points)))
+SOFTWARE = "landmarkset"
+_EXTRA_PREFIX = "extra_"  # variables holding a track's per-frame extras
+_HINT = "pip install 'landmarkset[xarray]'"
+
+
+def _xarray():
+    try:
+        import xarray
+    except ImportError:
+        raise MissingDependencyError(f"Labelled arrays need xarray: {_HINT}") from None
+    return xarray
+
+
+def _time(track: Track) -> tuple[np.ndarray, str]:
+    """The time coordinate: the frames' timestamps in seconds, else frame numbers (no frame rate)."""
+    if track.n_frames and np.isfinite(track.timestamp).all() and np.all(np.diff(track.timestamp) > 0):
+        return track.timestamp.astype(np.float64), "seconds"
+    if math.isfinite(track.fps) and track.fps > 0:
+        return track.frame_index / track.fps, "seconds"
+    return track.frame_index.astype(np.float64), "frames"
+
+
+def track_dataset(track: Track):
+    """One track as a ``movement`` poses dataset (one individual, named after the track)."""
+    xr = _xarray()
+    time, unit = _time(track)
+    # float64: the normalised float32 coordinates times the size read back exactly.
+    position = (track.landmarks.astype(np.float64) * [track.width, track.height]).transpose(0, 2, 1)[..., None]
+    if track.point_confidence is not None:
+        confidence, origin = track.point_confidence, "point"
+    else:
+        confidence, origin = np.repeat(track.confidence[:, None], 68, axis=1), "frame"
+    confidence = np.where(track.valid[:, None], confidence, np.nan)[..., None]
+    individuals = [track.id]
+    variables: dict[str, Any] = {
+        "position": (("time", "space", "keypoints", "individuals"), position),
+        "confidence": (("time", "keypoints", "individuals"), confidence.astype(np.float32)),
+    }
+    coords: dict[str, Any] = {
+        "time": time,
+        "space": ["x", "y"],
+        "keypoints": list(KEYPOINTS),
+        "individuals": individuals,
+        "frame_index": ("time", track.frame_index.astype(np.int64)),
+    }
+    for name, values in track.extras.items():
+        spec = track.extra_specs[name]
+        dims = tuple(f"{name}_{axis}" for axis in range(len(spec.shape)))
+        if spec.labels:
+            dims = (*dims[:-1], name)
+            coords[name] = list(spec.labels)
+        variables[_EXTRA_PREFIX + name] = (
+            ("time", *dims, "individuals"),
+            values[..., None],
+            {"description": spec.description, "unit": spec.unit},
+        )
+    attrs = {
+        "source_software": SOFTWARE,
+        "ds_type": "poses",
+        "time_unit": unit,
+        "source_file": track.source,
+        "confidence_origin": origin,
+        "landmarkset_track": json.dumps(_track_attrs(track), sort_keys=True),
+    }
+    if math.isfinite(track.fps) and track.fps > 0:
+        attrs["fps"] = float(track.fps)
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _track_attrs(track: Track) -> dict[str, Any]:
+    return {
+        "id": track.id,
+        "width": track.width,
+        "height": track.height,
+        "backend": track.backend,
+        "backend_version": track.backend_version,
+        "backend_options": track.backend_options,
+        "subject": track.subject,
+        "label": track.label,
+        "selection": track.selection,
+        "unreadable_frames": track.unreadable_frames,
+        "frames_promised": track.frames_promised,
+        "landmarkset_version": track.landmarkset_version,
+        "source_fingerprint": track.source_fingerprint,
+        "timestamps": [None if not math.isfinite(t) else float(t) for t in track.timestamp],
+        "frame_names": track.frame_names,
+    }
+
+
+def to_xarray(
+    tracks: Union[Track, TrackFile, str],
+    sequences: Optional[Sequence[str]] = None,
+    smoothing: Optional[Smoothing] = None,
+):
+    """A track as an ``xarray.Dataset`` in movement's poses layout; a store (open, or its path) as an
+    ``xarray.DataTree`` with one such dataset per sequence (``tree[id].to_dataset()``)."""
+    if isinstance(tracks, Track):
+        return track_dataset(tracks)
+    xr = _xarray()
+    if isinstance(tracks, str):
+        with open_tracks(tracks, smoothing) as store:
+            return to_xarray(store, sequences)
+    return xr.DataTree.from_dict(
+        {f"/{track_id}": track_dataset(tracks[track_id]) for track_id in sequences or tracks.ids()}
+    )
+
+
+def export_netcdf(
+    store: str, path: str, *, sequences: Optional[Sequence[str]] = None, smoothing: Optional[Smoothing] = None
+) -> str:
+    """Write a store's tracks as NetCDF: one sequence as the file's root dataset, several as one group
+    per sequence (``xr.open_dataset(path, group=ID)``)."""
+    _xarray()
+    with open_tracks(store, smoothing) as tracks:
+        ids = list(sequences or tracks.ids())
+        for track_id in ids:
+            if track_id not in tracks:
+                raise InputError(f"{store} has no sequence {track_id!r}")
+        if len(ids) == 1:
+            track_dataset(tracks[ids[0]]).to_netcdf(path, engine="h5netcdf")
+        else:
+            to_xarray(tracks, ids).to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def _keypoint_order(dataset, where: str) -> np.ndarray:
+    names = [str(name) for name in dataset["keypoints"].values]
+    if len(names) != 68:
+        raise InputError(f"{where}: {len(names)} keypoints; a face track needs the 68 iBUG 300-W points")
+    if set(names) == set(KEYPOINTS):
+        return np.array([names.index(name) for name in KEYPOINTS])
+    return np.arange(68)  # foreign names: taken in iBUG 300-W order, as documented
+
+
+def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Optional[str] = None) -> list[Track]:
+    """Tracks (one per individual) from a ``movement`` poses dataset with 68 keypoints.
+
+    Keypoints named as :data:`KEYPOINTS` are matched by name; other names are taken in iBUG 300-W
+    order. ``size`` (width, height) normalises the pixels; a dataset written by landmarkset carries it.
+    A frame is valid when all 68 points are finite; a frame with only some points becomes a frame
+    without a face (see :func:`partial_frames`). Raises InputError naming ``name`` for anything that
+    is not such a dataset.
+    """
+    where = name or "the dataset"
+    if "position" not in dataset:
+        raise InputError(f"{where}: no 'position' variable: not a movement poses dataset")
+    position = dataset["position"]
+    if set(position.dims) != {"time", "space", "keypoints", "individuals"}:
+        raise InputError(f"{where}: position has dimensions {position.dims}, not (time, space, keypoints, individuals)")
+    spaces = [str(s) for s in dataset["space"].values]
+    if spaces[:2] != ["x", "y"]:
+        raise InputError(f"{where}: space is {spaces}; face tracks need x and y")
+    ours = dataset.attrs.get("landmarkset_track")
+    facts = json.loads(ours) if isinstance(ours, str) else {}
+    if size is None and facts:
+        size = (int(facts["width"]), int(facts["height"]))
+    if size is None:
+        raise InputError(f"{where}: cannot tell the image size the pixels refer to: give --size WIDTHxHEIGHT")
+    width, height = size
+    order = _keypoint_order(dataset, where)
+    pixels = position.transpose("time", "keypoints", "space", "individuals").values[:, order, :2, :]
+    confidence = None
+    if "confidence" in dataset:
+        confidence = dataset["confidence"].transpose("time", "keypoints", "individuals").values[:, order, :]
+    time = dataset["time"].values.astype(np.float64)
+    fps = float(dataset.attrs.get("fps", math.nan) or math.nan)
+    seconds = dataset.attrs.get("time_unit", "seconds" if math.isfinite(fps) else "frames") == "seconds"
+    frame_index = (
+        dataset["frame_index"].values.astype(np.int64)
+        if "frame_index" in dataset.coords
+        else (np.round(time * fps).astype(np.int64) if seconds and math.isfinite(fps) else np.arange(len(time)))
+    )
+    timestamps = time if seconds else (frame_index / fps if math.isfinite(fps) else np.full(len(time), np.nan))
+    if facts.get("timestamps") is not None and len(facts["timestamps"]) == len(time):
+        timestamps = np.array([np.nan if t is None else t for t in facts["timestamps"]], dtype=np.float64)
+    individuals = [str(i) for i in dataset["individuals"].values]
+    tracks = []
+    for k, individual in enumerate(individuals):
+        track_id = facts.get("id") if facts and len(individuals) == 1 else individual
+        if name_problem(track_id) is not None:
+            raise InputError(f"{where}: individual {individual!r} cannot name a sequence: {name_problem(track_id)}")
+        points = pixels[..., k].astype(np.float64)
+        if np.isfinite(points).any() and (
+            np.nanmax(points[..., 0]) > 1.5 * width
+            or np.nanmax(points[..., 1]) > 1.5 * height
+            or np.nanmin(points) < -0.5 * max(width, height)
+        ):
+            raise InputError(
+                f"{where}: points of {individual!r} reach far outside a {width}x{height} frame: check --size"
+            )
+        valid = np.isfinite(points).all(axis=(1, 2))
+        landmarks = np.where(valid[:, None, None], points / [width, height], np.nan)
+        point_confidence = None if confidence is None else np.where(valid[:, None], confidence[..., k], np.nan)
+        frame_confidence = _frame_mean(point_confidence, valid)
+        box = np.full((len(valid), 4), np.nan)
+        if valid.any():
+            box[valid] = np.concatenate([landmarks[valid].min(1), landmarks[valid].max(1)], axis=1)
+        extras, specs = _extras_of(dataset, k, valid)
+        # Per-point confidence: from pose trackers (DeepLabCut, SLEAP), or ours when the backend had it;
+        # an export of a frame score repeated over the points gives the frame score back only.
+        per_point = dataset.attrs.get("confidence_origin", "point") == "point"
+        if per_point and point_confidence is not None and np.isfinite(point_confidence).any():
+            extras["point_confidence"] = point_confidence
+        tracks.append(
+            Track(
+                id=track_id,
+                landmarks=landmarks,
+                valid=valid,
+                confidence=frame_confidence,
+                frame_index=frame_index,
+                timestamp=timestamps,
+                box=box,
+                faces_detected=np.full(len(valid), -1),
+                width=width,
+                height=height,
+                source=str(dataset.attrs.get("source_file", "") or ""),
+                fps=fps,
+                backend=facts.get("backend") or str(dataset.attrs.get("source_software", "") or "movement"),
+                backend_version=facts.get("backend_version", ""),
+                backend_options=facts.get("backend_options", {}),
+                subject=facts.get("subject", ""),
+                label=facts.get("label", ""),
+                frame_names=facts.get("frame_names"),
+                landmarkset_version=facts.get("landmarkset_version", Track.landmarkset_version),
+                unreadable_frames=int(facts.get("unreadable_frames", 0)),
+                selection=facts.get("selection", "all"),
+                source_fingerprint=facts.get("source_fingerprint"),
+                frames_promised=int(facts.get("frames_promised", -1)),
+                extras=extras,
+                extra_specs=specs,
+            )
+        )
+    return tracks
+
+
+def _frame_mean(point_confidence: Optional[np.ndarray], valid: np.ndarray) -> np.ndarray:
+    """A frame's confidence: the mean of its points' finite confidences (NaN without a face or any)."""
+    if point_confidence is None:
+        return np.full(len(valid), np.nan)
+    finite = np.isfinite(point_confidence) & valid[:, None]
+    total = np.where(finite, point_confidence, 0.0).sum(axis=1)
+    counts = finite.sum(axis=1)
+    return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+
+
+def partial_frames(dataset) -> dict[str, int]:
+    """Per individual, the frames where some but not all 68 points are finite (imported as no face)."""
+    finite = np.isfinite(dataset["position"].transpose("individuals", "time", "keypoints", "space").values)
+    counts = (finite.any(axis=(2, 3)) & ~finite.all(axis=(2, 3))).sum(axis=1)
+    return {str(i): int(n) for i, n in zip(dataset["individuals"].values, counts) if n}
+
+
+def _extras_of(dataset, individual: int, valid: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, FrameExtra]]:
+    values, specs = {}, {}
+    for variable in dataset.data_vars:
+        if not str(variable).startswith(_EXTRA_PREFIX):
+            continue
+        name = str(variable)[len(_EXTRA_PREFIX) :]
+        data = dataset[variable]
+        array = data.isel(individuals=individual).values.astype(np.float32)
+        attrs = dict(data.attrs)
+        if name in dataset.coords:
+            attrs["labels"] = [str(label) for label in dataset[name].values]
+        specs[name] = extra_from_stored(name, array.shape[1:], attrs)
+        values[name] = np.where(valid.reshape(-1, *([1] * (array.ndim - 1))), array, np.nan)
+    return values, specs
+
+
+def _datasets_in(path: str, source_software: Optional[str], fps: Optional[float]) -> list[tuple[str, Any]]:
+    """(where, dataset) for each movement dataset in ``path``: NetCDF (every group), or a pose file
+    that movement reads (``source_software`` such as "DeepLabCut" or "SLEAP")."""
+    xr = _xarray()
+    if source_software:
+        try:
+            from movement.io import load_dataset
+        except ImportError:
+            raise MissingDependencyError("Reading pose files needs movement: pip install movement") from None
+        return [(path, load_dataset(path, source_software, fps))]
+    try:
+        tree = xr.open_datatree(path, engine="h5netcdf")
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: not a NetCDF file ({' '.join(str(error).split())})") from None
+    found = []
+    for node in tree.subtree:
+        if "position" in node.data_vars:
+            found.append((f"{path}:{node.path}" if node.path != "/" else path, node.to_dataset().load()))
+    tree.close()
+    if not found:
+        raise InputError(f"{path}: holds no movement poses dataset (no 'position' variable)")
+    return found
+
+
+def import_movement(
+    paths: Union[str, Sequence[str]],
+    output: str,
+    *,
+    size: Optional[tuple[int, int]] = None,
+    source_software: Optional[str] = None,
+    fps: Optional[float] = None,
+    overwrite: bool = False,
+) -> ExtractionReport:
+    """Import ``movement`` datasets (NetCDF files, or pose files movement reads) into the store ``output``.
+
+    Each individual with 68 keypoints becomes a sequence. A file that cannot be read or is not a face
+    track is reported in the result and the others are imported; re-importing the same unchanged file
+    keeps the stored sequences.
+    """
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    report = ExtractionReport(output=output)
+    tracks: list[Track] = []
+    for path in paths:
+        try:
+            origin = fingerprint([path], os.path.abspath(path))
+            for where, dataset in _datasets_in(path, source_software, fps):
+                for individual, count in partial_frames(dataset).items():
+                    report.warnings.append(
+                        f"{where}: {count} frames of {individual!r} have only some of the 68 points; "
+                        "they are stored as frames without a face"
+                    )
+                for track in from_xarray(dataset, size=size, name=where):
+                    track.source_fingerprint = origin
+                    track.source = track.source or os.path.abspath(path)
+                    tracks.append(track)
+        except (InputError, OSError) as error:
+            report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
+    ids = [track.id for track in tracks]
+    if len(set(ids)) != len(ids):
+        twice = next(track_id for track_id in ids if ids.count(track_id) > 1)
+        raise InputError(f"two datasets would both be stored as sequence {twice!r}: rename an individual")
+    if not tracks:
+        return report
+    with TrackWriter(output, overwrite=overwrite, inputs=paths) as writer:
+        report.skipped = check_resume(writer, {track.id: track.provenance for track in tracks})
+        for track in tracks:
+            if track.id not in writer:
+                writer.write(track)
+                report.extracted.append(track.id)
+                report.frames += track.n_frames
+                report.frames_with_face += int(track.valid.sum())
+    return report
