@@ -127,3 +127,24 @@ def test_one_person_is_followed_when_sizes_change(backend, carphone_frames, tmp_
     centres_x = (track.box[:, 0] + track.box[:, 2]) / 2
     assert np.all(centres_x < 0.5), centres_x  # the left person, largest at the start, all along
     assert track.faces_detected[0] == 2  # both people were seen when the track started
+
+
+def test_dlib_searches_faceless_stretches_on_a_schedule_without_missing_faces(carphone_frames, tmp_path):
+    blank = [np.full_like(carphone_frames[0], 90)]
+    frames = blank * 7 + carphone_frames[:20] + blank * 10 + carphone_frames[20:40]
+    write_video(str(tmp_path / "enters.avi"), frames)
+    tracks = {}
+    for every in (1, 16):
+        store = str(tmp_path / f"every{every}.h5")
+        extract(str(tmp_path / "enters.avi"), store, backend="dlib", options={"search_every": every}, progress=False)
+        with open_tracks(store) as opened:
+            tracks[every] = opened["enters"]
+    scheduled, exhaustive = tracks[16], tracks[1]
+    assert exhaustive.valid[:7].sum() == 0 and exhaustive.valid[7:27].all()
+    # The face that enters between two searches is found from its first frame on, looking back.
+    np.testing.assert_array_equal(scheduled.valid, exhaustive.valid)
+    both = scheduled.valid
+    assert np.median(np.abs(scheduled.landmarks[both] - exhaustive.landmarks[both])) < 0.01
+    # Faceless frames between searches ran no full search (-1); the sequence's first frame did.
+    assert scheduled.faces_detected[0] == 0 and (scheduled.faces_detected[1:7] == -1).all()
+    assert (exhaustive.faces_detected[:7] == 0).all()

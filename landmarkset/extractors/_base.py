@@ -126,10 +126,14 @@ class BaseExtractor:
         """Forget any tracking state; the next frame starts a new sequence."""
 
     def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> FrameResult:
+        self._ensure_loaded()
+        return self._process(image, timestamp)
+
+    def _ensure_loaded(self) -> None:
+        """Load the models on first use (and after close)."""
         if not self._loaded:
             self._load()
             self._loaded = True
-        return self._process(image, timestamp)
 
     def close(self) -> None:
         """Release models; the extractor may be used again (it reloads on the next frame)."""

@@ -1,9 +1,12 @@
 """dlib backend: HOG (or CNN) face detector + the 68-point shape predictor.
 
-Full-frame detection only runs at the start of a sequence and after the face is lost; on the
-other frames the detector searches a small crop around the previous face box (the box re-use
-that makes this several times faster than detecting every frame) and confirms the face is still
-there, so a face that leaves is recorded as missing instead of being hallucinated.
+While a face is followed, the detector searches a small crop around the previous face box (the box
+re-use that makes this several times faster than detecting every frame) and confirms the face is
+still there, so a face that leaves is recorded as missing instead of being hallucinated. Without a
+face, the whole-frame search (the expensive part: the frame upsampled) runs on the frame where the face
+was lost and then on every ``search_every``-th frame; when it finds a face, the frames since the last
+search are searched near that face, newest first, so a face that entered between two searches is found
+on those frames too. Faceless stretches thus cost about one full search per ``search_every`` frames.
 """
 
 from __future__ import annotations
@@ -88,6 +91,14 @@ class DlibExtractor(BaseExtractor):
         ),
         "threshold": Option(float, 0.0, "HOG detection score threshold (dlib's adjust_threshold)", low=-1.0, high=3.0),
         "track": Option(bool, True, "re-use the previous face box: search near it instead of the whole frame"),
+        "search_every": Option(
+            int,
+            16,
+            "without a face, search the whole frame on every N-th frame and look back from a face found "
+            "(1: every frame; track=false searches every frame)",
+            low=1,
+            high=120,
+        ),
         "predictor_path": Option(
             str, None, "a 68-point shape predictor file instead of the packaged one", allow_none=True
         ),
@@ -110,8 +121,15 @@ class DlibExtractor(BaseExtractor):
 
         return getattr(dlib, "__version__", "unknown")
 
+    @property
+    def batch_size(self) -> int:
+        """Frames handed over at once: a faceless stretch is searched once per batch (see above)."""
+        return self.options["search_every"] if self.options["track"] else 1
+
     def reset(self) -> None:
         self._last_box: Optional[np.ndarray] = None
+        self._following = False
+        self._started = False  # the first frame of a sequence is searched whole: its largest face is followed
 
     def _load(self) -> None:
         self.load_detector()
@@ -165,19 +183,49 @@ class DlibExtractor(BaseExtractor):
 
     def find_face(self, gray: np.ndarray) -> Detection:
         """The followed face on this frame: near the previous box when tracking, else the whole frame."""
-        if self.options["track"] and self._last_box is not None:
-            hit = self._detect_near(gray, self._last_box)
-            if hit is not None:
-                self._last_box = hit[0]
-                return Detection(hit[0], hit[1], -1)
-        face = Detection.follow(*self._detect(gray, self.options["upsample"]), self._last_box)
-        if face.found:  # on a miss the last box stays: when the face comes back, the nearest one is followed
-            self._last_box = face.box
-        return face
+        return self.find_faces([gray])[0]
 
-    def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        face = self.find_face(gray)
+    def find_faces(self, grays: list[np.ndarray]) -> list[Detection]:
+        """The followed face on each of these consecutive frames (see the module docstring).
+
+        Without a face, the whole frame is searched on the sequence's first frame, where the face was
+        lost and on the last frame; the frames between are only searched near a face found after them.
+        """
+        found = [Detection(None, float("nan"), -1)] * len(grays)
+        waiting: list[int] = []  # frames without a face since the last full search, not yet searched
+        for index, gray in enumerate(grays):
+            tracking = self.options["track"] and self._following and self._last_box is not None
+            if tracking:
+                hit = self._detect_near(gray, self._last_box)
+                if hit is not None:
+                    self._last_box = hit[0]
+                    found[index] = Detection(hit[0], hit[1], -1)
+                    continue
+                self._following = False  # lost: search this whole frame now (the face may have jumped)
+            elif index < len(grays) - 1 and self._started:
+                waiting.append(index)
+                continue
+            self._started = True
+            face = Detection.follow(*self._detect(gray, self.options["upsample"]), self._last_box)
+            found[index] = face
+            if face.found:  # on a miss the last box stays: when the face comes back, the nearest one is followed
+                self._last_box, self._following = face.box, True
+                self._look_back(grays, waiting, face.box, found)
+            waiting = []  # frames left without a face were not searched by the full detector: -1
+        return found
+
+    def _look_back(self, grays: list[np.ndarray], waiting: list[int], box: np.ndarray, found: list) -> None:
+        """Follow a face found now backwards over the frames not searched before it."""
+        if not self.options["track"]:
+            return
+        for index in reversed(waiting):
+            hit = self._detect_near(grays[index], box)
+            if hit is None:
+                return
+            box = hit[0]
+            found[index] = Detection(hit[0], hit[1], -1)
+
+    def _landmarks(self, gray: np.ndarray, face: Detection) -> FrameResult:
         if not face.found:
             return FrameResult.no_face(face.faces_detected)
         box = face.box
@@ -185,3 +233,12 @@ class DlibExtractor(BaseExtractor):
         shape = self._predictor(gray, rect)
         landmarks = np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32)
         return FrameResult(landmarks, face.score, box, True, face.faces_detected)
+
+    def process_batch(self, images: list[np.ndarray], timestamps: list[Optional[float]]) -> list[FrameResult]:
+        """Consecutive frames of one sequence (``batch_size`` of them): see the module docstring."""
+        self._ensure_loaded()
+        grays = [image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images]
+        return [self._landmarks(gray, face) for gray, face in zip(grays, self.find_faces(grays))]
+
+    def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
+        return self.process_batch([image], [timestamp])[0]

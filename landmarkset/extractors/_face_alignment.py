@@ -158,9 +158,7 @@ class FaceAlignmentExtractor(BaseExtractor):
         """Results for consecutive frames of one sequence, their crops run through the network together."""
         from face_alignment.utils import crop, get_preds_fromhm
 
-        if not self._loaded:
-            self._load()
-            self._loaded = True
+        self._ensure_loaded()
         detections = [self._find(image) for image in images]
         found = [i for i, detection in enumerate(detections) if detection.found]
         frames = [self.crop_frame(detections[i].box) for i in found]

@@ -149,6 +149,14 @@ class MediaPipeExtractor(BaseExtractor):
         ),
         "min_detection_confidence": Option(float, 0.5, "face detector threshold", low=0.0, high=1.0),
         "min_tracking_confidence": Option(float, 0.5, "landmarker presence and tracking threshold", low=0.0, high=1.0),
+        "search_every": Option(
+            int,
+            16,
+            "without a face, search tiles of the frame (small faces) on every N-th frame; the whole frame "
+            "is searched on every frame",
+            low=1,
+            high=120,
+        ),
         "crop_size": Option(int, 256, "side in pixels of the crop given to the landmarker", low=64, high=1024),
         "max_faces": Option(int, 4, "faces the landmarker looks for with detector='none'", low=1, high=16),
         "blendshapes": Option(bool, True, "store the 52 blendshape coefficients of each frame"),
@@ -184,6 +192,7 @@ class MediaPipeExtractor(BaseExtractor):
         return f"{metadata.version('mediapipe')} (model sha256 {sha256_of(self.model_path)[:12]})"
 
     def reset(self) -> None:
+        self._since_tiles: Optional[int] = None  # faceless frames since the last tiled search (None: none yet)
         self._window: Optional[Window] = None
         self._last_box: Optional[np.ndarray] = None
         self._score = float("nan")
@@ -303,11 +312,11 @@ class MediaPipeExtractor(BaseExtractor):
             scores.append(detection.categories[0].score)
         return boxes, scores
 
-    def _detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Face boxes (K, 4) and scores: the whole frame, else overlapping tiles (small faces)."""
+    def _detect(self, image: np.ndarray, tiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Face boxes (K, 4) and scores: the whole frame, else (when ``tiled``) overlapping tiles."""
         with self._quiet_until_first_face():
             boxes, scores = self._detect_in(image)
-            if not boxes:
+            if not boxes and tiled:
                 for x, y, side in tiles(*image.shape[:2]):
                     more_boxes, more_scores = self._detect_in(image[y : y + side, x : x + side], x, y)
                     boxes += more_boxes
@@ -331,12 +340,23 @@ class MediaPipeExtractor(BaseExtractor):
             return self._process_whole_frame(image, timestamp)
         if self.options["mode"] == "image":
             self._window = None
+        lost = False
         if self._window is not None:
             faces = self._faces(self._window.crop(image), timestamp)
             if faces:
                 return self._followed(self._window, faces[0], -1)
-            self._window = None  # the face moved out of the crop or was lost: look for it on this frame
-        boxes, scores = self._detect(image)
+            self._window, lost = None, True  # the face moved out of the crop or was lost: look for it now
+        # Without a face the whole frame is searched on every frame (large faces, ~2 ms); the tiles (small
+        # faces, ~70 detector runs at 960x540) on the sequence's first frame, where the face was lost, and
+        # every search_every-th frame.
+        tiled = (
+            self.options["mode"] == "image"
+            or lost
+            or self._since_tiles is None
+            or self._since_tiles + 1 >= self.options["search_every"]
+        )
+        self._since_tiles = 0 if tiled else self._since_tiles + 1
+        boxes, scores = self._detect(image, tiled)
         if not len(boxes):
             return FrameResult.no_face(0)
         # The landmarker confirms a detection: the followed (or largest) box first, then the others by
