@@ -1,9 +1,12 @@
-"""Cost of a crash-safe commit as the track store grows.
+"""Cost of crash-safe commits as the track store grows: journalled group commits against publishing a
+copy of the store on every commit (landmarkset before 0.4).
 
-Each commit adds one sequence to the private working copy and publishes a copy of it, so its cost
-grows with the file. Prints the time per commit at several store sizes.
+Every completed sequence is written whole to the store's journal at once; the journal is folded into
+the store and published at most every PUBLISH_EVERY seconds and at the end. The local worker pool and
+the Dask merge both commit through this writer. Prints the cost per committed sequence in the first and
+last 10 % of the run, and the store size.
 
-    python benchmarks/store_commit.py [--frames 1000] [--sequences 400]
+    python benchmarks/store_commit.py [--frames 300] [--sequences 2000 10000] [--before 500]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import numpy as np
 
 from landmarkset import Track, TrackWriter
+from landmarkset.io import writer as writer_module
 
 
 def random_track(track_id: str, frames: int, rng: np.random.Generator) -> Track:
@@ -36,26 +40,54 @@ def random_track(track_id: str, frames: int, rng: np.random.Generator) -> Track:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=1000, help="frames per sequence")
-    parser.add_argument("--sequences", type=int, default=400)
-    args = parser.parse_args()
+def commit_costs(sequences: int, frames: int, publish_every: float) -> tuple[np.ndarray, float, float, float]:
+    """Seconds of each commit, of the final publication (closing the writer), in total, and the store's MB."""
     rng = np.random.default_rng(0)
+    tracks = [random_track(f"s{index}", frames, rng) for index in range(min(sequences, 50))]
     path = os.path.join(tempfile.mkdtemp(prefix="landmarkset-commit-"), "t.h5")
-    checkpoints = {1, 10, 50, 100, 200, 400, 800, args.sequences}
-    print(f"sequences of {args.frames} frames\n")
-    print("| sequences in store | store size | time per commit |")
-    print("|---|---|---|")
-    with TrackWriter(path) as writer:
-        for index in range(1, args.sequences + 1):
-            track = random_track(f"s{index}", args.frames, rng)
+    saved = writer_module.PUBLISH_EVERY, writer_module.PUBLISH_SHARE
+    writer_module.PUBLISH_EVERY = publish_every
+    if publish_every == 0:  # every commit published: the behaviour before 0.4
+        writer_module.PUBLISH_SHARE = float("inf")
+    costs = np.zeros(sequences)
+    try:
+        started = time.perf_counter()
+        writer = TrackWriter(path)
+        for index in range(sequences):
+            track = tracks[index % len(tracks)]
+            track.id = f"s{index}"
             start = time.perf_counter()
             writer.write(track)
-            elapsed = time.perf_counter() - start
-            if index in checkpoints:
-                size = os.path.getsize(path) / 1e6
-                print(f"| {index} | {size:.1f} MB | {1000 * elapsed:.1f} ms |")
+            costs[index] = time.perf_counter() - start
+        start = time.perf_counter()
+        writer.close()
+        closing = time.perf_counter() - start
+        total = time.perf_counter() - started
+    finally:
+        writer_module.PUBLISH_EVERY, writer_module.PUBLISH_SHARE = saved
+    return costs, closing, total, os.path.getsize(path) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=300, help="frames per sequence")
+    parser.add_argument("--sequences", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--before", type=int, default=500, help="sequences for the publish-every-commit run")
+    args = parser.parse_args()
+    print(f"sequences of {args.frames} frames; publication every {writer_module.PUBLISH_EVERY:.0f} s\n")
+    print("| commits | sequences | store | first 10 %: ms per sequence | last 10 % | last / first | closing | total |")
+    print("|---|---|---|---|---|---|---|---|")
+    runs = [("before 0.4: publish every commit", args.before, 0.0)]
+    runs += [("journal, group publication", count, writer_module.PUBLISH_EVERY) for count in args.sequences]
+    for label, count, publish_every in runs:
+        costs, closing, total, size = commit_costs(count, args.frames, publish_every)
+        tenth = max(1, count // 10)
+        first, last = costs[:tenth].mean() * 1000, costs[-tenth:].mean() * 1000
+        ratio = last / first
+        print(
+            f"| {label} | {count:,} | {size:.0f} MB | {first:.2f} | {last:.2f} | {ratio:.2f} | {closing:.2f} s | "
+            f"{total:.1f} s |"
+        )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,11 @@ def _build_options(command):
             "--crops", is_flag=True, help="Also store aligned grayscale face crops per sample frame (for train-scn)."
         ),
         click.option(
-            "--crop-size", default=224, show_default=True, type=click.IntRange(min=8), help="Crop side in pixels."
+            "--crop-size",
+            default=112,
+            show_default=True,
+            type=click.IntRange(min=8),
+            help="Crop side in pixels (224: the paper's).",
         ),
         click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1)),
         click.option(

@@ -53,6 +53,14 @@ def _train_options(command):
         ),
         click.option("--seed", default=0, show_default=True, type=int),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
+        click.option(
+            "--precision",
+            type=click.Choice(["auto", "fp32", "bf16"]),
+            default="auto",
+            show_default=True,
+            help="auto: bfloat16 autocast where the device computes it natively (AVX512-BF16/AMX CPUs, recent "
+            "GPUs), else float32.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
     ]
     for option in reversed(options):

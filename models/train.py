@@ -59,6 +59,9 @@ class TrainConfig:
     preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: motion)
     seed: int = 0
     device: str = "cpu"
+    # "auto": bfloat16 autocast on a CPU with native bfloat16 (AVX512-BF16, AMX), else float32
+    # (benchmarks/train_speed.py: 2.5x the TCN's samples/s at the same accuracy); "fp32", "bf16".
+    precision: str = "auto"
 
 
 def resolve_config(spec: ModelSpec, config: Optional[TrainConfig] = None) -> TrainConfig:
@@ -78,9 +81,32 @@ def resolve_config(spec: ModelSpec, config: Optional[TrainConfig] = None) -> Tra
         )
     if config.augment and kind.augmenter() is None:
         raise OptionError(f"The {spec.name!r} model takes {kind.name}, which have no augmentation: drop --augment.")
+    if config.precision not in PRECISIONS:
+        raise OptionError(
+            f"The 'precision' parameter must be one of {', '.join(PRECISIONS)}. Got {config.precision!r} instead."
+        )
+    if config.precision == "auto":
+        config = replace(config, precision="bf16" if native_bf16(config.device) else "fp32")
     return config
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CPU with AVX512-BF16 or AMX (oneDNN), or a CUDA
+    GPU that supports it. Elsewhere bfloat16 is emulated, slower than float32."""
+    if device.startswith("cuda"):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device != "cpu":
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_PREPARED_BYTES = 256 * 2**20  # training samples prepared once for all epochs below this size
 MIN_TRAINING = 4  # samples a training part needs: an inner validation split and a batch of two to fit
 
 
@@ -131,12 +157,15 @@ def _inner_split(dataset: Dataset, train: np.ndarray, protocol: str, config: Tra
     return train[fit_part], train[val]
 
 
-def _seed_everything(seed: int) -> None:
+def _seed_everything(seed: int, device: str = "cpu") -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # CUDA kernels (atomic adds) differ from run to run unless deterministic ones are asked for. On the CPU
+    # the same seed and thread count already give identical models (tested), and deterministic mode
+    # costs 40 % of the TCN's training speed there (benchmarks/train_speed.py), so it is CUDA only.
+    torch.use_deterministic_algorithms(device.startswith("cuda"), warn_only=True)
     # Filling every new tensor with NaN (the default under deterministic mode) costs ~20 % of training
-    # time here and guards only against reading uninitialised memory, which nothing here does.
+    # time and guards only against reading uninitialised memory, which nothing here does.
     torch.utils.deterministic.fill_uninitialized_memory = False
 
 
@@ -167,6 +196,19 @@ def fit(
         x = prepare(samples)
         return x.to(device, memory_format=torch.channels_last) if x.dim() == 4 else x.to(device)
 
+    # Autocast keeps the weights, the loss and the optimiser in float32; convolutions and matrix products
+    # run in bfloat16. "auto" was resolved by resolve_config; a bare "auto" here means float32.
+    def autocast() -> torch.autocast:
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
+
+    # Without augmentation every epoch feeds the same prepared samples: prepare them once, when they fit
+    # in a modest amount of memory (an SCN's 224 px crops in float32 would not).
+    prepared = None
+    if augmenter is None and len(x):
+        first = on_device(x[:1])
+        if first.element_size() * first.numel() * len(x) < _PREPARED_BYTES:
+            prepared = on_device(x)
+
     val_y = torch.from_numpy(np.asarray(y_val)).to(device)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
     best, best_loss, stale = copy.deepcopy(model.state_dict()), float("inf"), 0
@@ -178,18 +220,26 @@ def fit(
             chosen = order[start : start + config.batch_size]
             if len(chosen) < 2:  # batch norm needs two samples
                 continue
-            batch = x[np.sort(chosen)] if augmenter is None else augmenter(x[np.sort(chosen)], rng)
-            targets = torch.from_numpy(y[np.sort(chosen)]).to(device)
+            chosen = np.sort(chosen)
+            if prepared is not None:
+                inputs = prepared[torch.from_numpy(chosen).to(device)]
+                if inputs.dim() == 4:
+                    inputs = inputs.contiguous(memory_format=torch.channels_last)
+            else:
+                inputs = on_device(x[chosen] if augmenter is None else augmenter(x[chosen], rng))
+            targets = torch.from_numpy(y[chosen]).to(device)
             optimiser.zero_grad()
-            loss = nn.functional.cross_entropy(model(on_device(batch)), targets)
+            with autocast():
+                logits = model(inputs)
+            loss = nn.functional.cross_entropy(logits.float(), targets)
             loss.backward()
             optimiser.step()
             schedule.step()
             losses.append(loss.item())
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             if len(val_y):
-                logits = torch.cat([model(on_device(x_val[s : s + 64])) for s in range(0, len(x_val), 64)])
+                logits = torch.cat([model(on_device(x_val[s : s + 64])) for s in range(0, len(x_val), 64)]).float()
                 val_loss = nn.functional.cross_entropy(logits, val_y).item()
                 val_accuracy = (logits.argmax(1) == val_y).float().mean().item()
             else:
@@ -300,7 +350,7 @@ def cross_validate(
     versions = {"landmarkset": __version__, "torch": str(torch.__version__), "python": platform.python_version()}
     with tqdm(total=len(fold_splits) + 1, desc=f"{model} {protocol} CV", unit="model", disable=disable) as overall:
         for number, (train, test) in enumerate(fold_splits, start=1):
-            _seed_everything(config.seed + number)
+            _seed_everything(config.seed + number, config.device)
             fit_idx, val_idx = _inner_split(dataset, train, protocol, config)
             with tqdm(
                 total=config.epochs,
@@ -329,7 +379,7 @@ def cross_validate(
             save_model(os.path.join(run_dir, "folds", f"fold{number}.pt"), network, record)
             overall.update()
         # The delivered model: trained on all data (an inner split still drives early stopping).
-        _seed_everything(config.seed)
+        _seed_everything(config.seed, config.device)
         fit_idx, val_idx = _inner_split(dataset, np.arange(len(dataset)), protocol, config)
         with tqdm(total=config.epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
             final, _ = job.train(dataset, fit_idx, val_idx, bar)

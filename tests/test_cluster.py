@@ -4,6 +4,7 @@ a killed worker's input re-run, a killed run resumed, shards merged once."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,7 +122,9 @@ def test_a_killed_cluster_run_resumes(tmp_path, carphone):
     assert 1 <= len(before) < 6
     resumed = subprocess.run([*command, "--cluster", "local", "-w", "2"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{len(before)} sequence(s) already done" in resumed.stdout
+    # The published tracks, and any the dead driver had only journalled, are all reused.
+    reused = int(re.search(r"(\d+) sequence\(s\) already done", resumed.stdout).group(1))
+    assert len(before) <= reused < 6
     with open_tracks(out) as store:
         assert store.ids() == [f"clip{i}" for i in range(6)]
     assert not os.path.exists(shard_dir(out))

@@ -202,14 +202,40 @@ def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra
             assert store[track_id].n_frames == 50
     assert len(ids) >= 3
     assert ids == [f"s{i:05d}" for i in range(len(ids))]
-    with TrackWriter(path):  # reopening clears the dead run's working copies
+    with TrackWriter(path):  # reopening folds in the dead run's journal and clears its working copies
         pass
     assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]  # the OS lock's file stays, as it must
+    with open_tracks(path) as store:
+        recovered = store.ids()
+        assert all(store[track_id].n_frames == 50 for track_id in recovered)
+    # Every track the dead run finished is kept, published or journalled, in order and whole.
+    assert recovered[: len(ids)] == ids and recovered == [f"s{i:05d}" for i in range(len(recovered))]
     with TrackWriter(path) as writer:
-        assert writer.ids() == set(ids)
+        assert writer.ids() == set(recovered)
         writer.write(make_track("after-resume"))
     with open_tracks(path) as store:
-        assert len(store) == len(ids) + 1
+        assert len(store) == len(recovered) + 1
+
+
+def test_tracks_are_journalled_and_published_in_groups(tmp_path, monkeypatch):
+    from landmarkset.io import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "PUBLISH_EVERY", 3600.0)  # only the first track, reads and the end publish
+    path = str(tmp_path / "t.h5")
+    with TrackWriter(path) as writer:
+        writer.write(make_track("a"))
+        writer.write(make_track("b"))
+        writer.write(make_track("c"))
+        with open_tracks(path) as store:
+            assert store.ids() == ["a"]  # b and c wait in the journal, each a complete file
+        assert len(os.listdir(tmp_path / ".t.h5.journal")) == 2
+        assert writer.read("c").n_frames == 5  # reading back publishes first
+        with open_tracks(path) as store:
+            assert store.ids() == ["a", "b", "c"]
+        writer.write(make_track("d"))
+    with open_tracks(path) as store:
+        assert store.ids() == ["a", "b", "c", "d"]  # the end publishes
+    assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]
 
 
 def test_frozen_files_of_released_versions_still_read():

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 from landmarkset.models import load_model
 from landmarkset.models.inference import predict
 from landmarkset.models.train import TrainConfig, cross_validate, splits
@@ -69,6 +70,9 @@ def test_run_directory_model_file_and_reproducibility(train_data, trained_tcn, t
         train_data, dataset, str(tmp_path / "b"), protocol="subject", folds=2, config=config, progress=False
     )
     assert first["folds"] == second["folds"] and first["confusion_matrix"] == second["confusion_matrix"]
+    # Same seed, same weights, bit for bit (deterministic algorithms are on only for CUDA).
+    weights = [load_model(str(tmp_path / name / "model.pt"))[0].state_dict() for name in ("a", "b")]
+    assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
     paper = cross_validate(
         train_data, dataset, str(tmp_path / "p"), protocol="paper", folds=2, config=config, progress=False
     )
@@ -143,3 +147,14 @@ def test_load_model_errors_name_the_file(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     with pytest.raises(InputError, match=r"junk\.pt: not a landmarkset model file"):
         load_model(str(tmp_path / "junk.pt"))
+
+
+def test_precision_is_resolved_and_checked():
+    from landmarkset.models.tcn import TCN
+    from landmarkset.models.train import native_bf16, resolve_config
+
+    auto = resolve_config(TCN.spec, TrainConfig())
+    assert auto.precision == ("bf16" if native_bf16("cpu") else "fp32")
+    assert resolve_config(TCN.spec, TrainConfig(precision="fp32")).precision == "fp32"
+    with pytest.raises(OptionError, match="'precision' parameter must be one of auto, fp32, bf16"):
+        resolve_config(TCN.spec, TrainConfig(precision="fp16"))

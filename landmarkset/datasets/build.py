@@ -27,7 +27,7 @@ from ..io.datasets import Dataset
 from ..io.writer import TrackWriter
 from ..names import name_problem
 from .builder import SPANS, DatasetBuilder
-from .crops import compute_crops
+from .crops import DEFAULT_CROP_SIZE, compute_crops
 from .layout import Item, Layout
 
 __all__ = ["BuildReport", "build_dataset", "write_dataset"]
@@ -194,7 +194,7 @@ def build_dataset(
     span: str = "onset-offset",
     seed: int = 0,
     crops: bool = False,
-    crop_size: int = 224,
+    crop_size: int = DEFAULT_CROP_SIZE,
     workers: int = 1,
     progress: Optional[bool] = None,
     overwrite: bool = False,

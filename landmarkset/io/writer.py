@@ -2,10 +2,19 @@
 
 HDF5 files can be left unreadable when a process dies while writing them, so the published file is
 never written in place. Changes go to a private working copy (``.NAME.work``) that only this writer
-opens; after each change a copy of it atomically replaces the published name. Whatever moment the
-process is killed, ``path`` names a complete, closed file, and a published file is never modified
-afterwards, so readers that hold it open (another process, a notebook) are never disturbed and never
-block the writer. The store is created by its first change: a run that writes nothing leaves no file.
+opens; a copy of it then atomically replaces the published name. Whatever moment the process is
+killed, ``path`` names a complete, closed file, and a published file is never modified afterwards, so
+readers that hold it open (another process, a notebook) are never disturbed and never block the writer.
+The store is created by its first change: a run that writes nothing leaves no file.
+
+Publishing copies the whole store, so tracks are not published one by one: each track is written to
+its own small file in a journal (``.NAME.journal/``, complete files only: written under a temporary
+name, then renamed) and into the working copy, which stays open between publications. The working copy
+is published at most every ``PUBLISH_EVERY`` seconds (and spaced so that publishing takes at most
+``PUBLISH_SHARE`` of the time), before anything is read back, and at the end; the published tracks'
+journal files are then deleted. The cost per track stays flat as the store grows. A run killed at any
+moment leaves the published store readable and its journal complete; the next writer of the store
+rebuilds its working copy from them, so nothing finished is lost.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
@@ -31,7 +41,9 @@ from .tracks import SEQUENCES, TrackFile, initialise_store, open_tracks, write_t
 __all__ = ["TrackWriter", "check_output"]
 
 Change = Callable[[h5py.File], None]
-_SHADOWS = (".work", ".tmp", ".owner", ".lock")  # files kept beside NAME as .NAME<suffix>
+_SHADOWS = (".work", ".tmp", ".owner", ".lock", ".journal")  # files kept beside NAME as .NAME<suffix>
+PUBLISH_EVERY = 2.0  # seconds between publications of journalled tracks (the first is published at once)...
+PUBLISH_SHARE = 0.1  # ...and more when a publication (a copy of the whole store) would take more of the time
 
 
 def check_output(path: str, inputs: Sequence[str] = ()) -> None:
@@ -75,6 +87,14 @@ def _unwritable(folder: str, error: OSError) -> StoreError:
     return StoreError(f"cannot write in {folder} ({reason}): choose another output folder")
 
 
+def _fold(entry: str, store: h5py.File) -> None:
+    """Copy the track of one journal file into the working copy of the store."""
+    with h5py.File(entry, "r") as journal:
+        for track_id in journal[SEQUENCES]:
+            if track_id not in store[SEQUENCES]:
+                journal.copy(journal[SEQUENCES][track_id], store[SEQUENCES], name=track_id)
+
+
 class TrackWriter:
     """Writes a store: tracks, ``/dataset`` and crops, each an atomic, crash-safe commit (docs/format.md).
 
@@ -91,6 +111,13 @@ class TrackWriter:
         folder, name = os.path.split(self.path)
         self._work = os.path.join(folder, f".{name}.work")
         self._temp = os.path.join(folder, f".{name}.tmp")
+        self._journal = os.path.join(folder, f".{name}.journal")
+        self._pending: list[str] = []  # journal files of tracks not yet in the published store
+        self._entries = 0  # journal files written by this writer
+        self._changed = False  # a change other than tracks waits to be published
+        self._work_file: Optional[h5py.File] = None
+        self._published_at: Optional[float] = None
+        self._publish_seconds = 0.0  # how long the last publication took
         try:
             self._lock = StoreLock(path).acquire()
         except OSError as error:
@@ -106,6 +133,7 @@ class TrackWriter:
                         self._appending = True
             self._started = False  # is there a working copy yet?
             self._reader: Optional[TrackFile] = None
+            self._recover_journal(overwrite)
         except BaseException:
             self._lock.release()
             raise
@@ -120,6 +148,7 @@ class TrackWriter:
         return track_id in self._ids
 
     def _view(self) -> TrackFile:
+        self.publish()  # what is read back is what the store holds
         if self._reader is None:
             self._reader = open_tracks(self.path)
         return self._reader
@@ -146,47 +175,106 @@ class TrackWriter:
         """Attributes of the stored ``/dataset`` (KeyError when there is none)."""
         if not self._ids and not self._appending:
             raise KeyError("dataset")
+        self.publish()
         with h5py.File(self.path, "r") as file:
             return dict(file["dataset"].attrs)
 
     # ---- changes ----------------------------------------------------------------------------------
 
     def write(self, track: Track) -> None:
-        """Add one track: one atomic commit."""
+        """Add one track: journalled whole at once (it survives a kill from then on), published with the
+        next publication."""
         if track.id in self._ids:
             raise StoreError(f"{self.given} already holds sequence {track.id!r}")
-        self.change(lambda file: write_track(file, track))
+        try:
+            os.makedirs(self._journal, exist_ok=True)
+            entry = os.path.join(self._journal, f"{self._entries:08d}.h5")
+            self._entries += 1
+            with h5py.File(entry + ".part", "w") as file:
+                initialise_store(file)
+                write_track(file, track)
+            os.replace(entry + ".part", entry)
+            write_track(self._working_copy(), track)
+        except OSError as error:
+            raise _unwritable(os.path.dirname(self.path), error) from None
+        self._pending.append(entry)
         self._ids.add(track.id)
+        # A publication copies the whole store: spacing them by their own duration keeps their share
+        # of the time, and so the cost per track, flat as the store grows.
+        interval = max(PUBLISH_EVERY, self._publish_seconds / PUBLISH_SHARE)
+        if self._published_at is None or time.monotonic() - self._published_at >= interval:
+            self.publish()
 
     def write_dataset(self, dataset: Dataset) -> None:
-        """Write (or replace) ``/dataset`` (and drop its earlier crops). Its tracks are written separately:
-        see :func:`landmarkset.datasets.write_dataset`, which checks them."""
+        """Write (or replace) ``/dataset`` (and drop its earlier crops), published at once. Its tracks are
+        written separately: see :func:`landmarkset.datasets.write_dataset`, which checks them."""
         self.change(lambda file: write_dataset_group(file, dataset))
 
     def write_crops(self, crops: np.ndarray, attrs: dict[str, Any]) -> None:
-        """Write (or replace) ``/dataset/crops``."""
+        """Write (or replace) ``/dataset/crops``, published at once."""
         self.change(lambda file: write_crops_group(file, crops, attrs))
 
     def change(self, change: Change) -> None:
         """Apply ``change`` to the working copy and publish the result atomically."""
+        change(self._working_copy())
+        self._changed = True
+        self.publish()
+
+    def _working_copy(self) -> h5py.File:
+        """The private working copy, open between publications (made from the published store at first)."""
+        if self._work_file is None:
+            if not self._started:
+                if self._appending:
+                    shutil.copyfile(self.path, self._work)
+                else:
+                    with h5py.File(self._work, "w") as file:
+                        initialise_store(file)
+                self._started = True
+            self._work_file = h5py.File(self._work, "a")
+            if SEQUENCES not in self._work_file:
+                raise StoreError(f"{self.given}: missing the /{SEQUENCES} group")
+        return self._work_file
+
+    def publish(self) -> None:
+        """Publish the working copy now, if anything changed since the last publication."""
+        if not self._pending and not self._changed:
+            return
         if self._reader is not None:  # it shows the published file, which is about to be replaced
             self._reader.close()
             self._reader = None
-        if not self._started:
-            if self._appending:
-                shutil.copyfile(self.path, self._work)
-            else:
-                with h5py.File(self._work, "w") as file:
-                    initialise_store(file)
-            self._started = True
-        with h5py.File(self._work, "a") as file:
-            if SEQUENCES not in file:
-                raise StoreError(f"{self.given}: missing the /{SEQUENCES} group")
-            change(file)
-            raise_version(file, STORE)
+        started = time.monotonic()
+        work = self._working_copy()
+        raise_version(work, STORE)
+        work.close()  # complete on disk before it is copied
+        self._work_file = None
         shutil.copyfile(self._work, self._temp)
         os.replace(self._temp, self.path)  # atomic on POSIX and Windows
-        self._appending = True
+        self._appending, self._changed = True, False
+        self._published_at = time.monotonic()
+        self._publish_seconds = self._published_at - started
+        for entry in self._pending:  # published: the journal entries are no longer needed
+            os.remove(entry)
+        self._pending = []
+
+    def _recover_journal(self, overwrite: bool) -> None:
+        """Fold in the journal of a run that was killed (or, with ``overwrite``, drop it)."""
+        if not os.path.isdir(self._journal):
+            return
+        names = sorted(os.listdir(self._journal))
+        for name in names:
+            if not name.endswith(".h5"):  # a file whose writing was interrupted: never complete
+                os.remove(os.path.join(self._journal, name))
+        entries = [os.path.join(self._journal, name) for name in names if name.endswith(".h5")]
+        for entry in entries:
+            with h5py.File(entry, "r") as file:
+                ids = set(file[SEQUENCES])
+            if overwrite or ids & self._ids:  # dropped, or published before the run died
+                os.remove(entry)
+                continue
+            _fold(entry, self._working_copy())
+            self._pending.append(entry)
+            self._ids |= ids
+        self.publish()
 
     # ---- end of the session -----------------------------------------------------------------------
 
@@ -194,13 +282,20 @@ class TrackWriter:
         for shadow in (self._work, self._temp):
             if os.path.lexists(shadow):
                 os.unlink(shadow)
+        if os.path.isdir(self._journal) and not os.listdir(self._journal):
+            os.rmdir(self._journal)
 
     def close(self) -> None:
-        """Remove the working copy and release the lock; the published file stays."""
+        """Publish what the journal holds, remove the working files and release the lock; the published
+        file stays."""
         if self._reader is not None:
             self._reader.close()
             self._reader = None
         try:
+            self.publish()
+            if self._work_file is not None:
+                self._work_file.close()
+                self._work_file = None
             self._remove_shadows()
         finally:
             self._lock.release()
