@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/face_alignment_speed.py
 	$(BIN)/python benchmarks/store_commit.py
 	$(BIN)/python benchmarks/build_speed.py
-	$(BIN)/python benchmarks/faceless_speed.py
+	$(BIN)/python benchmarks/faceless_speed.py --backends dlib mediapipe face-alignment
 	$(BIN)/python benchmarks/extract_speed.py --dask --backends dlib
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/explain_methods.py

@@ -8,7 +8,10 @@ frames/s of `extract` on the first two gives the ratio; on the third, the frames
 but not found are counted against an exhaustive search: `-O search_every=1`, the full search on every
 faceless frame, which is also how landmarkset searched before 0.4 ("before").
 
-    python benchmarks/faceless_speed.py [--backends dlib mediapipe] [--size 960x540] [--frames 90]
+face-alignment runs the real FAN architecture with seeded random weights (the published ones cannot be
+downloaded here; the network's cost does not depend on them), on 12-frame clips, faceless and face only.
+
+    python benchmarks/faceless_speed.py [--backends dlib mediapipe face-alignment] [--size 960x540] [--frames 90]
 """
 
 from __future__ import annotations
@@ -73,6 +76,32 @@ def run(path: str, store: str, backend: str, options: dict | None = None) -> tup
     return len(valid) / seconds, valid
 
 
+def random_fan_options(work: str) -> dict:
+    """Options of a face-alignment backend on seeded random FAN weights (see the module docstring)."""
+    import torch
+    from face_alignment.models import FAN
+
+    from landmarkset.extractors._face_alignment import FAN_2D
+
+    folder = os.path.join(work, "weights")
+    os.makedirs(folder, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save(FAN(4).state_dict(), os.path.join(folder, FAN_2D.name))
+    return {"weights_dir": folder, "check_hash": False, "download": False, "flip_input": False}
+
+
+def face_alignment_row(work: str, size: tuple[int, int]) -> str:
+    options = random_fan_options(work)
+    os.makedirs(os.path.join(work, "fan"))
+    short = clips(os.path.join(work, "fan"), size, 12)
+    with_face, found = run(short["face"], os.path.join(work, "fan-f.h5"), "face-alignment", options)
+    without, _ = run(short["faceless"], os.path.join(work, "fan-n.h5"), "face-alignment", options)
+    return (
+        f"| face-alignment (dlib finder; 12 frames) | {with_face:.1f} (face on {found.mean():.0%}) | {without:.1f} | "
+        f"{without / with_face:.2f} | | | | |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["dlib", "mediapipe"])
@@ -89,6 +118,9 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     for backend in args.backends:
+        if backend == "face-alignment":
+            print(face_alignment_row(work, size))
+            continue
         with_face, found_face = run(paths["face"], os.path.join(work, "f.h5"), backend)
         without, found_none = run(paths["faceless"], os.path.join(work, "n.h5"), backend)
         before_face, _ = run(paths["face"], os.path.join(work, "xf.h5"), backend, EXHAUSTIVE)
