@@ -19,11 +19,10 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from .errors import InputError, MissingDependencyError
+from .extraction.imported import store_imported
 from .extraction.report import ExtractionReport, Failure
-from .extraction.resume import check_resume
 from .extras import FrameExtra, extra_from_stored
 from .io.tracks import TrackFile, open_tracks
-from .io.writer import TrackWriter
 from .names import name_problem
 from .provenance import fingerprint
 from .regions import REGIONS
@@ -359,18 +358,4 @@ def import_movement(
                     tracks.append(track)
         except (InputError, OSError) as error:
             report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
-    ids = [track.id for track in tracks]
-    if len(set(ids)) != len(ids):
-        twice = next(track_id for track_id in ids if ids.count(track_id) > 1)
-        raise InputError(f"two datasets would both be stored as sequence {twice!r}: rename an individual")
-    if not tracks:
-        return report
-    with TrackWriter(output, overwrite=overwrite, inputs=paths) as writer:
-        report.skipped = check_resume(writer, {track.id: track.provenance for track in tracks})
-        for track in tracks:
-            if track.id not in writer:
-                writer.write(track)
-                report.extracted.append(track.id)
-                report.frames += track.n_frames
-                report.frames_with_face += int(track.valid.sum())
-    return report
+    return store_imported(tracks, output, report, overwrite=overwrite, inputs=paths, rename="rename an individual")

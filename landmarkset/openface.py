@@ -16,12 +16,11 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from .errors import InputError, MissingDependencyError
+from .extraction.imported import store_imported
 from .extraction.report import ExtractionReport, Failure
-from .extraction.resume import check_resume
 from .extras import FrameExtra
 from .io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
 from .io.tracks import open_tracks
-from .io.writer import TrackWriter
 from .provenance import fingerprint
 from .smoothing import Smoothing
 from .track import Track
@@ -238,20 +237,8 @@ def import_openface(
             tracks += _tracks_of_csv(path, size, media)
         except (InputError, OSError, UnicodeDecodeError) as error:
             report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
-    ids = [track.id for track in tracks]
-    if len(set(ids)) != len(ids):
-        twice = next(track_id for track_id in ids if ids.count(track_id) > 1)
-        raise InputError(f"two CSVs would both be stored as sequence {twice!r}: rename one of them")
     inputs = paths + ([media] if media else [])
-    with TrackWriter(output, overwrite=overwrite, inputs=inputs) as writer:
-        report.skipped = check_resume(writer, {track.id: track.provenance for track in tracks})
-        for track in tracks:
-            if track.id not in writer:
-                writer.write(track)
-                report.extracted.append(track.id)
-                report.frames += track.n_frames
-                report.frames_with_face += int(track.valid.sum())
-    return report
+    return store_imported(tracks, output, report, overwrite=overwrite, inputs=inputs, rename="rename one of them")
 
 
 def _number(value: float) -> str:

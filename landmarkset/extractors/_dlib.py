@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ._base import BaseExtractor, FrameResult
-from ._faces import Detection, Window
+from ._faces import Detection, Window, non_max_suppression
 from ._options import Option
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -51,24 +51,6 @@ def _model_path(explicit: Optional[str], file_name: str, option: str) -> str:
             f"dlib model file not found: {path}. Reinstall face-recognition-models or pass -O {option}=FILE"
         )
     return path
-
-
-def _nms(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.3) -> list[int]:
-    """Keep the best-scoring box of every group of boxes overlapping by more than ``overlap`` IoU."""
-    order = list(np.argsort(-scores))
-    keep: list[int] = []
-    while order:
-        best = order.pop(0)
-        keep.append(best)
-        x0 = np.maximum(boxes[best, 0], boxes[order, 0])
-        y0 = np.maximum(boxes[best, 1], boxes[order, 1])
-        x1 = np.minimum(boxes[best, 2], boxes[order, 2])
-        y1 = np.minimum(boxes[best, 3], boxes[order, 3])
-        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
-        iou = inter / (area(boxes[best]) + area(boxes[order]) - inter)
-        order = [i for i, value in zip(order, iou) if value <= overlap]
-    return keep
 
 
 class DlibExtractor(BaseExtractor):
@@ -162,7 +144,7 @@ class DlibExtractor(BaseExtractor):
         boxes_array = np.array(boxes, dtype=np.float32).reshape(-1, 4)
         scores_array = np.array(scores, dtype=np.float32)
         if len(boxes_array) > 1:
-            keep = _nms(boxes_array, scores_array)
+            keep = non_max_suppression(boxes_array, scores_array, 0.3)
             boxes_array, scores_array = boxes_array[keep], scores_array[keep]
         return boxes_array, scores_array
 

@@ -34,6 +34,28 @@ class Detection:
         return cls(np.asarray(boxes[chosen]), float(scores[chosen]), len(boxes))
 
 
+def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, overlap: float, of_smaller: bool = False) -> list[int]:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first.
+
+    A box is dropped when its overlap with a kept box exceeds ``overlap``: intersection over union, or
+    with ``of_smaller`` intersection over the smaller box (a face inside a larger false box, or a tile's
+    half of a face, counts as the same face).
+    """
+    order, kept = list(np.argsort(-scores)), []
+    while order:
+        best = order.pop(0)
+        kept.append(best)
+        x0 = np.maximum(boxes[best, 0], boxes[order, 0])
+        y0 = np.maximum(boxes[best, 1], boxes[order, 1])
+        x1 = np.minimum(boxes[best, 2], boxes[order, 2])
+        y1 = np.minimum(boxes[best, 3], boxes[order, 3])
+        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+        area = box_area(boxes)
+        base = np.minimum(area[best], area[order]) if of_smaller else area[best] + area[order] - inter
+        order = [i for i, value in zip(order, inter / np.maximum(base, 1e-6)) if value <= overlap]
+    return kept
+
+
 def box_area(boxes: np.ndarray) -> np.ndarray:
     boxes = np.atleast_2d(boxes)
     return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)

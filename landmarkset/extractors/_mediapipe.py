@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import WeightsError
 from ..extras import BLENDSHAPES, HEAD_POSE
 from ._base import BaseExtractor, FrameResult
-from ._faces import Detection, Window, box_area, landmarks_box, select_face
+from ._faces import Detection, Window, box_area, landmarks_box, non_max_suppression, select_face
 from ._mp68 import MESH_TO_IBUG68
 from ._options import Option
 from ._weights import WeightFile, landmarkset_cache_dir, locate_weights, sha256_of
@@ -94,23 +94,6 @@ class _Face:
 
     mesh: np.ndarray
     extras: dict[str, np.ndarray]
-
-
-def _nms(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Indices of the boxes kept after greedy non-maximum suppression (best score first)."""
-    order, kept = list(np.argsort(-scores)), []
-    while order:
-        best = order.pop(0)
-        kept.append(best)
-        x0 = np.maximum(boxes[best, 0], boxes[order, 0])
-        y0 = np.maximum(boxes[best, 1], boxes[order, 1])
-        x1 = np.minimum(boxes[best, 2], boxes[order, 2])
-        y1 = np.minimum(boxes[best, 3], boxes[order, 3])
-        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        smaller = np.minimum(area[best], area[order])
-        order = [i for i, overlap in zip(order, inter / np.maximum(smaller, 1e-6)) if overlap <= _NMS_OVERLAP]
-    return np.array(kept, dtype=np.intp)
 
 
 def tiles(height: int, width: int) -> list[tuple[int, int, int]]:
@@ -324,7 +307,7 @@ class MediaPipeExtractor(BaseExtractor):
         boxes_array = np.array(boxes, dtype=np.float32).reshape(-1, 4)
         scores_array = np.array(scores, dtype=np.float32)
         if len(boxes_array) > 1:
-            kept = _nms(boxes_array, scores_array)
+            kept = non_max_suppression(boxes_array, scores_array, _NMS_OVERLAP, of_smaller=True)
             boxes_array, scores_array = boxes_array[kept], scores_array[kept]
         return boxes_array, scores_array
 
