@@ -63,7 +63,7 @@ def commit_costs(
         def timed_publish() -> None:
             start = time.perf_counter()
             publish()
-            publications.append((index, time.perf_counter() - start))
+            publications.append((index, time.perf_counter() - start))  # index: the commit being written
 
         writer.publish = timed_publish  # the writer's own calls go through the instance attribute
         for index in range(sequences):
@@ -79,25 +79,21 @@ def commit_costs(
         total = time.perf_counter() - started
     finally:
         writer_module.PUBLISH_EVERY, writer_module.PUBLISH_SHARE = saved
-    # The closing publication publishes the sequences written since the last one: they carry it too.
-    spread = spread_publications(costs, [*publications, (sequences - 1, closing)], triggered=publications)
-    return costs, spread, closing, total, os.path.getsize(path) / 1e6
+    return costs, spread_publications(costs, publications, closing), closing, total, os.path.getsize(path) / 1e6
 
 
-def spread_publications(
-    costs: np.ndarray, publications: list[tuple[int, float]], triggered: list[tuple[int, float]]
-) -> np.ndarray:
-    """Costs with each publication spread over the commits it published (and taken off the commit that
-    triggered it, for those in ``triggered``: the others, like closing, were not in any commit's cost).
+def spread_publications(costs: np.ndarray, publications: list[tuple[int, float]], closing: float) -> np.ndarray:
+    """Costs with each publication taken off the commit that triggered it and spread over the commits it
+    published; the closing publication is spread over the commits written since the last one.
 
     A group publication is one lump every tens of seconds at this scale: whether one lands in the last
     10 % decides the windowed ratio. Spread, each sequence carries its share of the copy that published it.
     """
     spread = costs.copy()
-    for index, seconds in triggered:
+    for index, seconds in publications:
         spread[index] -= seconds
     first = 0
-    for index, seconds in publications:
+    for index, seconds in [*publications, (len(costs) - 1, closing)]:
         if index >= first:  # a publication with nothing new to publish is nobody's cost
             spread[first : index + 1] += seconds / (index + 1 - first)
             first = index + 1
