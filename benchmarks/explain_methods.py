@@ -21,12 +21,13 @@ import tempfile
 
 import numpy as np
 from landmarkset.models import DEFAULT_METHOD, METHODS
-from landmarkset.models.au import AU_REGIONS, expected_regions
 from landmarkset.models.explain import explain_dataset, moved_landmarks
+from landmarkset.models.explain.au import expected_regions
 from landmarkset.models.preprocess import preprocess
-from landmarkset.models.train import TrainConfig, cross_validate
+from landmarkset.models.training import TrainConfig, cross_validate
 
 from landmarkset.datasets import build_ckplus, read_dataset
+from landmarkset.regions import AU_REGIONS
 from landmarkset.synth import synth_ckplus
 
 COLUMNS = ("precision@moved", "deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc",
@@ -52,11 +53,12 @@ def lift_ceiling(emotion: str) -> float:
 
 def measure(label: str, data: str, work: str, per_class: int) -> None:
     run = os.path.join(work, f"run-{label}")
-    metrics = cross_validate(data, read_dataset(data), run, folds=4, config=TrainConfig(epochs=25, batch_size=8))
+    config = TrainConfig(epochs=25, batch_size=8)
+    metrics = cross_validate(data, read_dataset(data), run, folds=4, config=config).to_json()
     summary = explain_dataset(
         os.path.join(run, "model.pt"), data, os.path.join(work, f"explain-{label}"), per_class=per_class,
         method=DEFAULT_METHOD, compare=tuple(METHODS), progress=False,
-    )  # fmt: skip
+    ).to_json()  # fmt: skip
     print(f"\n### {label}: TCN accuracy {metrics['accuracy_mean']:.3f}, {summary['samples']} samples explained")
     print(f"motion ceiling of precision@moved: {motion_ceiling(data):.3f}\n")
     print("| method | " + " | ".join(COLUMNS) + " |")

@@ -20,11 +20,14 @@ import time
 
 import numpy as np
 import torch
-from landmarkset.models import train
+from landmarkset.models import training as train
 from landmarkset.models.inference import network_input
+from landmarkset.models.modelfile import ModelRecord
 from landmarkset.models.scn import SCN
 from landmarkset.models.tcn import TCN
-from landmarkset.models.train import TrainConfig, cross_validate, fit
+from landmarkset.models.training import TrainConfig, cross_validate, fit
+from landmarkset.models.training import driver as train_driver
+from landmarkset.models.training import fitting as fit_module
 
 from landmarkset.datasets import build_ckplus, read_dataset
 from landmarkset.io import read_crops
@@ -74,23 +77,23 @@ def flops_per_sample() -> float:
 def as_before_0_4():
     """Training as landmarkset did before 0.4: deterministic mode on the CPU, inputs prepared per batch
     (float32 is asked for through the config)."""
-    seed, budget = train._seed_everything, train._PREPARED_BYTES
+    seed, budget = train_driver.seed_everything, fit_module._PREPARED_BYTES
 
     def deterministic(seed_value: int, device: str = "cpu") -> None:
         seed(seed_value, device)
         torch.use_deterministic_algorithms(True, warn_only=True)
 
-    train._seed_everything, train._PREPARED_BYTES = deterministic, 0
+    train_driver.seed_everything, fit_module._PREPARED_BYTES = deterministic, 0
     try:
         yield
     finally:
-        train._seed_everything, train._PREPARED_BYTES = seed, budget
+        train_driver.seed_everything, fit_module._PREPARED_BYTES = seed, budget
 
 
 def cv(path: str, dataset, work: str, name: str, config: TrainConfig, model: str = "tcn") -> dict:
     started = time.perf_counter()
     metrics = cross_validate(path, dataset, os.path.join(work, name), model=model, folds=6, config=config,
-                             progress=False)  # fmt: skip
+                             progress=False).to_json()  # fmt: skip
     metrics["wall"] = time.perf_counter() - started
     return metrics
 
@@ -109,13 +112,13 @@ def scn_study(path: str, dataset, epochs: int) -> None:
     print("|---|---|---|---|")
     for size, data in ((112, small), (224, crops)):
         config = train.resolve_config(SCN.spec, TrainConfig(epochs=epochs, patience=99))
-        train._seed_everything(0)
+        fit_module.seed_everything(0)
         model = SCN(n_classes=len(dataset.classes), n_frames=data.shape[1], size=size)
         started = time.perf_counter()
         fit(model, lambda s: network_input(SCN.spec, "unit", s), data[train_part], dataset.y[train_part],
             data[:0], dataset.y[:0], config)  # fmt: skip
         epoch = (time.perf_counter() - started) / epochs
-        record = train.ModelRecord(model="scn", arguments={}, classes=list(dataset.classes),
+        record = ModelRecord(model="scn", arguments={}, classes=list(dataset.classes),
                                    input={"preprocessing": "unit", "dimensions": {}}, training={})  # fmt: skip
         accuracy = float(np.mean(predict(model, record, data[test_part]) == dataset.y[test_part]))
         print(f"| {size} x {size} | {epoch:.0f} s | {len(train_part) / epoch:.1f} | {accuracy:.3f} |")
@@ -141,7 +144,7 @@ def main() -> None:
     rates = {}
     for label, precision_asked in (("landmarkset fit (defaults)", "auto"), ("landmarkset fit, float32", "fp32")):
         config = train.resolve_config(TCN.spec, TrainConfig(epochs=2, patience=99, precision=precision_asked))
-        train._seed_everything(0)
+        fit_module.seed_everything(0)
         started = time.perf_counter()
         fit(TCN(n_classes=len(dataset.classes)), lambda s: network_input(TCN.spec, "motion", s), x, dataset.y,
             x[:0], dataset.y[:0], config)  # fmt: skip

@@ -10,35 +10,53 @@ from typing import Any
 
 import click
 
+from .options import library_option
+
+
+def _build_dataset():
+    from landmarkset.datasets import build_dataset
+
+    return build_dataset
+
+
+def _build_ckplus():
+    from landmarkset.datasets import build_ckplus
+
+    return build_ckplus
+
+
+def _build_samm():
+    from landmarkset.datasets import build_samm
+
+    return build_samm
+
 
 def _build_options(command):
     """Options shared by build-ckplus and build-samm."""
     options = [
         click.option("-o", "--output", required=True, type=click.Path(), help="File to write (tracks + /dataset)."),
-        click.option("-b", "--backend", default="mediapipe", show_default=True, help="Backend extracting landmarks."),
+        library_option("-b", "--backend", type=str, source=_build_dataset, help="Backend extracting landmarks."),
         click.option(
             "-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Backend option, repeatable."
         ),
-        click.option("--frames", default=20, show_default=True, type=click.IntRange(min=2), help="Frames per sample."),
-        click.option(
+        library_option("--frames", type=click.IntRange(min=2), source=_build_dataset, help="Frames per sample."),
+        library_option(
             "--min-frames",
-            default=10,
-            show_default=True,
+            source=_build_dataset,
             type=click.IntRange(min=1),
             help="Shorter sequences (SAMM: intervals) are dropped.",
         ),
-        click.option("--seed", default=0, show_default=True, type=int, help="Seed for every random choice."),
+        library_option("--seed", type=int, source=_build_dataset, help="Seed for every random choice."),
         click.option(
             "--crops", is_flag=True, help="Also store aligned grayscale face crops per sample frame (for train-scn)."
         ),
-        click.option(
+        library_option(
             "--crop-size",
-            default=112,
-            show_default=True,
+            source=_build_dataset,
             type=click.IntRange(min=8),
             help="Crop side in pixels (224: the paper's).",
         ),
-        click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1)),
+        library_option("-w", "--workers", type=click.IntRange(min=1), source=_build_dataset),
         click.option(
             "--overwrite",
             is_flag=True,
@@ -63,19 +81,17 @@ def _run_build(build, quiet: bool, options: tuple[str, ...], **arguments: Any) -
 @click.command("build-ckplus")
 @click.argument("root", type=click.Path(exists=True, file_okay=False))
 @_build_options
-@click.option(
+@library_option(
     "--landmarks",
     type=click.Choice(["extracted", "provided"]),
-    default="extracted",
-    show_default=True,
+    source=_build_dataset,
     help="provided: use CK+'s own Landmarks files instead of a backend.",
 )
 @click.option("--keep-contempt", is_flag=True, help="Keep the contempt class (dropped by default, as in the paper).")
-@click.option(
+@library_option(
     "--neutral",
-    default=50,
-    show_default=True,
     type=click.IntRange(min=0),
+    source=_build_ckplus,
     help="Synthetic neutral samples: random sequences' first frame repeated.",
 )
 @click.option(
@@ -100,29 +116,27 @@ def build_ckplus_command(quiet: bool, options: tuple[str, ...], **arguments: Any
     help="The release's .xlsx sheet (SAMM_Micro_FACS_Codes_v2.xlsx or SAMM_LongVideos_V1_Release.xlsx).",
 )
 @_build_options
-@click.option("--type", "kind", type=click.Choice(["all", "macro", "micro"]), default="all", show_default=True)
+@library_option("--type", "kind", type=click.Choice(["all", "macro", "micro"]), source=_build_samm)
 @click.option("--apex", is_flag=True, help="Frames from onset to apex (the paper); default onset to offset.")
 @click.option("--per-emotion", default=None, type=click.IntRange(min=1), help="Keep N random samples per emotion.")
-@click.option(
+@library_option(
     "--neutral",
-    default=0,
-    show_default=True,
     type=click.IntRange(min=0),
+    source=_build_dataset,
     help="Synthetic neutral samples from random samples' first frame.",
 )
-@click.option(
+@library_option(
     "--labels",
-    default="estimated",
-    show_default=True,
+    type=str,
+    source=_build_samm,
     help="'estimated' (Estimated Emotion column), 'aus' (EMFACS prototypes) or a mapping file "
     "(JSON {filename: emotion} or CSV filename,emotion).",
 )
 @click.option("--keep-other", is_flag=True, help="Keep samples whose emotion is 'Other'.")
-@click.option(
+@library_option(
     "--on-defect",
     type=click.Choice(["repair", "drop"]),
-    default="repair",
-    show_default=True,
+    source=_build_samm,
     help="Policy for the known annotation defects (see docs/datasets.md).",
 )
 def build_samm_command(quiet: bool, options: tuple[str, ...], **arguments: Any) -> None:

@@ -7,13 +7,19 @@ from typing import Optional
 
 import click
 
-from .options import LibraryChoice, check_device, method_names
+from .options import LibraryChoice, check_device, library_option, method_names
 
 
-def _default_method() -> str:
-    from landmarkset.models import DEFAULT_METHOD
+def _explain_dataset():
+    from landmarkset.models.explain import explain_dataset
 
-    return DEFAULT_METHOD
+    return explain_dataset
+
+
+def _post_processing():
+    from landmarkset.models.explain import PostProcessing
+
+    return PostProcessing
 
 
 @click.command("explain")
@@ -21,12 +27,12 @@ def _default_method() -> str:
 @click.argument("data", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--samples", "ids", multiple=True, metavar="ID", help="Explain these samples (repeatable).")
-@click.option("--per-class", default=3, show_default=True, type=click.IntRange(min=1), help="Else K random per class.")
-@click.option(
+@library_option("--per-class", type=click.IntRange(min=1), source=_explain_dataset, help="Else K random per class.")
+@library_option(
     "--method",
     type=LibraryChoice(method_names),
-    default=None,
-    help="Attribution method of the maps and figures. [default: integrated-gradients, chosen by measurement]",
+    source=_explain_dataset,
+    help="Attribution method of the maps and figures (the default was chosen by measurement).",
 )
 @click.option(
     "--compare",
@@ -34,10 +40,10 @@ def _default_method() -> str:
     type=LibraryChoice(lambda: [*method_names(), "all"]),
     help="Also measure this method on the same samples for the report's method table (repeatable; 'all').",
 )
-@click.option("--scale", default=255.0, show_default=True, type=float, help="Post-processing: scale maps to [0, S].")
+@library_option("--scale", type=float, source=_post_processing, help="Post-processing: scale maps to [0, S].")
 @click.option("--no-difference", is_flag=True, help="Post-processing: skip successive-frame differences.")
-@click.option(
-    "--threshold", default=75.0, show_default=True, type=float, help="Post-processing: |value| <= T set to 0 (0: off)."
+@library_option(
+    "--threshold", type=float, source=_post_processing, help="Post-processing: |value| <= T set to 0 (0: off)."
 )
 @click.option(
     "--quantile",
@@ -45,8 +51,8 @@ def _default_method() -> str:
     help="Post-processing: keep each map's differences above this quantile instead of --threshold (e.g. 0.9).",
 )
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), help="Synth truth file (default: found).")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--device", default="cpu", show_default=True)
+@library_option("--seed", type=int, source=_explain_dataset)
+@library_option("--device", type=str, source=_explain_dataset)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def explain_command(
     model: str,
@@ -54,7 +60,7 @@ def explain_command(
     out_dir: str,
     ids: tuple[str, ...],
     per_class: int,
-    method: Optional[str],
+    method: str,
     compare: tuple[str, ...],
     scale: float,
     no_difference: bool,
@@ -68,14 +74,15 @@ def explain_command(
     """Explain MODEL (any model.pt) on samples of DATA: maps, figures, AU tables, faithfulness, report."""
     from landmarkset.models.explain import PostProcessing, explain_dataset
 
-    method = method or _default_method()
     compared = tuple(method_names()) if "all" in compare else compare
     post = PostProcessing(scale=scale, difference=not no_difference, threshold=threshold or None, quantile=quantile)
-    summary = explain_dataset(
+    report = explain_dataset(
         model, data, out_dir, ids=list(ids) or None, per_class=per_class, method=method, compare=compared,
         post=post, truth=truth, device=check_device(device), seed=seed, progress=False if quiet else None,
     )  # fmt: skip
-    for name, figures in summary["per_method"].items():
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for name, figures in report.per_method.items():
         line = (
             f"{name}: deletion AUC {figures['deletion_auc']:.3f} (random {figures['random_deletion_auc']:.3f}), "
             f"insertion AUC {figures['insertion_auc']:.3f} (random {figures['random_insertion_auc']:.3f})"
@@ -83,8 +90,11 @@ def explain_command(
         if "precision@moved" in figures:
             line += f", precision@moved {figures['precision@moved']:.3f} (random {figures['random precision']:.3f})"
         click.echo(line)
-    click.echo(f"{summary['samples']} samples explained; maps drawn with {method}")
-    if summary["drawn_as_outlines"]:
-        outlines = summary["drawn_as_outlines"]
+    click.echo(f"{report.samples} samples explained; maps drawn with {method}")
+    if report.drawn_as_outlines:
+        outlines = report.drawn_as_outlines
         click.echo(f"{len(outlines)} face figure(s) drawn as outlines, without the frame (e.g. {outlines[0]})")
     click.echo(f"report: {os.path.join(out_dir, 'report.md')}")
+
+
+COMMANDS = (explain_command,)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from collections.abc import Iterable
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import click
 
@@ -63,3 +65,84 @@ def preprocessing_names(kind: Optional[str] = None) -> Callable[[], list[str]]:
         return list(dict.fromkeys(name for each in kinds for name in each.preprocessing))
 
     return load
+
+
+def frame_size(value: Optional[str]) -> Optional[tuple[int, int]]:
+    if value is None:
+        return None
+    width, sep, height = value.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 1 or int(height) < 1:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT in pixels, e.g. 640x490; got {value!r}")
+    return int(width), int(height)
+
+
+def smoothing_from_options(method: Optional[str], settings: tuple[str, ...]):
+    if method is None:
+        if settings:
+            raise click.BadParameter("--smooth-param needs --smooth METHOD")
+        return None
+    from landmarkset.extractors import parse_option_pairs
+    from landmarkset.smoothing import Smoothing
+
+    values = {
+        key: float(value) if key not in ("window", "order") else int(value)
+        for key, value in parse_option_pairs(settings).items()
+    }
+    try:
+        return Smoothing(method=method, **values)
+    except TypeError as error:
+        raise click.BadParameter(f"unknown smoothing parameter ({error})") from None
+
+
+SMOOTH_OPTIONS = [
+    click.option(
+        "--smooth",
+        type=click.Choice(["one-euro", "savgol"]),
+        default=None,
+        help="Smooth landmark jitter on the way out (the store keeps raw landmarks).",
+    ),
+    click.option(
+        "--smooth-param",
+        "smooth_params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Filter setting, repeatable: min_cutoff, beta, d_cutoff (one-euro); window, order (savgol).",
+    ),
+]
+
+
+def with_smoothing(command):
+    for option in reversed(SMOOTH_OPTIONS):
+        command = option(command)
+    return command
+
+
+def default_of(owner: Any, name: str) -> Any:
+    """The library's default for ``name``: a dataclass field's default or a function's keyword default."""
+    if dataclasses.is_dataclass(owner):
+        field = {f.name: f for f in dataclasses.fields(owner)}[name]
+        return field.default_factory() if field.default is dataclasses.MISSING else field.default
+    return inspect.signature(owner).parameters[name].default
+
+
+class LibraryOption(click.Option):
+    """An option whose default is the library's (``default_of(source(), library_name)``), read when the
+    command runs or its help is shown: the CLI never retypes a default, and a command that does not run
+    does not import what the default lives in (torch, for training)."""
+
+    def __init__(self, *args: Any, source: Callable[[], Any], library_name: Optional[str] = None, **kwargs: Any):
+        kwargs.setdefault("show_default", True)
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.library_name = library_name or self.name
+
+    def library_default(self) -> Any:
+        return default_of(self.source(), self.library_name)
+
+    def get_default(self, ctx: click.Context, call: bool = True) -> Any:
+        return self.library_default()
+
+
+def library_option(*declarations: str, source: Callable[[], Any], **kwargs: Any):
+    """click.option with the default taken from ``source()`` (a dataclass or function); see LibraryOption."""
+    return click.option(*declarations, cls=LibraryOption, source=source, **kwargs)

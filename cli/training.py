@@ -4,60 +4,76 @@ Model names, preprocessing names and defaults come from the library (each model'
 
 from __future__ import annotations
 
-import os
 from typing import Any, Optional
 
 import click
 
-from .options import LibraryChoice, check_device, model_names, preprocessing_names
+from .options import LibraryChoice, check_device, library_option, model_names, preprocessing_names
+
+
+def _config():
+    from landmarkset.models.training import TrainConfig
+
+    return TrainConfig
+
+
+def _cross_validate():
+    from landmarkset.models.training import cross_validate
+
+    return cross_validate
+
+
+def _protocol_names() -> list[str]:
+    from landmarkset.models.training import PROTOCOLS
+
+    return list(PROTOCOLS)
+
+
+def _protocol_help() -> str:
+    return "subject: stratified subject-grouped k-fold; paper: random 85/15 splits by sequence, as published."
 
 
 def _train_options(command):
-    """Options shared by the training commands; defaults are the paper's SGD where it gives them."""
+    """Options shared by the training commands; every default is the library's (TrainConfig, cross_validate)."""
     options = [
         click.argument("data", type=click.Path(exists=True, dir_okay=False)),
         click.option(
             "-o", "--output", "run_dir", required=True, type=click.Path(file_okay=False), help="Run directory."
         ),
-        click.option(
-            "--protocol",
-            type=click.Choice(["subject", "paper"]),
-            default="subject",
-            show_default=True,
-            help="subject: stratified subject-grouped k-fold; paper: random 85/15 splits by sequence.",
+        library_option(
+            "--protocol", type=LibraryChoice(_protocol_names), source=_cross_validate, help=_protocol_help()
         ),
-        click.option("--folds", default=6, show_default=True, type=click.IntRange(min=2)),
-        click.option("--epochs", default=30, show_default=True, type=click.IntRange(min=1)),
-        click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=2)),
-        click.option("--lr", default=1e-3, show_default=True, type=click.FloatRange(min=0, min_open=True)),
-        click.option(
+        library_option("--folds", type=click.IntRange(min=2), source=_cross_validate),
+        library_option("--epochs", type=click.IntRange(min=1), source=_config),
+        library_option("--batch-size", type=click.IntRange(min=2), source=_config),
+        library_option("--lr", type=click.FloatRange(min=0, min_open=True), source=_config),
+        library_option(
             "--decay",
-            default=1e-4,
-            show_default=True,
+            "lr_decay",
             type=click.FloatRange(min=0),
+            source=_config,
             help="Learning-rate decay per step: lr / (1 + decay * step) (the paper's 'rate decay').",
         ),
-        click.option(
+        library_option(
             "--momentum",
-            default=None,
             type=click.FloatRange(0, 1),
+            source=_config,
+            show_default=False,
             help="SGD momentum. [default: the model's paper value: TCN 0.3, SCN 0.7]",
         ),
-        click.option("--weight-decay", default=0.0, show_default=True, type=click.FloatRange(min=0), help="L2."),
-        click.option(
+        library_option("--weight-decay", type=click.FloatRange(min=0), source=_config, help="L2."),
+        library_option(
             "--patience",
-            default=10,
-            show_default=True,
             type=click.IntRange(min=1),
+            source=_config,
             help="Stop after this many epochs without a better validation loss.",
         ),
-        click.option("--seed", default=0, show_default=True, type=int),
-        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
-        click.option(
+        library_option("--seed", type=int, source=_config),
+        library_option("--device", type=str, source=_config, help="cpu, cuda, cuda:N or mps."),
+        library_option(
             "--precision",
-            type=click.Choice(["auto", "fp32", "bf16"]),
-            default="auto",
-            show_default=True,
+            type=LibraryChoice(_precisions),
+            source=_config,
             help="auto: bfloat16 autocast where the device computes it natively (AVX512-BF16/AMX CPUs, recent "
             "GPUs), else float32.",
         ),
@@ -66,6 +82,12 @@ def _train_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _precisions() -> list[str]:
+    from landmarkset.models.training import PRECISIONS
+
+    return list(PRECISIONS)
 
 
 def _preprocessing_option(kind: Optional[str]):
@@ -80,17 +102,16 @@ def _preprocessing_option(kind: Optional[str]):
 
 def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
     from landmarkset.models import get_spec
-    from landmarkset.models.train import TrainConfig, cross_validate
+    from landmarkset.models.training import TrainConfig, cross_validate
 
     from landmarkset.io import read_dataset
 
-    settings["lr_decay"] = settings.pop("decay")
     settings["device"] = check_device(settings["device"])
     config = TrainConfig(**settings)
     dataset = read_dataset(data)
     samples = get_spec(model).input.read(data, dataset)  # the model's input, checked before anything is printed
     click.echo(f"{len(dataset)} samples, {len(set(dataset.subject))} subjects, classes: {', '.join(dataset.classes)}")
-    metrics = cross_validate(
+    report = cross_validate(
         data,
         dataset,
         run_dir,
@@ -101,12 +122,7 @@ def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet
         samples=samples,
         progress=False if quiet else None,
     )
-    click.echo(
-        f"{model.upper()} {protocol} protocol, {folds} folds: accuracy {metrics['accuracy_mean']:.3f} "
-        f"+- {metrics['accuracy_std']:.3f} (chance {metrics['chance']:.3f}), {metrics['parameters']:,} parameters"
-    )
-    for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "model.pt"):
-        click.echo(f"  {os.path.join(run_dir, name)}")
+    click.echo(report.summary())
 
 
 @click.command("train")
@@ -139,25 +155,13 @@ def train_scn(data: str, run_dir: str, protocol: str, folds: int, quiet: bool, *
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.argument("data", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--device", default="cpu", show_default=True)
-def evaluate_command(model: str, data: str, out_dir: str, device: Optional[str]) -> None:
+@library_option("--device", type=str, source=_config, help="cpu, cuda, cuda:N or mps.")
+def evaluate_command(model: str, data: str, out_dir: str, device: str) -> None:
     """Score a trained MODEL (model.pt) on another built DATA file; MEGC figures when it holds intervals."""
-    from landmarkset.models.evaluate import evaluate
+    from landmarkset.models.evaluation import evaluate
 
-    metrics = evaluate(model, data, out_dir, check_device(device))
-    line = f"accuracy {metrics['accuracy']:.3f} on {metrics['samples_scored']} samples"
-    if metrics["left_out_classes"]:
-        line += f" (left out, unknown to the model: {metrics['left_out_classes']})"
-    click.echo(line)
-    if "megc" in metrics:
-        for kind in ("macro", "micro", "overall"):
-            s = metrics["megc"][kind]
-            click.echo(
-                f"  MEGC {kind:<7} GT {s['ground_truth']:>4}  predicted {s['predictions']:>4}  TP {s['tp']:>4}  "
-                f"P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}"
-            )
-    for name in ("metrics.json", "confusion_matrix.png", "predictions.csv"):
-        click.echo(f"  {os.path.join(out_dir, name)}")
+    report = evaluate(model, data, out_dir, device=check_device(device))
+    click.echo(report.summary())
 
 
 COMMANDS = (train_command, train_tcn, train_scn, evaluate_command)

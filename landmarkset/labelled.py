@@ -25,7 +25,7 @@ from .extras import FrameExtra, extra_from_stored
 from .io.tracks import TrackFile, open_tracks
 from .names import name_problem
 from .provenance import fingerprint
-from .regions import REGIONS
+from .regions import N_LANDMARKS, REGIONS
 from .smoothing import Smoothing
 from .track import Track
 
@@ -64,7 +64,7 @@ def track_dataset(track: Track):
     if track.point_confidence is not None:
         confidence, origin = track.point_confidence, "point"
     else:
-        confidence, origin = np.repeat(track.confidence[:, None], 68, axis=1), "frame"
+        confidence, origin = np.repeat(track.confidence[:, None], N_LANDMARKS, axis=1), "frame"
     confidence = np.where(track.valid[:, None], confidence, np.nan)[..., None]
     individuals = [track.id]
     variables: dict[str, Any] = {
@@ -160,11 +160,11 @@ def export_netcdf(
 
 def _keypoint_order(dataset, where: str) -> np.ndarray:
     names = [str(name) for name in dataset["keypoints"].values]
-    if len(names) != 68:
+    if len(names) != N_LANDMARKS:
         raise InputError(f"{where}: {len(names)} keypoints; a face track needs the 68 iBUG 300-W points")
     if set(names) == set(KEYPOINTS):
         return np.array([names.index(name) for name in KEYPOINTS])
-    return np.arange(68)  # foreign names: taken in iBUG 300-W order, as documented
+    return np.arange(N_LANDMARKS)  # foreign names: taken in iBUG 300-W order, as documented
 
 
 def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Optional[str] = None) -> list[Track]:

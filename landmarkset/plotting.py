@@ -10,16 +10,34 @@ from .io.frames import read_track_frames
 from .regions import REGIONS
 from .track import Track
 
-_REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#f72585", "nose": "#ffd166", "eyes": "#06d6a0", "mouth": "#ef476f"}
+DPI = 110  # figures written as PNG
 
 
-def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional[list[int]] = None) -> str:
-    """Write a PNG grid of frames with their landmarks coloured by face region; return its path."""
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (no screen needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(figure, output: str, dpi: int = DPI) -> str:
+    """Lay out, write and release ``figure``; the format follows ``output``'s extension (PNG, PDF, SVG)."""
+    plt = pyplot()
+    figure.tight_layout()
+    figure.savefig(output, dpi=dpi)
+    plt.close(figure)
+    return output
+
+
+_REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#f72585", "nose": "#ffd166", "eyes": "#06d6a0", "mouth": "#ef476f"}
+
+
+def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional[list[int]] = None) -> str:
+    """Write a PNG grid of frames with their landmarks coloured by face region; return its path."""
+    plt = pyplot()
     if indices is None:
         indices = sorted(set(np.linspace(0, track.n_frames - 1, min(n_frames, track.n_frames)).round().astype(int)))
     images = read_track_frames(track, indices)

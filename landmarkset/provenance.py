@@ -117,3 +117,19 @@ class Provenance:
 
 def _files_text(source: Mapping[str, Any]) -> str:
     return f"{source.get('files')} file(s), {source.get('bytes')} bytes, modified {source.get('modified')}"
+
+
+_hashed: dict[tuple[str, int, float], str] = {}
+
+
+def sha256_of(path: str) -> str:
+    """The file's SHA-256 (remembered per real path, size and modification time)."""
+    stat = os.stat(path)
+    key = (os.path.realpath(path), stat.st_size, stat.st_mtime)
+    if key not in _hashed:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _hashed[key] = digest.hexdigest()
+    return _hashed[key]

@@ -1,8 +1,11 @@
-"""Named groups of the iBUG 300-W 68-point scheme (0-based indices)."""
+"""Named groups of the iBUG 300-W 68-point scheme (0-based indices): the one place for the landmark count,
+the region and eye index sets and the two inter-ocular normalisers."""
 
 from __future__ import annotations
 
 import numpy as np
+
+N_LANDMARKS = 68
 
 REGIONS: dict[str, tuple[int, ...]] = {
     "jaw": tuple(range(0, 17)),
@@ -12,7 +15,23 @@ REGIONS: dict[str, tuple[int, ...]] = {
     "mouth": tuple(range(48, 68)),
 }
 
-# Outer eye corners: the usual normaliser for landmark errors (inter-ocular distance).
+# The paper's finer groups, by which explanation maps are read against Action Units.
+AU_REGIONS: dict[str, tuple[int, ...]] = {
+    "brows": tuple(range(17, 27)),
+    "eyes/lids": tuple(range(36, 48)),
+    "nose": tuple(range(27, 36)),
+    "cheeks": (1, 2, 3, 13, 14, 15),
+    "lip corners": (48, 54, 60, 64),
+    "lips": tuple(i for i in range(49, 68) if i not in (54, 60, 64)),
+    "jaw": (0, *range(4, 13), 16),
+}
+assert sorted(i for group in AU_REGIONS.values() for i in group) == list(range(N_LANDMARKS))
+
+# Each eye's six points (the image's left eye first).
+LEFT_EYE, RIGHT_EYE = tuple(range(36, 42)), tuple(range(42, 48))
+# Outer eye corners: the 300-W normaliser for landmark errors (normalised_mean_error). Model inputs and
+# crops use the distance between the eye centres instead (eye_centre_distance), which one misplaced
+# corner moves less.
 LEFT_EYE_OUTER, RIGHT_EYE_OUTER = 36, 45
 
 # Index of each point's mirror image under a horizontal flip (iBUG 300-W order).
@@ -62,7 +81,19 @@ MIRROR: tuple[int, ...] = (
     66,
     65,  # inner lips
 )
-assert sorted(MIRROR) == list(range(68)) and all(MIRROR[MIRROR[i]] == i for i in range(68))
+assert sorted(MIRROR) == list(range(N_LANDMARKS)) and all(MIRROR[MIRROR[i]] == i for i in range(N_LANDMARKS))
+
+
+def eye_centres(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two eye centres of (..., 68, 2) landmarks, each (..., 2)."""
+    landmarks = np.asarray(landmarks)
+    return landmarks[..., list(LEFT_EYE), :].mean(-2), landmarks[..., list(RIGHT_EYE), :].mean(-2)
+
+
+def eye_centre_distance(landmarks: np.ndarray) -> np.ndarray:
+    """Distance between the eye centres of (..., 68, 2) landmarks (...,)."""
+    left, right = eye_centres(landmarks)
+    return np.linalg.norm(left - right, axis=-1)
 
 
 def normalised_mean_error(predicted, truth) -> float:

@@ -12,6 +12,7 @@ from ._version import __version__
 from .extras import FRAME_EXTRAS, HEAD_POSE, FrameExtra, head_pose_openface
 from .names import name_problem
 from .provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
+from .regions import N_LANDMARKS
 
 __all__ = ["Track"]
 
@@ -71,7 +72,7 @@ class Track:
         self.box = np.asarray(self.box, dtype=np.float32)
         self.faces_detected = np.asarray(self.faces_detected, dtype=np.int16)
         expected = {
-            "landmarks": (n, 68, 2),
+            "landmarks": (n, N_LANDMARKS, 2),
             "valid": (n,),
             "confidence": (n,),
             "frame_index": (n,),

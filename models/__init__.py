@@ -1,18 +1,31 @@
-"""Models (installed as ``landmarkset.models``; needs torch): the paper's TCN and SCN, declared by a
-:class:`ModelSpec` and registered by name, their training, inference, model files and explanations.
+"""Models (installed as ``landmarkset.models``; needs torch), in the shape of the data half:
 
-``landmarkset.models.train`` cross-validates any registered model; ``landmarkset.models.evaluate`` scores
-one on another set; ``landmarkset.models.explain`` explains its predictions (docs/training.md,
-docs/explain.md).
+- declarations: :class:`ModelSpec` and the registry (``spec``), the input kinds (``inputs``), the registered
+  models (``tcn``, ``scn``), model files (``modelfile``) and predictions (``inference``);
+- ``training``: settings, protocols, one model's fit, scores, :class:`TrainReport`, driver ``cross_validate``;
+- ``evaluation``: a model on another set, the MEGC metric, :class:`EvaluationReport`, driver ``evaluate``;
+- ``explain``: methods, faithfulness, post-processing, AU tables, figures, :class:`ExplainReport`, driver
+  ``explain_dataset`` (docs/training.md, docs/explain.md).
 """
 
-from .attribution import DEFAULT_METHOD, METHODS, attribute
-from .inputs import CROPS, INPUT_KINDS, LANDMARKS
+from .evaluation import EvaluationReport, evaluate
+from .explain import (
+    DEFAULT_METHOD,
+    METHODS,
+    ExplainReport,
+    PostProcessing,
+    attribute,
+    explain_dataset,
+    postprocess,
+    quantile_postprocess,
+)
+from .inference import predict, predict_proba
+from .inputs import CROPS, INPUT_KINDS, LANDMARKS, InputKind
 from .modelfile import ModelRecord, load_model, save_model
-from .postprocess import postprocess, quantile_postprocess
 from .scn import SCN
 from .spec import ModelSpec, get_model, get_spec, list_models, register_model
 from .tcn import TCN, count_parameters
+from .training import PROTOCOLS, TrainConfig, TrainReport, cross_validate
 
 __all__ = [
     "CROPS",
@@ -20,17 +33,29 @@ __all__ = [
     "INPUT_KINDS",
     "LANDMARKS",
     "METHODS",
+    "PROTOCOLS",
     "SCN",
     "TCN",
+    "EvaluationReport",
+    "ExplainReport",
+    "InputKind",
     "ModelRecord",
     "ModelSpec",
+    "PostProcessing",
+    "TrainConfig",
+    "TrainReport",
     "attribute",
     "count_parameters",
+    "cross_validate",
+    "evaluate",
+    "explain_dataset",
     "get_model",
     "get_spec",
     "list_models",
     "load_model",
     "postprocess",
+    "predict",
+    "predict_proba",
     "quantile_postprocess",
     "register_model",
     "save_model",

@@ -26,7 +26,7 @@ def read_samples(record: ModelRecord, data_path: str, dataset: Dataset, model_pa
 
 
 def predict_proba(
-    model: nn.Module, record: ModelRecord, samples: np.ndarray, device: str = "cpu", batch: int = 64
+    model: nn.Module, record: ModelRecord, samples: np.ndarray, *, device: str = "cpu", batch: int = 64
 ) -> np.ndarray:
     """Class probabilities (N, classes) of raw samples."""
     spec = record.spec
@@ -39,6 +39,19 @@ def predict_proba(
     return np.concatenate(out) if out else np.zeros((0, len(record.classes)), np.float32)
 
 
-def predict(model: nn.Module, record: ModelRecord, samples: np.ndarray, device: str = "cpu") -> np.ndarray:
+def predict(model: nn.Module, record: ModelRecord, samples: np.ndarray, *, device: str = "cpu") -> np.ndarray:
     """Predicted class indices (into ``record.classes``) of raw samples."""
-    return predict_proba(model, record, samples, device).argmax(1)
+    return predict_proba(model, record, samples, device=device).argmax(1)
+
+
+def collapse_warning(counts: np.ndarray, classes: list[str], model_path: str) -> str:
+    """One line when a model predicts a single class for every one of several samples (a collapsed model),
+    else "". ``counts``: predictions per class."""
+    counts = np.asarray(counts)
+    if counts.sum() < 2 or np.count_nonzero(counts) != 1:
+        return ""
+    only = classes[int(np.flatnonzero(counts)[0])]
+    return (
+        f"{model_path} predicts {only!r} for all {int(counts.sum())} samples: the model has collapsed to one class, "
+        "so its scores and maps describe nothing learned; retrain it (more epochs, another --seed)"
+    )

@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Optional
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
 
 from landmarkset.errors import InputError
 from landmarkset.io import Dataset, read_crops
+from landmarkset.io.crops import CropGeometry
 from landmarkset.regions import REGIONS
 
 from .augment import augment
@@ -66,6 +68,9 @@ class InputKind:
     name: ClassVar[str]
     preprocessing: ClassVar[tuple[str, ...]]  # choices; the first is the default
     map_axes: ClassVar[tuple[str, ...]]  # axes of one sample's map
+    # Figures explain draws for a sample and for a class (names in landmarkset.models.explain.figures.FIGURES);
+    # "map" also writes the post-processed map, which needs (landmarks, frames) maps.
+    figures: ClassVar[tuple[str, ...]]
 
     def read(self, data_path: str, dataset: Dataset) -> np.ndarray:
         raise NotImplementedError
@@ -103,6 +108,19 @@ class InputKind:
         """For a prepared sample, the occluded group of each element (region or patch x time window)."""
         raise NotImplementedError
 
+    def from_format_1(self, shape: dict[str, int], preprocessing: dict[str, str]) -> tuple[dict[str, int], str]:
+        """(dimensions, preprocessing) of a landmarkset 0.1 / 0.2 model file's ``shape`` and ``preprocessing``."""
+        raise NotImplementedError
+
+    def map_points(self, dataset: Dataset, index: int, frame_size: Optional[tuple[int, int]], sample: np.ndarray):
+        """The sample's landmarks (frames, 68, 2) in the coordinates of its map, or None when the map is over
+        landmarks already or they cannot be placed (unknown frame size)."""
+        return None
+
+    def landmark_scores(self, the_map: np.ndarray, points: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        """(68,) activation per landmark of one sample's map, or None when it cannot be read at landmarks."""
+        raise NotImplementedError
+
     def check(self, samples: np.ndarray, dimensions: dict[str, int], model_path: str, data_path: str) -> None:
         frames = dimensions.get("frames")
         if frames is not None and samples.shape[1] != frames:
@@ -117,6 +135,10 @@ class LandmarkInput(InputKind):
     name: ClassVar[str] = "landmarks"
     preprocessing: ClassVar[tuple[str, ...]] = PREPROCESSING
     map_axes: ClassVar[tuple[str, ...]] = ("landmarks", "frames")
+    figures: ClassVar[tuple[str, ...]] = ("map", "face")
+
+    def landmark_scores(self, the_map: np.ndarray, points: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        return the_map.mean(axis=1)
 
     def read(self, data_path: str, dataset: Dataset) -> np.ndarray:
         return dataset.X
@@ -129,6 +151,9 @@ class LandmarkInput(InputKind):
 
     def augmenter(self) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
         return augment
+
+    def from_format_1(self, shape: dict[str, int], preprocessing: dict[str, str]) -> tuple[dict[str, int], str]:
+        return {"frames": shape["n_frames"], "landmarks": shape["n_landmarks"]}, preprocessing.get("landmarks", "none")
 
     def map_sizes(self, shape: tuple[int, ...]) -> dict[str, int]:
         return {"frames": shape[0], "landmarks": shape[1]}
@@ -162,6 +187,27 @@ class CropInput(InputKind):
     name: ClassVar[str] = "crops"
     preprocessing: ClassVar[tuple[str, ...]] = ("unit",)  # uint8 / 255
     map_axes: ClassVar[tuple[str, ...]] = ("frames", "height", "width")
+    figures: ClassVar[tuple[str, ...]] = ("crop",)
+
+    def map_points(self, dataset: Dataset, index: int, frame_size: Optional[tuple[int, int]], sample: np.ndarray):
+        """The landmarks in the crop's pixels, by the geometry the crops were cut with (``landmarkset.io.crops``)."""
+        if frame_size is None:
+            return None
+        geometry = CropGeometry.from_attrs(dataset.attrs, sample.shape[-1])
+        return geometry.points(dataset.X[index] * np.array(frame_size, dtype=np.float64))
+
+    def landmark_scores(self, the_map: np.ndarray, points: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        """The map read at the landmarks, lightly smoothed (a point covers a few pixels), averaged over frames."""
+        if points is None:
+            return None
+        height, width = the_map.shape[1:]
+        scores = np.zeros(points.shape[1])
+        for number, frame_map in enumerate(the_map):
+            smooth = cv2.blur(frame_map.astype(np.float32), (5, 5))
+            x = np.clip(points[number, :, 0].round().astype(int), 0, width - 1)
+            y = np.clip(points[number, :, 1].round().astype(int), 0, height - 1)
+            scores += smooth[y, x]
+        return scores / len(the_map)
 
     def read(self, data_path: str, dataset: Dataset) -> np.ndarray:
         crops = read_crops(data_path)
@@ -177,6 +223,9 @@ class CropInput(InputKind):
 
     def map_sizes(self, shape: tuple[int, ...]) -> dict[str, int]:
         return {"frames": shape[0], "height": shape[1], "width": shape[2]}
+
+    def from_format_1(self, shape: dict[str, int], preprocessing: dict[str, str]) -> tuple[dict[str, int], str]:
+        return {"frames": shape["n_frames"], "height": shape["size"], "width": shape["size"]}, self.preprocessing[0]
 
     def from_map(self, maps: torch.Tensor) -> torch.Tensor:
         return maps

@@ -70,12 +70,7 @@ def _from_format_1(content: dict[str, Any]) -> ModelRecord:
     """The untyped dictionary of landmarkset 0.1 / 0.2 (TCN and SCN only), read through the model's declaration."""
     spec = get_spec(content["model"])
     shape = dict(content["shape"])
-    if spec.input.name == "landmarks":
-        dimensions = {"frames": shape["n_frames"], "landmarks": shape["n_landmarks"]}
-        preprocessing = content["preprocessing"].get("landmarks", "none")
-    else:
-        dimensions = {"frames": shape["n_frames"], "height": shape["size"], "width": shape["size"]}
-        preprocessing = spec.input.preprocessing[0]
+    dimensions, preprocessing = spec.input.from_format_1(shape, dict(content.get("preprocessing", {})))
     return ModelRecord(
         model=content["model"],
         arguments=shape,

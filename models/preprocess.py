@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from landmarkset.errors import OptionError
+from landmarkset.regions import N_LANDMARKS, eye_centre_distance
 
 PREPROCESSING = ("motion", "face", "none")
-_LEFT_EYE, _RIGHT_EYE = slice(36, 42), slice(42, 48)
 
 
 def interocular(frames: np.ndarray) -> np.ndarray:
     """Distance between the eye centres of (..., 68, 2) landmarks; 1 where it is not a usable length."""
-    distance = np.linalg.norm(frames[..., _LEFT_EYE, :].mean(-2) - frames[..., _RIGHT_EYE, :].mean(-2), axis=-1)
+    distance = eye_centre_distance(frames)
     return np.where(np.isfinite(distance) & (distance > 1e-6), distance, 1.0)
 
 
@@ -28,7 +28,7 @@ def preprocess(samples: np.ndarray, mode: str = "motion") -> np.ndarray:
     if mode not in PREPROCESSING:
         raise OptionError(f"Unknown preprocessing {mode!r}. Valid: {', '.join(PREPROCESSING)}.")
     samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim != 4 or samples.shape[2:] != (68, 2):
+    if samples.ndim != 4 or samples.shape[2:] != (N_LANDMARKS, 2):
         raise OptionError(f"Landmark samples must have shape (N, frames, 68, 2). Got {samples.shape} instead.")
     if mode == "none":
         return samples

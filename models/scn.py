@@ -10,7 +10,6 @@ classes this gives 4,369,415 trainable parameters (pinned by a test).
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -33,7 +32,7 @@ def _block(channels_in: int, channels_out: int) -> list[nn.Module]:
 
 @register_model
 class SCN(nn.Module):
-    """Input (N, frames, size, size) grayscale crops in [0, 1]; :meth:`from_crops` converts stored uint8 crops."""
+    """Input (N, frames, size, size) grayscale crops in [0, 1]; the CROPS input kind prepares stored uint8 crops."""
 
     spec = ModelSpec(
         name="scn",
@@ -54,11 +53,6 @@ class SCN(nn.Module):
         self.features = nn.Sequential(*_block(n_frames, 64), *_block(64, 128), *_block(128, 256))
         self.pool = nn.AdaptiveAvgPool2d(7)
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(256 * 7 * 7, 256), nn.ReLU(), nn.Linear(256, n_classes))
-
-    @staticmethod
-    def from_crops(crops: np.ndarray) -> torch.Tensor:
-        """(N, frames, size, size) uint8 crops -> float input in [0, 1]."""
-        return torch.from_numpy(np.asarray(crops, dtype=np.float32) / 255.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         expected = (self.n_frames, self.size, self.size)

@@ -120,7 +120,7 @@ def train_data(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def trained_tcn(train_data, tmp_path_factory) -> tuple[str, dict]:
     """A TCN run directory cross-validated (3 subject folds) on ``train_data``, and its metrics."""
-    from landmarkset.models.train import TrainConfig, cross_validate
+    from landmarkset.models.training import TrainConfig, cross_validate
 
     from landmarkset.datasets import read_dataset
 
@@ -132,5 +132,5 @@ def trained_tcn(train_data, tmp_path_factory) -> tuple[str, dict]:
         folds=3,
         config=TrainConfig(epochs=25, batch_size=8, seed=0),
         progress=False,
-    )
+    ).to_json()
     return run, metrics

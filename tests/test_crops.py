@@ -8,8 +8,9 @@ import pytest
 
 from landmarkset import StoreError
 from landmarkset.datasets import read_dataset
-from landmarkset.datasets.crops import align_transform, write_crops
+from landmarkset.datasets.crops import write_crops
 from landmarkset.io import read_crops
+from landmarkset.io.crops import align_transform
 
 
 def test_alignment_levels_the_eyes_and_centres_the_face():

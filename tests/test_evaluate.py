@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
 from landmarkset.models import load_model
-from landmarkset.models.evaluate import evaluate, megc_scores
+from landmarkset.models.evaluation import evaluate, megc_scores
 from landmarkset.models.inference import predict
 
 from landmarkset import InputError
@@ -21,7 +21,7 @@ from landmarkset.datasets import Dataset, DatasetBuilder, read_dataset, write_da
 
 def test_evaluate_matches_the_model_and_writes_its_files(train_data, trained_tcn, tmp_path):
     run, _ = trained_tcn
-    metrics = evaluate(os.path.join(run, "model.pt"), train_data, str(tmp_path / "eval"))
+    metrics = evaluate(os.path.join(run, "model.pt"), train_data, str(tmp_path / "eval")).to_json()
     dataset = read_dataset(train_data)
     model, record = load_model(os.path.join(run, "model.pt"))
     assert metrics["accuracy"] == pytest.approx(np.mean(predict(model, record, dataset.X) == dataset.y))
@@ -39,7 +39,7 @@ def test_unknown_classes_are_left_out_and_counted(train_data, trained_tcn, tmp_p
     other = str(tmp_path / "other.h5")
     with pytest.warns(UserWarning, match="no track in the file"):
         write_dataset(other, dataset)
-    metrics = evaluate(os.path.join(run, "model.pt"), other, str(tmp_path / "eval"))
+    metrics = evaluate(os.path.join(run, "model.pt"), other, str(tmp_path / "eval")).to_json()
     fear = int(np.sum(dataset.y == dataset.classes.index("contempt")))
     assert metrics["left_out_classes"] == {"contempt": fear}
     assert metrics["samples_scored"] == len(dataset) - fear
@@ -93,7 +93,7 @@ def test_evaluate_reports_megc_when_the_data_holds_intervals(train_data, trained
     path = str(tmp_path / "intervals.h5")
     with pytest.warns(UserWarning, match="no track in the file"):
         write_dataset(path, dataset)
-    metrics = evaluate(os.path.join(run, "model.pt"), path, str(tmp_path / "eval"))
+    metrics = evaluate(os.path.join(run, "model.pt"), path, str(tmp_path / "eval")).to_json()
     assert metrics["megc"]["overall"]["ground_truth"] == int((~dataset.synthetic).sum())
     with open(tmp_path / "eval" / "predictions.csv") as handle:
         spotted = [row for row in csv.DictReader(handle) if row["predicted"] != "neutral"]

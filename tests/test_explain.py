@@ -14,12 +14,13 @@ import torch
 from click.testing import CliRunner
 from landmarkset.cli.main import main
 from landmarkset.models import METHODS, TCN, attribute, postprocess, quantile_postprocess
-from landmarkset.models.au import AU_REGIONS, agreement, expected_regions, region_shares
 from landmarkset.models.explain import explain_dataset
+from landmarkset.models.explain.au import agreement, expected_regions, region_shares
 from landmarkset.models.inputs import spread
 from torch import nn
 
 from landmarkset import OptionError
+from landmarkset.regions import AU_REGIONS
 
 MOUTH = list(range(48, 68))
 
@@ -64,7 +65,7 @@ def test_quantile_post_processing_keeps_the_largest_changes_of_a_smooth_map():
     rng = np.random.default_rng(0)
     smooth = np.cumsum(rng.random((68, 20)) * 2, axis=1)  # rises slowly: the paper's threshold empties it
     assert not postprocess(smooth).any()
-    kept = quantile_postprocess(smooth, 0.9)
+    kept = quantile_postprocess(smooth, quantile=0.9)
     differences = np.abs(np.diff(smooth / smooth.max() * 255 - smooth.min() / smooth.max() * 255, axis=1))
     assert 0.05 < np.count_nonzero(kept) / kept.size <= 0.11
     assert np.abs(kept[kept != 0]).min() >= np.quantile(differences, 0.9) - 1e-6
@@ -112,7 +113,8 @@ def mouth_model() -> tuple[MouthOnly, torch.Tensor]:
 
 
 # Measured shares on the mouth (20 of 68 landmarks, 0.29 for a uniform map): gradient methods and occlusion
-# 1.00 (nothing else has any attribution), Grad-CAM 0.7.
+# 1.00 (nothing else has any attribution but float rounding: occlusion scores perturbed inputs in batches, and
+# oneDNN's convolutions may round differently by batch size), Grad-CAM 0.7.
 @pytest.mark.parametrize("method", list(METHODS))
 def test_a_model_that_sees_only_the_mouth_is_explained_by_the_mouth(mouth_model, method):
     model, opened = mouth_model
@@ -121,7 +123,7 @@ def test_a_model_that_sees_only_the_mouth_is_explained_by_the_mouth(mouth_model,
     if METHODS[method].uses_layer:
         assert share > 0.6
     else:
-        assert maps[:, MOUTH].sum() > 0 and not np.delete(maps, MOUTH, axis=1).any()
+        assert maps[:, MOUTH].sum() > 0 and np.delete(maps, MOUTH, axis=1).max() <= 1e-5 * maps[:, MOUTH].max()
 
 
 def test_region_shares_and_au_agreement():
@@ -196,7 +198,7 @@ def test_every_method_is_measured_in_one_table(train_data, trained_tcn, tmp_path
 
 
 def test_the_scn_is_explained_on_its_crops(train_data, tmp_path):
-    from landmarkset.models.train import TrainConfig, cross_validate
+    from landmarkset.models.training import TrainConfig, cross_validate
 
     from landmarkset.datasets import read_dataset
 
@@ -207,7 +209,7 @@ def test_the_scn_is_explained_on_its_crops(train_data, tmp_path):
     summary = explain_dataset(
         str(run / "model.pt"), train_data, str(out), per_class=1, method="gradcam", compare=("occlusion",),
         progress=False,
-    )  # fmt: skip
+    ).to_json()  # fmt: skip
     assert summary["model_name"] == "scn" and summary["samples"] == 7 and not summary["not_on_landmarks"]
     assert np.load(next((out / "maps").glob("*.npy"))).shape == (20, 32, 32)  # frames x crop pixels
     faces = sorted((out / "figures").glob("*_face.png"))
@@ -227,7 +229,9 @@ def test_faces_without_the_frames_are_drawn_on_the_outline(train_data, trained_t
     with pytest.warns(UserWarning, match="no track in the file"):  # the dataset alone: no path to the frames
         write_dataset(bare, dataset)
     out = tmp_path / "out"
-    summary = explain_dataset(os.path.join(run, "model.pt"), bare, str(out), ids=[dataset.sequence[0]], progress=False)
+    summary = explain_dataset(
+        os.path.join(run, "model.pt"), bare, str(out), ids=[dataset.sequence[0]], progress=False
+    ).to_json()
     assert summary["samples"] == 1
     assert summary["drawn_as_outlines"] == [f"{dataset.sequence[0]}: {bare} holds no track {dataset.sequence[0]!r}"]
     assert "face figure(s) show landmark outlines instead of the frame" in (out / "report.md").read_text()

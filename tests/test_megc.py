@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from landmarkset.datasets.megc import Interval, SpottingScore, interval_iou, spotting_score
+from landmarkset.models.evaluation.megc import Interval, SpottingScore, interval_iou, spotting_score
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ import torch
 from click.testing import CliRunner
 from landmarkset.cli.main import main
 from landmarkset.models import LANDMARKS, TCN, ModelRecord, ModelSpec, list_models, load_model, register_model
-from landmarkset.models.evaluate import evaluate
+from landmarkset.models.evaluation import evaluate
 from landmarkset.models.explain import explain_dataset
 from landmarkset.models.inference import predict
 from landmarkset.models.modelfile import FORMAT, save_model
-from landmarkset.models.train import TrainConfig, cross_validate
+from landmarkset.models.training import TrainConfig, cross_validate
 from torch import nn
 
 from landmarkset import InputError
@@ -54,15 +54,19 @@ def test_a_registered_third_model_trains_evaluates_and_explains_through_the_api(
     dataset = read_dataset(train_data)
     run = tmp_path / "gru"
     config = TrainConfig(epochs=15, batch_size=8, lr=0.05)
-    metrics = cross_validate(train_data, dataset, str(run), model="test-gru", folds=2, config=config, progress=False)
+    metrics = cross_validate(
+        train_data, dataset, str(run), model="test-gru", folds=2, config=config, progress=False
+    ).to_json()
     assert metrics["model"] == "test-gru" and metrics["config"]["momentum"] == 0.9  # its own declared default
     assert metrics["accuracy_mean"] > 2 * metrics["chance"]  # measured 0.9 (chance 0.18)
     model, record = load_model(str(run / "model.pt"))
     assert isinstance(model, LandmarkGRU) and record.input["preprocessing"] == "motion"
-    scores = evaluate(str(run / "model.pt"), train_data, str(tmp_path / "eval"))
+    scores = evaluate(str(run / "model.pt"), train_data, str(tmp_path / "eval")).to_json()
     assert scores["accuracy"] == pytest.approx(np.mean(predict(model, record, dataset.X) == dataset.y))
     ids = dataset.sequence[:3]
-    summary = explain_dataset(str(run / "model.pt"), train_data, str(tmp_path / "explain"), ids=ids, progress=False)
+    summary = explain_dataset(
+        str(run / "model.pt"), train_data, str(tmp_path / "explain"), ids=ids, progress=False
+    ).to_json()
     assert summary["model_name"] == "test-gru" and summary["overall"]["deletion_auc"] >= 0
     assert (tmp_path / "explain" / "report.md").read_text().startswith("# Explanations of a test-gru model")
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from landmarkset.models import load_model
 from landmarkset.models.inference import predict
-from landmarkset.models.train import TrainConfig, cross_validate, splits
+from landmarkset.models.training import TrainConfig, cross_validate, splits
 
 from landmarkset import InputError, OptionError, StoreError
 from landmarkset.datasets import read_dataset, write_dataset
@@ -65,17 +65,17 @@ def test_run_directory_model_file_and_reproducibility(train_data, trained_tcn, t
     config = TrainConfig(epochs=3, seed=5)
     first = cross_validate(
         train_data, dataset, str(tmp_path / "a"), protocol="subject", folds=2, config=config, progress=False
-    )
+    ).to_json()
     second = cross_validate(
         train_data, dataset, str(tmp_path / "b"), protocol="subject", folds=2, config=config, progress=False
-    )
+    ).to_json()
     assert first["folds"] == second["folds"] and first["confusion_matrix"] == second["confusion_matrix"]
     # Same seed, same weights, bit for bit (deterministic algorithms are on only for CUDA).
     weights = [load_model(str(tmp_path / name / "model.pt"))[0].state_dict() for name in ("a", "b")]
     assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
     paper = cross_validate(
         train_data, dataset, str(tmp_path / "p"), protocol="paper", folds=2, config=config, progress=False
-    )
+    ).to_json()
     assert (
         paper["protocol"] == "paper"
         and [f["test_samples"] for f in paper["folds"]] == [round(0.15 * len(dataset) + 0.4999)] * 2
@@ -90,7 +90,7 @@ def test_keras_style_learning_rate_decay_is_applied(train_data, tmp_path):
     import torch
     from landmarkset.models.inference import network_input
     from landmarkset.models.tcn import TCN
-    from landmarkset.models.train import fit
+    from landmarkset.models.training import fit
 
     dataset = read_dataset(train_data)
     config = TrainConfig(epochs=1, batch_size=8, lr=0.1, lr_decay=0.5)
@@ -123,7 +123,7 @@ def test_scn_trains_on_crops_and_needs_them(train_data, tmp_path):
     assert crops.shape == (len(dataset), 20, 32, 32) and crops.dtype == np.uint8 and crops.std() > 10
     metrics = cross_validate(
         train_data, dataset, str(tmp_path / "scn"), model="scn", folds=2, config=TrainConfig(epochs=2), progress=False
-    )  # the SCN declares crops as its input: they are read from the file
+    ).to_json()  # the SCN declares crops as its input: they are read from the file
     assert metrics["model"] == "scn" and metrics["config"]["momentum"] == 0.7
     model, record = load_model(str(tmp_path / "scn" / "model.pt"))
     assert record.arguments == {"n_classes": 7, "n_frames": 20, "size": 32} and record.input["kind"] == "crops"
@@ -151,7 +151,7 @@ def test_load_model_errors_name_the_file(tmp_path):
 
 def test_precision_is_resolved_and_checked():
     from landmarkset.models.tcn import TCN
-    from landmarkset.models.train import native_bf16, resolve_config
+    from landmarkset.models.training import native_bf16, resolve_config
 
     auto = resolve_config(TCN.spec, TrainConfig())
     assert auto.precision == ("bf16" if native_bf16("cpu") else "fp32")

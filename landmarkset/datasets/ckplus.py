@@ -17,25 +17,17 @@ import numpy as np
 
 from ..errors import InputError
 from ..extraction.report import Failure
+from ..facs import CKPLUS_CODE_OF, CKPLUS_CODES
 from ..io.datasets import Dataset
 from ..io.frames import natural_key
 from ..provenance import LISTED_FRAMES, Provenance, fingerprint
+from ..regions import N_LANDMARKS
 from ..track import Track
 from .build import BuildReport, build_dataset
 from .layout import Item, Scan
 
-__all__ = ["CKPLUS_EMOTIONS", "CkplusLayout", "build_ckplus", "find_ckplus", "read_code"]
+__all__ = ["CkplusLayout", "build_ckplus", "find_ckplus", "read_code"]
 
-CKPLUS_EMOTIONS = {
-    0: "neutral",
-    1: "anger",
-    2: "contempt",
-    3: "disgust",
-    4: "fear",
-    5: "happy",
-    6: "sadness",
-    7: "surprise",
-}
 TREES = ("cohn-kanade-images", "Landmarks", "FACS", "Emotion")
 PROVIDED = "ckplus-landmarks"  # the backend name of tracks made from CK+'s own Landmarks files
 _FRAME = re.compile(r"^(S\d+)_(\d+)_(\d+)\.(png|jpg|jpeg|bmp|tif|tiff)$", re.IGNORECASE)
@@ -85,7 +77,7 @@ def read_code(path: str) -> int:
         raise InputError(
             f"{path}: not a CK+ emotion file (expected one number, found {' '.join(tokens)[:40]!r})"
         ) from None
-    if len(tokens) != 1 or not value.is_integer() or int(value) not in CKPLUS_EMOTIONS:
+    if len(tokens) != 1 or not value.is_integer() or int(value) not in CKPLUS_CODES:
         raise InputError(f"{path}: emotion code {' '.join(tokens)[:40]} is not a CK+ code (one number, 0-7)")
     return int(value)
 
@@ -97,7 +89,7 @@ def read_landmarks_file(path: str) -> np.ndarray:
         points = np.array(rows, dtype=np.float64)
     except ValueError:
         raise InputError(f"{path}: not a CK+ landmarks file (68 lines of two numbers)") from None
-    if points.shape != (68, 2):
+    if points.shape != (N_LANDMARKS, 2):
         shape = f"{len(rows)} rows" if points.ndim != 2 else f"{points.shape[0]} rows of {points.shape[1]} numbers"
         raise InputError(f"{path}: {shape}, expected 68 rows of 2 numbers")
     if not np.isfinite(points).all():
@@ -118,7 +110,7 @@ class CkplusLayout:
         if self.trees["Emotion"] is None:
             raise InputError(f"{root}: no Emotion folder: CK+ labels come from Emotion/S###/###/*_emotion.txt")
         self.keep_contempt = keep_contempt
-        kept = [name for code, name in sorted(CKPLUS_EMOTIONS.items()) if keep_contempt or name != "contempt"]
+        kept = [name for code, name in sorted(CKPLUS_CODES.items()) if keep_contempt or name != "contempt"]
         self.classes: Optional[list[str]] = kept
 
     def inputs(self) -> list[str]:
@@ -178,7 +170,7 @@ class CkplusLayout:
             Item(
                 id=f"{subject}__{sequence}",
                 subject=subject,
-                label=CKPLUS_EMOTIONS[codes[origin]],
+                label=CKPLUS_CODES[codes[origin]],
                 folder=folder,
                 frames=frames,
                 origin=origin,
@@ -208,7 +200,7 @@ class CkplusLayout:
             raise InputError(f"{first}: cannot read this image")
         height, width = image.shape[:2]
         n = len(item.frames)
-        points = np.full((n, 68, 2), np.nan, np.float32)
+        points = np.full((n, N_LANDMARKS, 2), np.nan, np.float32)
         for row, path in enumerate(self._landmark_files(item)):
             if os.path.isfile(path):  # a missing file leaves the frame invalid, in place
                 pixels = read_landmarks_file(path)
@@ -242,7 +234,7 @@ class CkplusLayout:
 
     def write_label_files(self, labels_dir: str, dataset: Dataset, items: dict[str, Item]) -> None:
         """CK+-style Emotion files for every sample; synthetic neutral samples in folders of their own."""
-        codes = {name: code for code, name in CKPLUS_EMOTIONS.items()}
+        codes = CKPLUS_CODE_OF
         for index in range(len(dataset)):
             item = items[dataset.source_sequence(index)]
             synthetic = bool(dataset.synthetic[index])

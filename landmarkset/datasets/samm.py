@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 from ..errors import InputError, OptionError
 from ..extraction.report import Failure
+from ..facs import EMOTION_AUS
 from ..names import name_problem, within
 from ..provenance import Provenance
 from ..track import Track
@@ -28,15 +29,9 @@ from .layout import Item, Scan
 __all__ = ["Annotation", "AnnotationSheet", "SammLayout", "au_emotion", "au_set", "build_samm", "read_annotations"]
 
 # EMFACS-style prototypes (shared/reference/datasets.md); contempt is one-sided.
-PROTOTYPES = {
-    "happy": {"6", "12"},
-    "sadness": {"1", "4", "15"},
-    "surprise": {"1", "2", "5", "26"},
-    "fear": {"1", "2", "4", "5", "7", "20", "26"},
-    "anger": {"4", "5", "7", "23"},
-    "disgust": {"9", "15", "16"},
-    "contempt": {"R12", "R14"},
-}
+# Tie-break policy of au_emotion: when two prototypes cover an AU string equally, the first here wins.
+_MATCH_ORDER = ("happy", "sadness", "surprise", "fear", "anger", "disgust", "contempt")
+PROTOTYPES = {emotion: set(EMOTION_AUS[emotion]) for emotion in _MATCH_ORDER}
 SAMM_LABELS = {
     "anger": "anger",
     "contempt": "contempt",

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 from ..errors import InputError, OptionError
 from ..extractors import Extractor, get_extractor, provenance_exempt_options
 from ..io.frames import Source, discover_sources
-from ..io.writer import TrackWriter
+from ..io.writer import TrackWriter, check_output
 from ..provenance import Provenance
 from ..track import Track
 from .dask import DaskRunner
@@ -52,6 +52,7 @@ def extract(
         inputs = [os.fspath(inputs)]
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise OptionError(f"The 'workers' parameter of extract must be an int >= 1. Got {workers!r} instead.")
+    check_output(output)  # before the backend loads its model: a wrong output fails at once
     extractor = get_extractor(backend, **(options or {}))  # validates name and options up front
     started = time.monotonic()
     given = [item for item in inputs if isinstance(item, Source)]

@@ -16,6 +16,7 @@ from ..extras import FrameExtra
 from ..io.frames import Frame, Source
 from ..io.prefetch import prefetched
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
+from ..regions import N_LANDMARKS
 from ..track import Track
 
 __all__ = ["failure_reason", "request_provenance", "track_source"]
@@ -41,7 +42,7 @@ class _TrackBuffer:
         self.extras = {extra.name: extra for extra in extras}
         self.extra_values = {extra.name: extra.empty(capacity) for extra in extras}
         self.n = 0
-        self.landmarks = np.empty((capacity, 68, 2), np.float32)
+        self.landmarks = np.empty((capacity, N_LANDMARKS, 2), np.float32)
         self.confidence = np.empty(capacity, np.float32)
         self.box = np.empty((capacity, 4), np.float32)
         self.valid = np.empty(capacity, bool)

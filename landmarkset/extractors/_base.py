@@ -11,9 +11,9 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ..extras import FrameExtra
+from ..regions import N_LANDMARKS
 from ._options import Option, validate_options
 
-N_LANDMARKS = 68
 _NAN_BOX = np.full(4, np.nan, dtype=np.float32)
 
 
@@ -43,7 +43,7 @@ class FrameResult:
         landmarks = np.asarray(self.landmarks, dtype=np.float32)
         box = np.asarray(self.box, dtype=np.float32)
         if landmarks.shape != (N_LANDMARKS, 2):
-            raise ValueError(f"FrameResult.landmarks must have shape (68, 2), got {landmarks.shape}")
+            raise ValueError(f"FrameResult.landmarks must have shape ({N_LANDMARKS}, 2), got {landmarks.shape}")
         if box.shape != (4,):
             raise ValueError(f"FrameResult.box must have shape (4,), got {box.shape}")
         object.__setattr__(self, "landmarks", landmarks)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..extras import POINT_CONFIDENCE
+from ..regions import N_LANDMARKS
 from ._base import BaseExtractor, FrameResult
 from ._faces import Detection
 from ._options import Option
@@ -174,9 +175,9 @@ class FaceAlignmentExtractor(BaseExtractor):
                 detection = detections[found[k]]
                 # Each point's confidence is its heatmap's peak (about 0-1 for the published weights);
                 # the frame's score is their mean.
-                peaks = np.asarray(scores, dtype=np.float32).reshape(68)
+                peaks = np.asarray(scores, dtype=np.float32).reshape(N_LANDMARKS)
                 results[found[k]] = FrameResult(
-                    points.reshape(68, 2),
+                    points.reshape(N_LANDMARKS, 2),
                     float(peaks.mean()),
                     detection.box,
                     True,

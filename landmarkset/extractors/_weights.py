@@ -8,7 +8,6 @@ missing file, where it comes from and where to put it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -18,11 +17,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..errors import WeightsError
+from ..provenance import sha256_of
 
 WEIGHTS_ENV = "LANDMARKSET_WEIGHTS_DIR"
 _DOWNLOAD_TIMEOUT = 20.0  # seconds without data before a download is abandoned: never hang
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")
-_verified: dict[tuple[str, int, float], str] = {}
 
 
 def hub_checkpoints_dir() -> str:
@@ -60,19 +59,6 @@ def search_dirs(explicit: Optional[str], cache: Callable[[], str] = hub_checkpoi
     """Folders searched, in order: the ``weights_dir`` option, $LANDMARKSET_WEIGHTS_DIR, the file's cache."""
     folders = [explicit, os.environ.get(WEIGHTS_ENV), cache()]
     return [os.path.expanduser(folder) for folder in folders if folder]
-
-
-def sha256_of(path: str) -> str:
-    """The file's SHA-256 (remembered per path, size and modification time)."""
-    stat = os.stat(path)
-    key = (os.path.realpath(path), stat.st_size, stat.st_mtime)
-    if key not in _verified:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _verified[key] = digest.hexdigest()
-    return _verified[key]
 
 
 def _download(weight: WeightFile, folder: str) -> str:

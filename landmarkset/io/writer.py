@@ -53,6 +53,8 @@ def check_output(path: str, inputs: Sequence[str] = ()) -> None:
         raise StoreError(f"{path} is a folder: give the store a file name, e.g. {os.path.join(path, 'tracks.h5')}")
     if not os.path.isdir(folder):
         raise StoreError(f"the folder {folder} does not exist: create it first (mkdir -p), or choose another output")
+    if not _may_write(folder):
+        raise _unwritable(folder, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
     longest = len(os.fsencode(name)) + 1 + max(len(suffix) for suffix in _SHADOWS)
     limit = _name_limit(folder)
     if longest > limit:
@@ -64,6 +66,13 @@ def check_output(path: str, inputs: Sequence[str] = ()) -> None:
     for given in inputs:
         if os.path.realpath(given) == real or (os.path.exists(path) and _same_file(given, path)):
             raise StoreError(f"{path} is one of the inputs: choose another output (nothing was changed)")
+
+
+def _may_write(folder: str) -> bool:
+    """Whether this process may create files in ``folder`` (by its effective ids, as opening would)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(folder, os.W_OK | os.X_OK, effective_ids=True)
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _same_file(a: str, b: str) -> bool:

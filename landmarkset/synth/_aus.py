@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..facs import EMOTION_AUS
+
 UP, DOWN, LEFT, RIGHT = (0.0, -1.0), (0.0, 1.0), (-1.0, 0.0), (1.0, 0.0)
 
 # Side of the face of each point: -1 subject's right (image left), +1 subject's left, 0 midline.
@@ -160,17 +162,8 @@ def expression_field(aus: dict, side: str = "both") -> np.ndarray:
     return field
 
 
-# EMFACS-style prototypes (shared/reference/datasets.md), CK+ emotion codes.
-EMOTIONS = {
-    "anger": (1, (4, 5, 7, 23)),
-    "contempt": (2, ("R12", "R14")),
-    "disgust": (3, (9, 15, 16)),
-    "fear": (4, (1, 2, 4, 5, 7, 20, 26)),
-    "happy": (5, (6, 12)),
-    "sadness": (6, (1, 4, 15)),
-    "surprise": (7, (1, 2, 5, 26)),
-}
-CKPLUS_CODES = {code: name for name, (code, _) in EMOTIONS.items()} | {0: "neutral"}
+# The expressive emotions (neutral moves nothing) and their prototype AUs, from the one table.
+EMOTIONS = {name: aus for name, aus in EMOTION_AUS.items() if aus}
 
 
 def moved_points(field: np.ndarray, threshold: float = 0.02) -> list[int]:

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._version import __version__
+from ..facs import CKPLUS_CODE_OF
 from ._aus import EMOTIONS
 from ._identity import Identity
 from ._motion import Expression, head_motion, render_sequence
@@ -49,7 +50,7 @@ def _plan_subject(rng: np.random.Generator, sequences: int, unlabelled_rate: flo
     for emotion in order:
         labelled = rng.random() >= unlabelled_rate
         if labelled:
-            aus = {str(au): int(rng.choice([3, 4, 5], p=[0.25, 0.4, 0.35])) for au in EMOTIONS[emotion][1]}
+            aus = {str(au): int(rng.choice([3, 4, 5], p=[0.25, 0.4, 0.35])) for au in EMOTIONS[emotion]}
         else:
             chosen = rng.choice(_UNLABELLED_AUS, size=int(rng.integers(1, 4)), replace=False)
             aus = {str(au): int(rng.choice([1, 2, 3, 4])) for au in chosen}
@@ -96,7 +97,7 @@ def _write_subject(task: dict[str, Any]) -> dict[str, Any]:
                 handle.write(f"{matlab_number(int(au.lstrip('RL')))}{matlab_number(intensity)}\n")
         code = None
         if expression.emotion is not None:
-            code = EMOTIONS[expression.emotion][0]
+            code = CKPLUS_CODE_OF[expression.emotion]
             os.makedirs(folders["Emotion"], exist_ok=True)
             with open(os.path.join(folders["Emotion"], last + "_emotion.txt"), "w") as handle:
                 handle.write(matlab_number(code) + "\n")

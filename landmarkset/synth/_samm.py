@@ -97,7 +97,7 @@ def _write_sheet(path: str, title: str, sheet_name: str, header_row: int, header
 
 def _micro_expression(rng: np.random.Generator, emotion: Optional[str], micro: bool) -> Expression:
     if emotion is not None:
-        aus = {str(au): int(rng.choice([1, 2]) if micro else rng.choice([3, 4])) for au in EMOTIONS[emotion][1]}
+        aus = {str(au): int(rng.choice([1, 2]) if micro else rng.choice([3, 4])) for au in EMOTIONS[emotion]}
     else:
         chosen = rng.choice(_OTHER_AUS, size=int(rng.integers(1, 3)), replace=False)
         aus = {str(au): int(rng.choice([1, 2])) for au in chosen}

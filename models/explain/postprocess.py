@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
+SCALE, THRESHOLD, QUANTILE = 255.0, 75.0, 0.9  # the paper's scale and threshold; the variant's quantile
+
 
 def postprocess(
-    maps: np.ndarray, scale: Optional[float] = 255.0, difference: bool = True, threshold: Optional[float] = 75.0
+    maps: np.ndarray, *, scale: Optional[float] = SCALE, difference: bool = True, threshold: Optional[float] = THRESHOLD
 ) -> np.ndarray:
     """The paper's steps, each optional: scale each map to [0, scale]; differences between successive frames
     (F -> F - 1 columns); values within [-threshold, threshold] set to 0."""
@@ -33,7 +36,7 @@ def postprocess(
     return out[0] if single else out
 
 
-def quantile_postprocess(maps: np.ndarray, quantile: float = 0.9, scale: Optional[float] = 255.0) -> np.ndarray:
+def quantile_postprocess(maps: np.ndarray, *, quantile: float = QUANTILE, scale: Optional[float] = SCALE) -> np.ndarray:
     """Scale to [0, scale], successive-frame differences, and |value| below the map's ``quantile`` of
     |differences| set to 0."""
     out = postprocess(maps, scale=scale, difference=True, threshold=None)
@@ -42,3 +45,26 @@ def quantile_postprocess(maps: np.ndarray, quantile: float = 0.9, scale: Optiona
     limits = np.quantile(np.abs(out), quantile, axis=(1, 2), keepdims=True)
     out = np.where((np.abs(out) < limits) | (np.abs(out) == 0), 0.0, out)
     return out[0] if single else out
+
+
+@dataclass
+class PostProcessing:
+    """The paper's steps (None / False switches one off), or a per-map quantile threshold instead."""
+
+    scale: Optional[float] = SCALE
+    difference: bool = True
+    threshold: Optional[float] = THRESHOLD
+    quantile: Optional[float] = None  # e.g. 0.9: keep the top 10 % of each map's |differences| (overrides threshold)
+
+    def apply(self, maps: np.ndarray) -> np.ndarray:
+        if self.quantile is not None:
+            return quantile_postprocess(maps, quantile=self.quantile, scale=self.scale)
+        return postprocess(maps, scale=self.scale, difference=self.difference, threshold=self.threshold)
+
+    def describe(self) -> str:
+        if self.quantile is not None:
+            return f"successive-frame differences above each map's {self.quantile:.2f} quantile"
+        steps = [f"scaled to [0, {self.scale:g}]" if self.scale is not None else "unscaled"]
+        steps += ["successive-frame differences"] if self.difference else []
+        steps += [f"|value| <= {self.threshold:g} set to 0"] if self.threshold is not None else []
+        return "the paper's steps: " + ", ".join(steps)

@@ -4,23 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save(figure, output: str) -> str:
-    """Lay out, write as PNG and release ``figure``."""
-    plt = pyplot()
-    figure.tight_layout()
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
-    return output
+from landmarkset.plotting import pyplot, save_figure
 
 
 def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: str) -> str:
@@ -47,7 +31,7 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], output: str, title: s
     axis.set_ylabel("true")
     axis.set_title(title, fontsize=9)
     figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class")
-    return save(figure, output)
+    return save_figure(figure, output)
 
 
 def plot_curves(histories: list[dict[str, list[float]]], output: str) -> str:
@@ -64,4 +48,4 @@ def plot_curves(histories: list[dict[str, list[float]]], output: str) -> str:
     accuracy.set_ylabel("validation accuracy")
     accuracy.set_ylim(0, 1)
     accuracy.legend(fontsize=7, ncol=2)
-    return save(figure, output)
+    return save_figure(figure, output)

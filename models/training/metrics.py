@@ -33,17 +33,14 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: list[
 
 
 def write_classification_figures(
-    metrics: dict[str, Any], out_dir: str, title: str, curves: Optional[list[dict[str, list[float]]]] = None
+    matrix: list[list[int]],
+    classes: list[str],
+    out_dir: str,
+    title: str,
+    curves: Optional[list[dict[str, list[float]]]] = None,
 ) -> list[str]:
     """confusion_matrix.png (and training_curves.png when ``curves`` are given) in ``out_dir``."""
-    written = [
-        plot_confusion(
-            np.array(metrics["confusion_matrix"]),
-            metrics["classes"],
-            os.path.join(out_dir, "confusion_matrix.png"),
-            title,
-        )
-    ]
+    written = [plot_confusion(np.array(matrix), classes, os.path.join(out_dir, "confusion_matrix.png"), title)]
     if curves:
         written.append(plot_curves(curves, os.path.join(out_dir, "training_curves.png")))
     return written

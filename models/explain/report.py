@@ -1,16 +1,21 @@
-"""Tables and the Markdown report of `landmarkset explain`: per-sample and per-class region CSVs, the
-method x metric table, summary figures per class, report.md (docs/explain.md)."""
+"""The typed result of `landmarkset explain` (:class:`ExplainReport`) and what is written from it: per-sample
+and per-class region CSVs, the method x metric table, summary.json and report.md (docs/explain.md)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .attribution import METHODS
-from .au import AU_REGIONS, EXPECTED_AUS, agreement, expected_regions, region_shares
+from landmarkset.facs import EMOTION_AUS
+from landmarkset.regions import AU_REGIONS
+
+from .au import agreement, expected_regions, region_shares, top_region
+from .methods import METHODS
 
 METRICS = (
     ("precision@moved", "higher"),
@@ -50,7 +55,7 @@ def summarise(results: list, methods: list[str], classes: list[str]) -> dict[str
         entry: dict[str, Any] = {
             "samples": len(members),
             "correct": sum(r.row["true"] == name for r in members),
-            "expected_aus": list(EXPECTED_AUS.get(name, ())),
+            "expected_aus": list(EMOTION_AUS.get(name, ())),
             "expected_regions": expected_regions(name),
             "members": [r.index for r in members],
         }
@@ -61,7 +66,7 @@ def summarise(results: list, methods: list[str], classes: list[str]) -> dict[str
                 region_shares=shares,
                 expected_share=inside,
                 lift_over_uniform=lift,
-                top_region=max(shares, key=shares.get),
+                top_region=top_region(shares),
             )
         first = methods[0]
         for key, _ in METRICS:
@@ -108,6 +113,53 @@ def write_tables(results: list, summary: dict[str, Any], out_dir: str) -> None:
     )
 
 
+@dataclass
+class ExplainReport:
+    """What `explain` measured: faithfulness per method, region / AU agreement per predicted class, and
+    what could not be drawn; ``to_json()`` is summary.json."""
+
+    model: str  # the model file
+    model_name: str
+    data: str
+    method: str  # the method that drew the maps
+    methods: list[str]
+    samples: int
+    per_method: dict[str, dict[str, float]]
+    overall: dict[str, float]  # per_method[method]
+    per_class: dict[str, dict[str, Any]]  # by predicted class
+    regions: dict[str, list[int]]
+    post_processing: str
+    predicted_classes: dict[str, int] = field(default_factory=dict)
+    drawn_as_outlines: list[str] = field(default_factory=list)  # face figures without their frame, and why
+    not_on_landmarks: list[str] = field(default_factory=list)  # crop maps not readable at the landmarks, and why
+    warnings: list[str] = field(default_factory=list)
+    out_dir: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        content = asdict(self)
+        content.pop("out_dir")
+        return _json_safe(content)
+
+    def write(self) -> None:
+        """summary.json, the three tables (given the sample rows) and report.md in ``out_dir``."""
+        with open(os.path.join(self.out_dir, "summary.json"), "w") as handle:
+            json.dump(self.to_json(), handle, indent=2)
+        write_report(self.to_json(), self.out_dir)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (undefined figures, e.g. agreement for neutral) as null: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _f(value: Any) -> str:
     return "-" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.2f}"
 
@@ -140,6 +192,8 @@ def write_report(summary: dict[str, Any], out_dir: str) -> str:
         f"insertion AUC {_f(overall.get('insertion_auc'))} vs random {_f(overall.get('random_insertion_auc'))} "
         "(higher is better).",
     ]
+    for warning in summary.get("warnings", []):
+        lines[1:1] = [f"**Warning: {warning}**", ""]
     if summary.get("drawn_as_outlines"):
         outlines = summary["drawn_as_outlines"]
         lines.append(
@@ -163,7 +217,7 @@ def write_report(summary: dict[str, Any], out_dir: str) -> str:
     ]
     for name, entry in summary["per_class"].items():
         lines.append(
-            f"| {name} | {entry['samples']} ({entry['correct']}) | {entry.get('top_region', '-')} | "
+            f"| {name} | {entry['samples']} ({entry['correct']}) | {entry.get('top_region') or '-'} | "
             f"{'+'.join(map(str, entry['expected_aus'])) or '-'} | {_f(entry.get('expected_share'))} | "
             f"{_f(entry.get('lift_over_uniform'))} | "
             f"{_f(entry.get('deletion_auc'))} ({_f(entry.get('random_deletion_auc'))}) | "
@@ -181,9 +235,15 @@ def write_report(summary: dict[str, Any], out_dir: str) -> str:
             ]
         lines += [
             "",
-            f"Expected regions (paper's AUs {'+'.join(map(str, entry['expected_aus'])) or 'none'}): "
+            f"Expected regions (prototype AUs {'+'.join(map(str, entry['expected_aus'])) or 'none'}): "
             f"{', '.join(entry['expected_regions']) or 'none'}.",
         ]
+        if not entry["expected_aus"]:
+            lines.append(
+                "This class moves no Action Unit, so no region is expected: a model that learned it as 'no "
+                "expression' has little reason to attribute to any landmark, and a near-blank map is the expected "
+                "result, not a failure. The top region is named only when some region holds activation."
+            )
     path = os.path.join(out_dir, "report.md")
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")

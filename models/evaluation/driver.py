@@ -1,5 +1,5 @@
-"""Score a trained model on another built dataset (e.g. a CK+ model on SAMM), with MEGC figures when the data
-holds expression intervals.
+"""`evaluate`: score a trained model on another built dataset (e.g. a CK+ model on SAMM), with MEGC figures
+when the data holds expression intervals.
 
 Classes are matched by name: samples whose class the model does not know are left out of the
 classification scores (and counted). MEGC reading (the paper's Table III compares classifiers with the
@@ -15,23 +15,24 @@ from __future__ import annotations
 import csv
 import json
 import os
-import platform
 from typing import Any
 
 import numpy as np
-import torch
 
-from landmarkset import __version__
-from landmarkset.datasets.megc import Interval, spotting_score
-from landmarkset.io import read_dataset
+from landmarkset.errors import InputError
+from landmarkset.io import Dataset, read_dataset
 
-from .inference import predict_proba, read_samples
-from .metrics import classification_scores, write_classification_figures
-from .modelfile import load_model
-from .train import file_hash
+from ..inference import collapse_warning, predict_proba, read_samples
+from ..modelfile import load_model
+from ..runinfo import data_record, versions
+from ..training.metrics import classification_scores, write_classification_figures
+from .megc import Interval, spotting_score
+from .report import EvaluationReport
+
+EVALUATION_FILES = ("metrics.json", "confusion_matrix.png", "predictions.csv")
 
 
-def megc_scores(dataset, predicted_names: list[str]) -> dict[str, Any]:
+def megc_scores(dataset: Dataset, predicted_names: list[str]) -> dict[str, Any]:
     """MEGC TP / precision / recall / F1 of the reading in the module doc, per kind and overall."""
     kinds = json.loads(dataset.attrs.get("interval_kinds", "[]")) or [""] * len(dataset)
     default_kind = dataset.attrs.get("type") if dataset.attrs.get("type") in ("macro", "micro") else "macro"
@@ -51,44 +52,57 @@ def megc_scores(dataset, predicted_names: list[str]) -> dict[str, Any]:
             spotted.append(Interval(dataset.source_sequence(index), first, first, kind))
     scores = {name: score.as_dict() for name, score in spotting_score(truth, spotted).items()}
     scores["overall"]["tp_with_right_emotion"] = int(right_emotion)
-    scores["reading"] = "sample intervals; spotted = predicted not neutral (see landmarkset.models.evaluate)"
+    scores["reading"] = "sample intervals; spotted = predicted not neutral (see landmarkset.models.evaluation)"
     return scores
 
 
-def evaluate(model_path: str, data_path: str, out_dir: str, device: str = "cpu") -> dict[str, Any]:
+def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cpu") -> EvaluationReport:
     """Write metrics.json, confusion_matrix.png and predictions.csv for ``model_path`` on ``data_path``."""
     model, record = load_model(model_path, device)
     dataset = read_dataset(data_path)
     samples = read_samples(record, data_path, dataset, model_path)
     classes = list(record.classes)
-    probabilities = predict_proba(model, record, samples, device)
-    predicted = probabilities.argmax(1)
     data_names = [dataset.classes[label] for label in dataset.y]
     known = np.array([name in classes for name in data_names], dtype=bool)
+    if not known.any():
+        raise InputError(
+            f"{data_path}: none of its classes ({', '.join(dataset.classes)}) is one the model {model_path} knows "
+            f"({', '.join(classes)}); evaluate it on data with those classes"
+        )
+    probabilities = predict_proba(model, record, samples, device=device)
+    predicted = probabilities.argmax(1)
     y_true = np.array([classes.index(name) for name, ok in zip(data_names, known) if ok], dtype=np.int64)
     scores = classification_scores(y_true, predicted[known], classes)
     left_out: dict[str, int] = {}
     for name, ok in zip(data_names, known):
         if not ok:
             left_out[name] = left_out.get(name, 0) + 1
-    metrics: dict[str, Any] = {
-        "model": record.model,
-        "model_file": os.path.abspath(model_path),
-        "trained_on": record.data,
-        **scores,
-        "samples_scored": int(known.sum()),
-        "left_out_classes": left_out,
-        "data": {"path": os.path.abspath(data_path), "sha256": file_hash(data_path), "samples": len(dataset)},
-        "versions": {"landmarkset": __version__, "torch": torch.__version__, "python": platform.python_version()},
-    }
-    if dataset.intervals is not None:
-        metrics["megc"] = megc_scores(dataset, [classes[p] for p in predicted])
+    counts = np.bincount(predicted, minlength=len(classes))
+    warning = collapse_warning(counts, classes, model_path)
+    report = EvaluationReport(
+        model=record.model,
+        model_file=os.path.abspath(model_path),
+        trained_on=record.data,
+        accuracy=scores["accuracy"],
+        classes=scores["classes"],
+        per_class=scores["per_class"],
+        macro_f1=scores["macro_f1"],
+        confusion_matrix=scores["confusion_matrix"],
+        samples_scored=int(known.sum()),
+        left_out_classes=left_out,
+        data=data_record(data_path, dataset),
+        versions=versions(),
+        predicted_classes={name: int(n) for name, n in zip(classes, counts) if n},
+        megc=megc_scores(dataset, [classes[p] for p in predicted]) if dataset.intervals is not None else None,
+        warnings=[warning] if warning else [],
+        files={name: os.path.join(out_dir, name) for name in EVALUATION_FILES},
+    )
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "metrics.json"), "w") as handle:
-        json.dump(metrics, handle, indent=2)
+    report.write(os.path.join(out_dir, "metrics.json"))
     with open(os.path.join(out_dir, "predictions.csv"), "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["sequence", "subject", "synthetic", "true", "predicted", "probability"])
+        # Every class's probability, not only the top one's, so thresholds can be chosen afterwards.
+        writer.writerow(["sequence", "subject", "synthetic", "true", "predicted", *(f"p_{c}" for c in classes)])
         for index in range(len(dataset)):
             writer.writerow(
                 [
@@ -97,11 +111,10 @@ def evaluate(model_path: str, data_path: str, out_dir: str, device: str = "cpu")
                     int(dataset.synthetic[index]),
                     data_names[index],
                     classes[predicted[index]],
-                    f"{probabilities[index, predicted[index]]:.4f}",
+                    *(f"{p:.4f}" for p in probabilities[index]),
                 ]
             )
     name = os.path.basename(os.path.dirname(os.path.abspath(data_path))) + "/" + os.path.basename(data_path)
-    write_classification_figures(
-        metrics, out_dir, f"{record.model.upper()} on {name}: accuracy {metrics['accuracy']:.3f} (n={known.sum()})"
-    )
-    return metrics
+    title = f"{record.model.upper()} on {name}: accuracy {report.accuracy:.3f} (n={known.sum()})"
+    write_classification_figures(report.confusion_matrix, report.classes, out_dir, title)
+    return report

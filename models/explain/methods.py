@@ -26,8 +26,8 @@ from torch import nn
 
 from landmarkset.errors import OptionError
 
-from .inputs import spread
-from .spec import ModelSpec
+from ..inputs import spread
+from ..spec import ModelSpec
 
 WINDOW = 5  # frames per occlusion time window
 IG_STEPS = 16
@@ -131,6 +131,7 @@ def input_attributions(
     model: nn.Module,
     spec: ModelSpec,
     prepared: torch.Tensor,
+    *,
     target: Optional[int | list[int] | np.ndarray | torch.Tensor] = None,
     method: str = DEFAULT_METHOD,
 ) -> torch.Tensor:
@@ -154,12 +155,13 @@ def attribute(
     model: nn.Module,
     spec: ModelSpec,
     prepared: torch.Tensor,
+    *,
     target: Optional[int | list[int] | np.ndarray | torch.Tensor] = None,
     method: str = DEFAULT_METHOD,
 ) -> np.ndarray:
     """Maps (N, *map axes of the input kind) of why ``model`` gave class ``target`` (default: its prediction).
 
     ``prepared`` is the input kind's prepared input (landmarks: (N, frames, 68, 2)); values are non-negative
-    and unnormalised; :func:`~landmarkset.models.postprocess.postprocess` applies the paper's steps.
+    and unnormalised; :func:`~landmarkset.models.explain.postprocess.postprocess` applies the paper's steps.
     """
-    return spec.input.to_map(input_attributions(model, spec, prepared, target, method))
+    return spec.input.to_map(input_attributions(model, spec, prepared, target=target, method=method))

@@ -22,7 +22,9 @@ import numpy as np
 import torch
 from captum.metrics import infidelity, sensitivity_max
 
-from .attribution import Problem, get_method
+from landmarkset.regions import N_LANDMARKS
+
+from .methods import Problem, get_method
 
 Scorer = Callable[[torch.Tensor], np.ndarray]  # prepared input (N, ...) -> probabilities (N, classes)
 STEPS = 17  # points on each curve
@@ -134,6 +136,6 @@ def precision_at_k(landmark_scores: np.ndarray, moved: Sequence[int], k: int) ->
     return float(np.isin(top, list(moved)).mean())
 
 
-def random_precision_at_k(moved: Sequence[int], k: int, n_landmarks: int = 68) -> float:
+def random_precision_at_k(moved: Sequence[int], k: int, n_landmarks: int = N_LANDMARKS) -> float:
     """Expected precision@k of a random ranking: the moved share."""
     return len(set(moved)) / n_landmarks if k else 0.0

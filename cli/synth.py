@@ -1,0 +1,160 @@
+"""`landmarkset synth`: sample datasets in the CK+ and SAMM layouts, made by real faces, with known truth."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+
+@click.group()
+def synth() -> None:
+    """Write sample datasets (CK+ or SAMM layout) made by real faces, with known ground truth."""
+
+
+def _synth_options(command=None, *, workers: bool = True):
+    if command is None:
+        return lambda function: _synth_options(function, workers=workers)
+    options = [
+        click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same tree."),
+        click.option(
+            "--faces",
+            "faces",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            metavar="PHOTO",
+            help="Portrait(s) to use as identities, repeatable [default: astronaut].",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    ]
+    if workers:  # only the generators that render subjects in parallel offer it
+        options.insert(
+            2,
+            click.option(
+                "-w",
+                "--workers",
+                default=1,
+                show_default=True,
+                type=click.IntRange(min=1),
+                help="Subjects rendered in parallel processes.",
+            ),
+        )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@synth.command("ckplus")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=30, show_default=True, type=click.IntRange(min=1))
+@click.option("--sequences-per-subject", default=7, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--unlabelled",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of sequences without an Emotion file.",
+)
+@_synth_options
+def synth_ckplus_command(
+    out: str,
+    subjects: int,
+    sequences_per_subject: int,
+    unlabelled: float,
+    seed: int,
+    faces: tuple[str, ...],
+    workers: int,
+    quiet: bool,
+) -> None:
+    """A CK+-layout tree: cohn-kanade-images/, Landmarks/, FACS/, Emotion/ and landmarkset_truth.json."""
+    import time
+
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_ckplus
+
+    started = time.monotonic()
+    truth = synth_ckplus(
+        out,
+        subjects=subjects,
+        sequences_per_subject=sequences_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        unlabelled_rate=unlabelled,
+        workers=workers,
+        progress=False if quiet else None,
+    )
+    sequences = truth["sequences"].values()
+    labelled = sum(1 for s in sequences if s["emotion"])
+    click.echo(
+        f"wrote {len(truth['sequences'])} sequences ({labelled} labelled, "
+        f"{sum(s['frames'] for s in sequences)} frames) of {subjects} subjects to {out} "
+        f"in {time.monotonic() - started:.1f} s; truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+@synth.command("samm")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--clips-per-subject", default=4, show_default=True, type=click.IntRange(min=1))
+@_synth_options(workers=False)
+def synth_samm_command(
+    out: str, subjects: int, clips_per_subject: int, seed: int, faces: tuple[str, ...], quiet: bool
+) -> None:
+    """A SAMM micro-expression tree: SAMM/<subject>/<clip>/ frames and SAMM_Micro_FACS_Codes_v2.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_samm
+
+    truth = synth_samm(
+        out,
+        subjects=subjects,
+        clips_per_subject=clips_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    click.echo(
+        f"wrote {len(truth['sequences'])} micro-expression clips of {subjects} subjects to {out}; "
+        f"truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+@synth.command("samm-long")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--videos-per-subject", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--frames",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=300, max=9999),
+    help="Frames per video (200 fps).",
+)
+@_synth_options(workers=False)
+def synth_samm_long_command(
+    out: str,
+    subjects: int,
+    videos_per_subject: int,
+    frames: int,
+    seed: int,
+    faces: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """A SAMM Long Videos tree: SAMM_longvideos/<video>/ frames and SAMM_LongVideos_V1_Release.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_samm_long
+
+    truth = synth_samm_long(
+        out,
+        subjects=subjects,
+        videos_per_subject=videos_per_subject,
+        frames=frames,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    intervals = [i for video in truth["sequences"].values() for i in video["intervals"]]
+    macro = sum(i["type"] == "macro" for i in intervals)
+    click.echo(
+        f"wrote {len(truth['sequences'])} long videos with {macro} macro and {len(intervals) - macro} "
+        f"micro intervals to {out}; truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+COMMANDS = (synth,)

@@ -1,0 +1,183 @@
+"""Commands on track stores: extract, info, overlay, backends."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+import click
+
+from .options import smoothing_from_options, with_smoothing
+
+
+def _backend_choice_help() -> str:
+    return "Landmark backend (see `landmarkset backends`)."
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(), help="Track store to write (HDF5).")
+@click.option("-b", "--backend", default="mediapipe", show_default=True, help=_backend_choice_help())
+@click.option(
+    "-O",
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Backend option, repeatable (e.g. -O upsample=0). See docs/backends.md.",
+)
+@click.option("--device", default=None, help="Torch device for backends that have one: cpu, cuda, cuda:N, mps.")
+@click.option(
+    "--weights-dir", default=None, type=click.Path(file_okay=False), help="Folder searched first for model weights."
+)
+@click.option(
+    "-w",
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Files extracted in parallel processes (with --cluster local: Dask workers).",
+)
+@click.option(
+    "--scheduler", default=None, metavar="tcp://HOST:PORT", help="Run on an existing Dask distributed cluster."
+)
+@click.option(
+    "--cluster",
+    type=click.Choice(["local"]),
+    default=None,
+    help="local: start a Dask LocalCluster of --workers processes for the run.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start a new store instead of resuming the existing one (replaced at the first write).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def extract(
+    inputs: tuple[str, ...],
+    output: str,
+    backend: str,
+    options: tuple[str, ...],
+    device: Optional[str],
+    weights_dir: Optional[str],
+    workers: int,
+    scheduler: Optional[str],
+    cluster: Optional[str],
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Extract 68-point landmark tracks from videos, image folders, images or globs into OUTPUT.
+
+    Folders are searched: each video is a sequence, and each folder of images (with no video in it) is
+    one. Sequences already in OUTPUT, made by the same backend from the same files, are kept, so
+    re-running an interrupted command resumes it; one made otherwise stops the run before it writes.
+    """
+    from landmarkset.extraction import extract as run_extract
+    from landmarkset.extractors import parse_option_pairs
+
+    if scheduler and cluster:
+        raise click.UsageError("--scheduler and --cluster are alternatives: give one")
+    backend_options: dict[str, Any] = parse_option_pairs(options)
+    # Shortcuts for common backend options; a backend without them rejects them by name.
+    if device is not None:
+        backend_options["device"] = device
+    if weights_dir is not None:
+        backend_options["weights_dir"] = weights_dir
+    report = run_extract(
+        list(inputs),
+        output,
+        backend=backend,
+        options=backend_options,
+        workers=workers,
+        progress=False if quiet else None,
+        overwrite=overwrite,
+        scheduler=scheduler or cluster,
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.command("info")
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option("-s", "--sequences", "show_sequences", is_flag=True, help="One line per sequence.")
+def info(store: str, show_sequences: bool) -> None:
+    """Summarise a track store: format, backends, sequences, frames and face rate."""
+    from landmarkset.io import open_tracks
+
+    with open_tracks(store) as tracks:
+        attrs = tracks.attrs
+        ids = tracks.ids()
+        frames = faces = 0
+        backends: dict[str, int] = {}
+        rows = []
+        for track in tracks:
+            frames += track.n_frames
+            faces += int(track.valid.sum())
+            key = f"{track.backend} {track.backend_version}".strip()
+            backends[key] = backends.get(key, 0) + 1
+            rows.append(track)
+    click.echo(
+        f"{store}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
+        f"(written by landmarkset {attrs.get('landmarkset_version')})"
+    )
+    rate = f"{100 * faces / frames:.1f} %" if frames else "n/a"
+    click.echo(f"{len(ids)} sequences, {frames} frames, face found in {rate}")
+    for name, count in sorted(backends.items()):
+        click.echo(f"backend {name}: {count} sequences")
+    short = [track.id for track in rows if 0 < track.n_frames < track.frames_promised]
+    if short:
+        click.echo(f"{len(short)} video(s) decoded fewer frames than their container promises, e.g. {short[0]!r}")
+    if show_sequences:
+        click.echo(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}  frames used")
+        for track in rows:
+            used = "all" if track.selection == "all" else f"{track.n_frames} listed"
+            if 0 < track.n_frames < track.frames_promised:
+                used += f", {track.frames_promised} promised"
+            click.echo(
+                f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
+                f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}  {used}"
+            )
+
+
+@click.command("backends")
+def backends() -> None:
+    """List the installed landmark backends and whether each can run here."""
+    from landmarkset.extractors import describe_extractors
+
+    for row in describe_extractors():
+        status = "ok" if row["available"] else f"unavailable: {row['problem']}"
+        click.echo(f"{row['name']:<16} {status}")
+
+
+@click.command("overlay")
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.argument("sequence", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="PNG to write [default: SEQUENCE.png].")
+@click.option("-n", "--frames", "n_frames", default=6, show_default=True, type=click.IntRange(min=1))
+@with_smoothing
+def overlay(
+    store: str,
+    sequence: Optional[str],
+    output: Optional[str],
+    n_frames: int,
+    smooth: Optional[str],
+    smooth_params: tuple[str, ...],
+) -> None:
+    """Draw a sequence's landmarks on its frames (PNG). Defaults to the first sequence."""
+    from landmarkset.io import open_tracks
+    from landmarkset.plotting import plot_overlay
+
+    with open_tracks(store, smoothing=smoothing_from_options(smooth, smooth_params)) as tracks:
+        if sequence is None:
+            if not len(tracks):
+                raise click.ClickException(f"{store} holds no sequences")
+            sequence = tracks.ids()[0]
+        if sequence not in tracks:
+            raise click.ClickException(f"{store} has no sequence {sequence!r}; see `landmarkset info -s {store}`")
+        track = tracks[sequence]
+    path = plot_overlay(track, output or f"{sequence}.png", n_frames=n_frames)
+    click.echo(f"wrote {path}")
+
+
+COMMANDS = (extract, info, overlay, backends)

@@ -1,0 +1,56 @@
+"""The typed result of `evaluate` (:class:`EvaluationReport`); its metrics.json is written from it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass
+class EvaluationReport:
+    """A trained model scored on a built dataset (docs/training.md, "Evaluating on another set")."""
+
+    model: str
+    model_file: str
+    trained_on: dict[str, Any]
+    accuracy: float
+    classes: list[str]
+    per_class: dict[str, dict[str, float]]
+    macro_f1: float
+    confusion_matrix: list[list[int]]
+    samples_scored: int
+    left_out_classes: dict[str, int]
+    data: dict[str, Any]
+    versions: dict[str, str]
+    predicted_classes: dict[str, int] = field(default_factory=dict)  # predicted class -> samples
+    megc: Optional[dict[str, Any]] = None
+    warnings: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        content = asdict(self)
+        content.pop("files")
+        if content["megc"] is None:
+            content.pop("megc")
+        return content
+
+    def write(self, path: str) -> str:
+        with open(path, "w") as handle:
+            json.dump(self.to_json(), handle, indent=2)
+        return path
+
+    def summary(self) -> str:
+        line = f"accuracy {self.accuracy:.3f} on {self.samples_scored} samples"
+        if self.left_out_classes:
+            line += f" (left out, unknown to the model: {self.left_out_classes})"
+        lines = [line, *(f"Warning: {text}" for text in self.warnings)]
+        if self.megc is not None:
+            for kind in ("macro", "micro", "overall"):
+                s = self.megc[kind]
+                lines.append(
+                    f"  MEGC {kind:<7} GT {s['ground_truth']:>4}  predicted {s['predictions']:>4}  TP {s['tp']:>4}  "
+                    f"P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}"
+                )
+        lines += [f"  {path}" for path in self.files.values()]
+        return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""Training settings (:class:`TrainConfig`) and how a model's declaration fills them in.
+
+Optimiser: the paper's SGD (lr 1e-3, "rate decay" 1e-4, momentum 0.3 for the TCN, 0.7 for the SCN). The
+paper's wording and Keras's SGD(decay=...) both mean a learning rate decayed per step as
+lr / (1 + decay * step), not an L2 penalty; ``weight_decay`` (L2) is a separate option, 0 by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import torch
+
+from landmarkset.errors import OptionError
+
+from ..spec import ModelSpec
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings; defaults follow the paper where it says something (see the module doc).
+
+    ``None`` means "what the model declares" (``ModelSpec.training``, or its input's first preprocessing).
+    """
+
+    epochs: int = 30
+    batch_size: int = 16  # not in the paper; faster per sample than 32 on CPU (benchmarks/train_speed.py)
+    lr: float = 1e-3
+    lr_decay: float = 1e-4  # per step: lr / (1 + lr_decay * step)
+    momentum: Optional[float] = None  # None: the model's paper value (TCN 0.3, SCN 0.7)
+    weight_decay: float = 0.0
+    patience: int = 10  # epochs without a better validation loss before stopping
+    validation: float = 0.15  # share of the training part held out for early stopping
+    augment: bool = False  # augmentation of the model's input kind (landmarks only)
+    preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: motion)
+    seed: int = 0
+    device: str = "cpu"
+    # "auto": bfloat16 autocast on a CPU with native bfloat16 (AVX512-BF16, AMX), else float32
+    # (benchmarks/train_speed.py: 2.5x the TCN's samples/s at the same accuracy); "fp32", "bf16".
+    precision: str = "auto"
+
+
+def resolve_config(spec: ModelSpec, config: Optional[TrainConfig] = None) -> TrainConfig:
+    """``config`` with every ``None`` replaced by the model's declaration; OptionError for settings it cannot use."""
+    config = config or TrainConfig()
+    declared = {name: value for name, value in spec.training.items() if getattr(config, name, 0) is None}
+    config = replace(config, **declared)
+    if config.momentum is None:
+        config = replace(config, momentum=0.9)
+    kind = spec.input
+    if config.preprocessing is None:
+        config = replace(config, preprocessing=kind.preprocessing[0])
+    if config.preprocessing not in kind.preprocessing:
+        raise OptionError(
+            f"Unknown preprocessing {config.preprocessing!r} for the {spec.name!r} model ({kind.name}). "
+            f"Valid: {', '.join(kind.preprocessing)}."
+        )
+    if config.augment and kind.augmenter() is None:
+        raise OptionError(f"The {spec.name!r} model takes {kind.name}, which have no augmentation: drop --augment.")
+    if config.precision not in PRECISIONS:
+        raise OptionError(
+            f"The 'precision' parameter must be one of {', '.join(PRECISIONS)}. Got {config.precision!r} instead."
+        )
+    if config.precision == "auto":
+        config = replace(config, precision="bf16" if native_bf16(config.device) else "fp32")
+    return config
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CPU with AVX512-BF16 or AMX (oneDNN), or a CUDA
+    GPU that supports it. Elsewhere bfloat16 is emulated, slower than float32."""
+    if device.startswith("cuda"):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device != "cpu":
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
