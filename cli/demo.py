@@ -75,7 +75,7 @@ def run_demo(
     out_dir: str = "landmarkset-demo",
     backend: Optional[str] = None,
     subjects: int = 12,
-    epochs: int = 25,
+    epochs: Optional[int] = None,
     folds: int = 4,
     workers: int = 2,
     seed: int = 0,
@@ -138,7 +138,12 @@ def run_demo(
     started = time.monotonic()
     echo(f"[4/5] Training the TCN: {folds}-fold subject-independent cross-validation (landmarkset train-tcn)...")
     config = TrainConfig(epochs=epochs, batch_size=8, seed=seed)
-    trained = cross_validate(data, report.dataset, run, folds=folds, config=config, progress=progress)
+    # The demo goes on to explain even a model that fails its check, and says so (explain warns too).
+    trained = cross_validate(
+        data, report.dataset, run, folds=folds, config=config, keep_rejected=True, progress=progress
+    )
+    for problem in trained.final.problems:
+        echo(f"      Warning: {problem}")
     echo(
         f"      accuracy {trained.accuracy_mean:.3f} +- {trained.accuracy_std:.3f} "
         f"(chance {trained.chance:.3f}) on {len(report.dataset)} samples"
@@ -171,10 +176,12 @@ def run_demo(
 @click.argument("out_dir", default="landmarkset-demo", type=click.Path(file_okay=False))
 @click.option("-b", "--backend", default=None, help="Backend [default: mediapipe, else dlib].")
 @library_option("--subjects", type=click.IntRange(min=4), source=lambda: run_demo, help="Generated subjects.")
-@library_option("--epochs", type=click.IntRange(min=1), source=lambda: run_demo)
+@library_option(
+    "--epochs", type=click.IntRange(min=1), source=lambda: run_demo, help="[default: from the data (train-tcn's)]"
+)
 @library_option("-w", "--workers", type=click.IntRange(min=1), source=lambda: run_demo)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def demo(out_dir: str, backend: Optional[str], subjects: int, epochs: int, workers: int, quiet: bool) -> None:
+def demo(out_dir: str, backend: Optional[str], subjects: int, epochs: Optional[int], workers: int, quiet: bool) -> None:
     """The whole pipeline on sample data: a real video, then synth -> build-ckplus -> train-tcn -> explain."""
     result = run_demo(
         out_dir, backend, subjects=subjects, epochs=epochs, workers=workers, progress=False if quiet else None,

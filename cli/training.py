@@ -44,7 +44,15 @@ def _train_options(command):
             "--protocol", type=LibraryChoice(_protocol_names), source=_cross_validate, help=_protocol_help()
         ),
         library_option("--folds", type=click.IntRange(min=2), source=_cross_validate),
-        library_option("--epochs", type=click.IntRange(min=1), source=_config),
+        library_option(
+            "--epochs",
+            type=click.IntRange(min=1),
+            source=_config,
+            help="Epochs per model. [default: from the data: enough for --steps optimiser steps, at least 30]",
+        ),
+        library_option(
+            "--steps", type=click.IntRange(min=1), source=_config, help="Optimiser steps of the data-driven budget."
+        ),
         library_option("--batch-size", type=click.IntRange(min=2), source=_config),
         library_option("--lr", type=click.FloatRange(min=0, min_open=True), source=_config),
         library_option(
@@ -66,7 +74,8 @@ def _train_options(command):
             "--patience",
             type=click.IntRange(min=1),
             source=_config,
-            help="Stop after this many epochs without a better validation loss.",
+            help="Stop after this many epochs without a better validation loss. [default: a third of the epochs, "
+            "at least 10]",
         ),
         library_option("--seed", type=int, source=_config),
         library_option("--device", type=str, source=_config, help="cpu, cuda, cuda:N or mps."),
@@ -76,6 +85,13 @@ def _train_options(command):
             source=_config,
             help="auto: bfloat16 autocast where the device computes it natively (AVX512-BF16/AMX CPUs, recent "
             "GPUs), else float32.",
+        ),
+        click.option(
+            "--keep-rejected",
+            is_flag=True,
+            help="Deliver model.pt even when it fails its check (one class for everything, below the "
+            "cross-validated figure, folds that never learned); by default it is kept as model.rejected.pt and "
+            "the command fails.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
     ]
@@ -100,7 +116,16 @@ def _preprocessing_option(kind: Optional[str]):
     )
 
 
-def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+def _train(
+    model: str,
+    data: str,
+    run_dir: str,
+    protocol: str,
+    folds: int,
+    quiet: bool,
+    keep_rejected: bool,
+    **settings: Any,
+) -> None:
     from landmarkset.models import get_spec
     from landmarkset.models.training import TrainConfig, cross_validate
 
@@ -120,6 +145,7 @@ def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet
         folds=folds,
         config=config,
         samples=samples,
+        keep_rejected=keep_rejected,
         progress=False if quiet else None,
     )
     click.echo(report.summary())
@@ -130,25 +156,25 @@ def _train(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet
 @_train_options
 @_preprocessing_option(None)
 @click.option("--augment", is_flag=True, help="Augment the model's input (landmarks: rotation, scale, shift, mirror).")
-def train_command(model: str, data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+def train_command(model: str, **settings: Any) -> None:
     """Cross-validate any registered --model on DATA and train the delivered model.pt."""
-    _train(model, data, run_dir, protocol, folds, quiet, **settings)
+    _train(model, **settings)
 
 
 @click.command("train-tcn")
 @_train_options
 @_preprocessing_option("landmarks")
 @click.option("--augment", is_flag=True, help="Random rotation, scale, shift and mirroring of the landmarks.")
-def train_tcn(data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+def train_tcn(**settings: Any) -> None:
     """Cross-validate the paper's temporal CNN on DATA's /dataset and train the delivered model.pt."""
-    _train("tcn", data, run_dir, protocol, folds, quiet, **settings)
+    _train("tcn", **settings)
 
 
 @click.command("train-scn")
 @_train_options
-def train_scn(data: str, run_dir: str, protocol: str, folds: int, quiet: bool, **settings: Any) -> None:
+def train_scn(**settings: Any) -> None:
     """Cross-validate the paper's stacked-image CNN on DATA's face crops (build with --crops)."""
-    _train("scn", data, run_dir, protocol, folds, quiet, **settings)
+    _train("scn", **settings)
 
 
 @click.command("evaluate")

@@ -48,3 +48,8 @@ class ProvenanceError(StoreError):
 
 class WeightsError(LandmarksetError):
     """Model weights are missing or do not match; the message lists each file and where to put it."""
+
+
+class TrainingError(LandmarksetError):
+    """Training failed (a diverging loss) or delivered a model that fails its check: the message says why and
+    what to change."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -68,42 +66,6 @@ def carphone_frames(carphone) -> list[np.ndarray]:
     return frames
 
 
-def write_video(path: str, frames: Sequence[np.ndarray], fps: float = 25.0) -> str:
-    """Write RGB frames as a lossless-enough MJPG AVI that OpenCV reads back."""
-    height, width = frames[0].shape[:2]
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
-    assert writer.isOpened(), "OpenCV cannot write MJPG here"
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
-
-
-def wait_for_tracks(path: str, count: int = 1, timeout: float = 120) -> None:
-    """Poll until the track store at ``path`` holds ``count`` sequences (for tests that kill a run)."""
-    from landmarkset import open_tracks
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            with open_tracks(path) as store:
-                if len(store) >= count:
-                    return
-        time.sleep(0.05)
-
-
-def write_images(folder: str, frames: Sequence[np.ndarray], pattern: str = "img{}.png") -> list[str]:
-    """Write RGB frames as numbered images (1-based, unpadded: img1, img2, ... img10)."""
-    os.makedirs(folder, exist_ok=True)
-    names = []
-    for number, frame in enumerate(frames, start=1):
-        name = pattern.format(number)
-        cv2.imwrite(os.path.join(folder, name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        names.append(name)
-    return names
-
-
 @pytest.fixture(scope="session")
 def train_data(tmp_path_factory) -> str:
     """A generated CK+ training set (12 subjects, every emotion) with 32 px face crops for the SCN."""
@@ -134,3 +96,14 @@ def trained_tcn(train_data, tmp_path_factory) -> tuple[str, dict]:
         progress=False,
     ).to_json()
     return run, metrics
+
+
+# Tests that need the generated training set or a trained model are slow; `make test-fast` (pytest -m "not
+# slow") leaves them out, with the other tests marked slow where they stand.
+SLOW_FIXTURES = {"train_data", "trained_tcn", "mouth_model"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import write_video
+from helpers import write_video
 
 from landmarkset import extract, get_extractor, open_tracks
 from landmarkset.io.frames import read_image

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import wait_for_tracks, write_video
+from helpers import wait_for_tracks, write_video
 
 from landmarkset import TrackWriter, extract, open_tracks
 from landmarkset.extraction.dask import shard_dir
@@ -52,6 +52,7 @@ def test_dask_gives_the_same_tracks_as_the_local_pool(clips, tmp_path, cluster):
     assert not os.path.exists(shard_dir(str(tmp_path / "dask.h5")))  # merged, then removed
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_its_input_rerun(tmp_path, carphone):
     inputs = []
     for i in range(6):
@@ -104,6 +105,7 @@ def test_tracks_left_in_shards_are_merged_once_not_extracted_again(clips, tmp_pa
     assert not os.path.exists(shard_dir(out))
 
 
+@pytest.mark.slow
 def test_a_killed_cluster_run_resumes(tmp_path, carphone):
     inputs = []
     for i in range(6):
@@ -130,6 +132,7 @@ def test_a_killed_cluster_run_resumes(tmp_path, carphone):
     assert not os.path.exists(shard_dir(out))
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_one_line(tmp_path, clips):
     from click.testing import CliRunner
     from landmarkset.cli.main import main

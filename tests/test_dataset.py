@@ -5,7 +5,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-from test_store import make_track
+from helpers import make_track
 
 from landmarkset import OptionError, StoreError, TrackWriter, open_tracks
 from landmarkset.datasets import DatasetBuilder, read_dataset, resample_indices, write_dataset

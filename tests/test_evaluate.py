@@ -103,7 +103,9 @@ def test_evaluate_reports_megc_when_the_data_holds_intervals(train_data, trained
 def test_train_and_evaluate_commands(train_data, tmp_path):
     runner = CliRunner()
     run = str(tmp_path / "run")
-    result = runner.invoke(main, ["train-tcn", train_data, "-o", run, "--folds", "2", "--epochs", "2", "-q"])
+    result = runner.invoke(
+        main, ["train-tcn", train_data, "-o", run, "--folds", "2", "--epochs", "2", "--keep-rejected", "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert "TCN subject protocol, 2 folds: accuracy" in result.output and "330,119 parameters" in result.output
     assert json.load(open(os.path.join(run, "metrics.json")))["config"]["epochs"] == 2

@@ -204,7 +204,10 @@ def test_the_scn_is_explained_on_its_crops(train_data, tmp_path):
 
     dataset = read_dataset(train_data)
     run = tmp_path / "scn"
-    cross_validate(train_data, dataset, str(run), model="scn", folds=2, config=TrainConfig(epochs=2), progress=False)
+    cross_validate(
+        train_data, dataset, str(run), model="scn", folds=2, config=TrainConfig(epochs=2), keep_rejected=True,
+        progress=False,
+    )  # fmt: skip
     out = tmp_path / "out"
     summary = explain_dataset(
         str(run / "model.pt"), train_data, str(out), per_class=1, method="gradcam", compare=("occlusion",),

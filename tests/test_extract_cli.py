@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import wait_for_tracks, write_images, write_video
+from helpers import wait_for_tracks, write_images, write_video
 from landmarkset.cli.main import main
 
 from landmarkset import extract, open_tracks, read_dataset
@@ -119,6 +119,7 @@ def test_a_corrupt_input_fails_alone_in_a_worker_pool(batch, tmp_path):
     assert [f.path for f in report.failed] == [str(batch / "corrupt.mp4")]
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_a_readable_store_and_resumes(tmp_path, carphone):
     inputs = []
     for i in range(6):
@@ -162,6 +163,7 @@ def test_info_overlay_and_backends(batch, tmp_path):
     assert "dlib" in listing.output and "mediapipe" in listing.output
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_pipeline(tmp_path):
     out = tmp_path / "demo"
     result = run("demo", str(out), "-b", "dlib", "--subjects", "4", "--epochs", "3", "-q")

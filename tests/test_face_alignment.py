@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from conftest import write_video
+from helpers import write_video
 
 from landmarkset import WeightsError, extract, get_extractor, open_tracks
 from landmarkset.extractors._face_alignment import FAN_2D, FaceAlignmentExtractor
@@ -88,6 +88,7 @@ def _capture_network_inputs(extractor):
     return seen
 
 
+@pytest.mark.slow
 def test_our_face_box_frames_the_network_input(weights_dir, carphone_frames):
     from face_alignment.utils import crop
 
@@ -101,6 +102,7 @@ def test_our_face_box_frames_the_network_input(weights_dir, carphone_frames):
     np.testing.assert_allclose(seen[0][0].numpy(), expected, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_coordinate_frame_maps_heatmap_peaks_to_image_pixels(weights_dir, carphone_frames):
     # Re-derive each point from the network's own heatmaps: the peak of a 64 x 64 heatmap covers
     # 1/64 of the crop, and the crop covers 200 * scale image pixels around the centre.
@@ -119,6 +121,7 @@ def test_coordinate_frame_maps_heatmap_peaks_to_image_pixels(weights_dir, carpho
     assert len(np.unique(peaks)) > 10  # random weights still put the peaks in many places: x and y are tested
 
 
+@pytest.mark.slow
 def test_frames_are_batched_and_match_one_by_one(weights_dir, carphone_frames):
     frames = [*carphone_frames[:5], np.zeros_like(carphone_frames[0]), *carphone_frames[5:7]]
     batched = fan(weights_dir, batch_size=4)
@@ -132,6 +135,7 @@ def test_frames_are_batched_and_match_one_by_one(weights_dir, carphone_frames):
         np.testing.assert_allclose(a.landmarks, b.landmarks, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_extract_with_face_alignment(weights_dir, carphone_frames, tmp_path):
     frames = carphone_frames[:6] + [np.zeros_like(carphone_frames[0])] * 2 + carphone_frames[6:10]
     video = write_video(str(tmp_path / "clip.avi"), frames)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 from click.testing import CliRunner
+from helpers import make_track
 from landmarkset.cli.main import main
-from test_store import make_track
 
 from landmarkset import TrackWriter, export_netcdf, from_xarray, import_movement, open_tracks, to_xarray
 from landmarkset.extras import BLENDSHAPES, HEAD_POSE, POINT_CONFIDENCE, FrameExtra

@@ -11,7 +11,8 @@ import shutil
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import MEDIAPIPE_MODEL_DIR, write_video
+from conftest import MEDIAPIPE_MODEL_DIR
+from helpers import write_video
 from landmarkset.cli.main import main
 
 from landmarkset import WeightsError, extract, get_extractor, open_tracks

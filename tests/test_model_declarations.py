@@ -75,7 +75,21 @@ def test_the_third_model_through_the_cli(train_data, tmp_path):
     run = tmp_path / "run"
     runner = CliRunner()
     result = runner.invoke(
-        main, ["train", "--model", "test-gru", train_data, "-o", str(run), "--folds", "2", "--epochs", "2", "-q"]
+        main,
+        [
+            "train",
+            "--model",
+            "test-gru",
+            train_data,
+            "-o",
+            str(run),
+            "--folds",
+            "2",
+            "--epochs",
+            "2",
+            "--keep-rejected",
+            "-q",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "TEST-GRU subject protocol, 2 folds" in result.output
@@ -196,3 +210,51 @@ def test_models_of_installed_packages_are_found_by_entry_point(tmp_path, monkeyp
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     assert "plugin-mean" in list_models()
     assert isinstance(get_model("plugin-mean", n_classes=3), PluginMean)
+
+
+def test_a_third_input_kind_trains_evaluates_and_explains(train_data, tmp_path):
+    """An input kind declared here (landmark velocities: frame-to-frame motion) and a model that takes it go
+    through training, evaluation and explanation by the public API, which read only the kind's declaration."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    import torch
+    from landmarkset.models.inputs import LandmarkInput
+    from landmarkset.models.preprocess import preprocess
+    from landmarkset.models.spec import ModelSpec
+
+    @dataclass(frozen=True)
+    class VelocityInput(LandmarkInput):
+        name: ClassVar[str] = "test-velocities"
+        preprocessing: ClassVar[tuple[str, ...]] = ("velocity",)
+
+        def prepare(self, samples: np.ndarray, preprocessing: str) -> torch.Tensor:
+            moved = preprocess(samples, "motion")
+            return torch.from_numpy(np.diff(moved, axis=1, prepend=moved[:, :1]).astype(np.float32))
+
+    velocities = VelocityInput()
+
+    @register_model
+    class VelocityTCN(TCN):
+        spec = ModelSpec(
+            name="test-velocity-tcn",
+            input=velocities,
+            arguments=TCN.spec.arguments,
+            layout=TCN.spec.layout,
+            layer=TCN.spec.layer,
+            layer_axes=TCN.spec.layer_axes,
+        )
+
+    dataset = read_dataset(train_data)
+    run = tmp_path / "run"
+    report = cross_validate(train_data, dataset, str(run), model="test-velocity-tcn", folds=2, progress=False)
+    assert report.input["kind"] == "test-velocities" and report.input["preprocessing"] == "velocity"
+    assert report.accuracy_mean > 2 * report.chance and report.final.check == "passed"
+    model, record = load_model(str(run / "model.pt"))
+    assert isinstance(model, VelocityTCN) and record.spec.input is velocities
+    scores = evaluate(str(run / "model.pt"), train_data, str(tmp_path / "eval"))
+    assert scores.accuracy == pytest.approx(np.mean(predict(model, record, dataset.X) == dataset.y))
+    explained = explain_dataset(str(run / "model.pt"), train_data, str(tmp_path / "explain"),
+                                ids=dataset.sequence[:2], compare=("gradcam",), progress=False)  # fmt: skip
+    assert explained.samples == 2 and set(explained.per_method) == {"integrated-gradients", "gradcam"}
+    assert (tmp_path / "explain" / "figures" / f"{dataset.sequence[0]}_face.png").stat().st_size > 5_000

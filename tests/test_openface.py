@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import write_video
+from helpers import make_track, write_video
 from landmarkset.cli.main import main
-from test_store import make_track
 
 from landmarkset import TrackWriter, export_openface, export_table, import_openface, open_tracks
 

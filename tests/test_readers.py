@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import write_images, write_video
+from helpers import write_images, write_video
 
 from landmarkset import InputError, discover_sources
 from landmarkset.io.frames import natural_key

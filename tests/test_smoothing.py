@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_store import make_track
+from helpers import make_track
 
 from landmarkset import OptionError, Smoothing, TrackWriter, open_tracks
 from landmarkset.smoothing import smooth_landmarks

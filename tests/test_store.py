@@ -11,39 +11,9 @@ import time
 import h5py
 import numpy as np
 import pytest
+from helpers import make_track
 
-from landmarkset import StoreError, Track, TrackWriter, open_tracks
-
-
-def make_track(track_id: str, n: int = 5, seed: int = 0, names: bool = False) -> Track:
-    rng = np.random.default_rng(seed)
-    landmarks = rng.random((n, 68, 2), dtype=np.float32)
-    valid = np.ones(n, bool)
-    valid[n // 2] = False
-    landmarks[~valid] = np.nan
-    return Track(
-        id=track_id,
-        landmarks=landmarks,
-        valid=valid,
-        confidence=np.where(valid, 0.9, np.nan),
-        frame_index=np.arange(n),
-        timestamp=np.arange(n) / 30.0,
-        box=np.tile([0.1, 0.2, 0.6, 0.8], (n, 1)),
-        faces_detected=np.full(n, -1),
-        width=640,
-        height=490,
-        source=f"/data/{track_id}.mp4",
-        fps=30.0,
-        backend="dlib",
-        backend_version="20.0",
-        backend_options={"upsample": 1},
-        subject="S005",
-        label="happy",
-        frame_names=[f"f{i}.png" for i in range(n)] if names else None,
-        selection="listed" if names else "all",
-        source_fingerprint={"path": f"{track_id}.mp4", "files": 1, "bytes": 10, "modified": "x", "digest": "d"},
-        frames_promised=n + 1,
-    )
+from landmarkset import StoreError, TrackWriter, open_tracks
 
 
 def test_round_trip_keeps_every_field(tmp_path):
@@ -161,7 +131,7 @@ def test_readers_holding_the_file_open_do_not_block_or_see_changes(tmp_path):
 _WRITER_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
-from test_store import make_track
+from helpers import make_track
 from landmarkset import TrackWriter
 writer = TrackWriter({path!r})
 for i in range(10_000):

@@ -135,6 +135,7 @@ def test_cli(tmp_path):
 RECOVERY = {"dlib": (0.03, 0.6), "mediapipe": (0.06, 0.5)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", sorted(RECOVERY))
 def test_backends_recover_the_true_tracks(backend, tree, truth, tmp_path):
     store = str(tmp_path / "t.h5")

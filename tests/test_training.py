@@ -64,17 +64,38 @@ def test_run_directory_model_file_and_reproducibility(train_data, trained_tcn, t
     # Same seed, same metrics.
     config = TrainConfig(epochs=3, seed=5)
     first = cross_validate(
-        train_data, dataset, str(tmp_path / "a"), protocol="subject", folds=2, config=config, progress=False
+        train_data,
+        dataset,
+        str(tmp_path / "a"),
+        protocol="subject",
+        folds=2,
+        config=config,
+        keep_rejected=True,
+        progress=False,
     ).to_json()
     second = cross_validate(
-        train_data, dataset, str(tmp_path / "b"), protocol="subject", folds=2, config=config, progress=False
+        train_data,
+        dataset,
+        str(tmp_path / "b"),
+        protocol="subject",
+        folds=2,
+        config=config,
+        keep_rejected=True,
+        progress=False,
     ).to_json()
     assert first["folds"] == second["folds"] and first["confusion_matrix"] == second["confusion_matrix"]
     # Same seed, same weights, bit for bit (deterministic algorithms are on only for CUDA).
     weights = [load_model(str(tmp_path / name / "model.pt"))[0].state_dict() for name in ("a", "b")]
     assert all(torch.equal(weights[0][key], weights[1][key]) for key in weights[0])
     paper = cross_validate(
-        train_data, dataset, str(tmp_path / "p"), protocol="paper", folds=2, config=config, progress=False
+        train_data,
+        dataset,
+        str(tmp_path / "p"),
+        protocol="paper",
+        folds=2,
+        config=config,
+        keep_rejected=True,
+        progress=False,
     ).to_json()
     assert (
         paper["protocol"] == "paper"
@@ -122,7 +143,14 @@ def test_scn_trains_on_crops_and_needs_them(train_data, tmp_path):
     crops = read_crops(train_data)
     assert crops.shape == (len(dataset), 20, 32, 32) and crops.dtype == np.uint8 and crops.std() > 10
     metrics = cross_validate(
-        train_data, dataset, str(tmp_path / "scn"), model="scn", folds=2, config=TrainConfig(epochs=2), progress=False
+        train_data,
+        dataset,
+        str(tmp_path / "scn"),
+        model="scn",
+        folds=2,
+        config=TrainConfig(epochs=2),
+        keep_rejected=True,
+        progress=False,
     ).to_json()  # the SCN declares crops as its input: they are read from the file
     assert metrics["model"] == "scn" and metrics["config"]["momentum"] == 0.7
     model, record = load_model(str(tmp_path / "scn" / "model.pt"))

@@ -19,9 +19,8 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import wait_for_tracks, write_images, write_video
+from helpers import make_track, wait_for_tracks, write_images, write_video
 from landmarkset.cli.main import main
-from test_store import make_track
 
 from landmarkset import (
     DatasetBuilder,

@@ -152,7 +152,7 @@ def _row(release: str, number: int, cells: dict[str, Any], on_defect: str) -> tu
     return Annotation(number, subject, filename, onset, apex, end, kind, aus, emotion, repairs), ""
 
 
-def read_annotations(path: str, on_defect: str = "repair") -> AnnotationSheet:
+def read_annotations(path: str, *, on_defect: str = "repair") -> AnnotationSheet:
     """Read a SAMM spreadsheet row by row (a row that cannot be read fails alone, in ``failed``).
 
     Policies with ``on_defect="repair"``: onset 0 -> 1; apex missing, negative or outside [onset, offset]
@@ -258,7 +258,7 @@ class SammLayout:
             raise InputError(f"{root}: no such folder")
         self.root, self.annotations = root, annotations
         self.kind, self.labels, self.on_defect, self.keep_other = kind, labels, on_defect, keep_other
-        self.sheet = read_annotations(annotations, on_defect)
+        self.sheet = read_annotations(annotations, on_defect=on_defect)
         if labels == "estimated" and self.sheet.release == "long":
             raise OptionError("The long-video sheet has no emotion column: use labels='aus' or a mapping file")
         self.mapping = _load_mapping(labels) if labels not in ("estimated", "aus") else None

@@ -54,7 +54,7 @@ def _worker_track(source: Source, provenance: Provenance) -> Track:
         _worker_messages.put((source.id, done, total))
 
     report(-1, 0)  # "started": tells the driver which inputs were running if this process dies
-    return track_source(_worker_extractor, source, report, provenance)
+    return track_source(_worker_extractor, source, on_progress=report, provenance=provenance)
 
 
 class LocalRunner:
@@ -80,7 +80,10 @@ class LocalRunner:
         for source in todo:
             try:
                 track = track_source(
-                    self.extractor, source, lambda n, total, s=source: bars.update(s.id, n, total), requests[source.id]
+                    self.extractor,
+                    source,
+                    on_progress=lambda n, total, s=source: bars.update(s.id, n, total),
+                    provenance=requests[source.id],
                 )
             except Exception as error:  # one bad input must not stop the batch
                 done(source, None, error)

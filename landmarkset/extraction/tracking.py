@@ -95,6 +95,7 @@ def _results(extractor: Extractor, frames: list[Frame]) -> list[FrameResult]:
 def track_source(
     extractor: Extractor,
     source: Source,
+    *,
     on_progress: Optional[ProgressCallback] = None,
     provenance: Optional[Provenance] = None,
 ) -> Track:

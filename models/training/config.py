@@ -7,6 +7,7 @@ lr / (1 + decay * step), not an L2 penalty; ``weight_decay`` (L2) is a separate 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -17,6 +18,8 @@ from landmarkset.errors import OptionError
 from ..spec import ModelSpec
 
 PRECISIONS = ("auto", "fp32", "bf16")
+MIN_EPOCHS = 30  # the data-driven budget never runs fewer (the fixed default before 0.5)
+MIN_PATIENCE = 10
 
 
 @dataclass
@@ -26,13 +29,16 @@ class TrainConfig:
     ``None`` means "what the model declares" (``ModelSpec.training``, or its input's first preprocessing).
     """
 
-    epochs: int = 30
+    # None: from the data (training_budget): enough epochs for ``steps`` optimiser steps, at least 30. A fixed
+    # epoch count means 90 steps on a 54-sample set and 20,000 on a large one (docs/training.md, "Budget").
+    epochs: Optional[int] = None
+    steps: int = 300  # optimiser steps the data-driven budget aims at (docs/training.md, "The training budget")
     batch_size: int = 16  # not in the paper; faster per sample than 32 on CPU (benchmarks/train_speed.py)
     lr: float = 1e-3
     lr_decay: float = 1e-4  # per step: lr / (1 + lr_decay * step)
     momentum: Optional[float] = None  # None: the model's paper value (TCN 0.3, SCN 0.7)
     weight_decay: float = 0.0
-    patience: int = 10  # epochs without a better validation loss before stopping
+    patience: Optional[int] = None  # epochs without a better validation loss before stopping; None: a third of them
     validation: float = 0.15  # share of the training part held out for early stopping
     augment: bool = False  # augmentation of the model's input kind (landmarks only)
     preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: motion)
@@ -80,3 +86,36 @@ def native_bf16(device: str) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long one model trains: its epochs, its patience, and the rule that chose them."""
+
+    epochs: int
+    patience: int
+    steps_per_epoch: int
+    rule: str
+
+
+def steps_per_epoch(samples: int, batch_size: int) -> int:
+    """Optimiser steps of one epoch over ``samples`` (a last batch of one sample is skipped: batch norm)."""
+    full, rest = divmod(samples, batch_size)
+    return max(1, full + (rest >= 2))
+
+
+def training_budget(config: TrainConfig, samples: int) -> Budget:
+    """The budget of a model fitted on ``samples`` samples: ``config.epochs`` when given, else enough epochs
+    for ``config.steps`` optimiser steps and at least MIN_EPOCHS; patience ``config.patience`` when given,
+    else a third of the epochs and at least MIN_PATIENCE."""
+    per_epoch = steps_per_epoch(samples, config.batch_size)
+    if config.epochs is not None:
+        epochs, rule = config.epochs, f"{config.epochs} epochs (given)"
+    else:
+        epochs = max(MIN_EPOCHS, math.ceil(config.steps / per_epoch))
+        rule = (
+            f"{epochs} epochs: {config.steps} optimiser steps at {per_epoch} per epoch ({samples} samples in batches "
+            f"of {config.batch_size}), at least {MIN_EPOCHS}"
+        )
+    patience = config.patience if config.patience is not None else max(MIN_PATIENCE, math.ceil(epochs / 3))
+    return Budget(epochs=epochs, patience=patience, steps_per_epoch=per_epoch, rule=rule)

@@ -1,18 +1,24 @@
-"""`train`: cross-validate any registered model under a protocol, train the delivered model, write the run
-directory (docs/training.md). The one driver of the training stage, as ``datasets/build.py`` is for builds.
+"""`train`: cross-validate any registered model under a protocol, train the delivered model, check it, write
+the run directory (docs/training.md). The one driver of the training stage, as ``datasets/build.py`` is for
+builds.
+
+How long each model trains comes from the data (``config.training_budget``). The delivered model is refitted
+on all samples for the median number of optimiser steps at which the folds' validation loss was best (no
+early stop on a tiny inner split), then scored on its own training data: a model that predicts one class for
+everything, scores clearly below the cross-validated figure, or comes from folds whose training loss never
+fell is refused (saved as model.rejected.pt, TrainingError) unless ``keep_rejected``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
-from torch import nn
 from tqdm.auto import tqdm
 
-from landmarkset.errors import OptionError
+from landmarkset.errors import InputError, OptionError, TrainingError
 from landmarkset.io import Dataset
 
 from ..inference import network_input, predict
@@ -20,13 +26,16 @@ from ..modelfile import ModelRecord, save_model
 from ..runinfo import data_record, versions
 from ..spec import ModelSpec, get_model, get_spec
 from ..tcn import count_parameters
-from .config import TrainConfig, resolve_config
-from .fitting import fit, seed_everything
+from .config import Budget, TrainConfig, resolve_config, steps_per_epoch, training_budget
+from .fitting import Fitted, fit, seed_everything
 from .metrics import classification_scores, write_classification_figures
 from .protocols import DEFAULT_PROTOCOL, get_protocol
-from .report import FoldResult, TrainReport, files_in
+from .report import FinalModel, FoldResult, TrainReport, files_in
 
 RUN_FILES = ("metrics.json", "confusion_matrix.png", "training_curves.png", "model.pt")
+REJECTED = "model.rejected.pt"  # where a delivered model that fails its check is kept
+BELOW_CV = 0.1  # a delivered model whose training accuracy is this far below the cross-validated one is refused
+SMALL_TEST = 10  # fold test sets smaller than this get a warning: each sample moves the accuracy a lot
 
 
 @dataclass
@@ -55,8 +64,15 @@ class _Job:
         )
 
     def train(
-        self, dataset: Dataset, fit_idx: np.ndarray, val_idx: np.ndarray, bar: tqdm
-    ) -> tuple[nn.Module, dict[str, list[float]]]:
+        self,
+        dataset: Dataset,
+        fit_idx: np.ndarray,
+        val_idx: np.ndarray,
+        budget: Budget,
+        bar: tqdm,
+        *,
+        early_stopping: bool = True,
+    ) -> Fitted:
         model = get_model(self.spec.name, **self.arguments())
         augmenter = self.spec.input.augmenter() if self.config.augment else None
         return fit(
@@ -66,9 +82,23 @@ class _Job:
             dataset.y[fit_idx],
             self.samples[val_idx],
             dataset.y[val_idx],
-            self.config,
+            replace(self.config, epochs=budget.epochs, patience=budget.patience),
             bar,
             augmenter,
+            early_stopping=early_stopping,
+        )
+
+
+def _check_finite(samples: np.ndarray, dataset: Dataset, data_path: str) -> None:
+    """InputError naming the samples that hold NaN or infinite values (they would make the loss NaN)."""
+    finite = np.isfinite(np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)).all(axis=1)
+    if not finite.all():
+        bad = [dataset.sequence[i] for i in np.flatnonzero(~finite)]
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise InputError(
+            f"{data_path}: {len(bad)} sample(s) hold non-finite values ({', '.join(bad[:3])}{more}); training on them "
+            "would deliver an untrained model: rebuild the dataset (frames without a face are interpolated by the "
+            "builders) or leave those samples out"
         )
 
 
@@ -82,14 +112,16 @@ def cross_validate(
     folds: int = 6,
     config: Optional[TrainConfig] = None,
     samples: Optional[np.ndarray] = None,
+    keep_rejected: bool = False,
     progress: Optional[bool] = None,
 ) -> TrainReport:
-    """Cross-validate the registered ``model``, train a final model on all data, and write RUN_DIR.
+    """Cross-validate the registered ``model``, train the delivered model on all data, check it, write RUN_DIR.
 
     The model's declaration (:class:`~landmarkset.models.spec.ModelSpec`) says which samples it takes; they
     are read from ``data_path`` unless ``samples`` are given (e.g. ``/dataset/crops`` for the SCN). RUN_DIR
     gets metrics.json, confusion_matrix.png, training_curves.png, folds/foldN.pt and model.pt
-    (docs/training.md).
+    (docs/training.md). A delivered model that fails its check raises TrainingError after everything else
+    is written, and is kept as model.rejected.pt (as model.pt with ``keep_rejected``, the report warning).
     """
     spec = get_spec(model)
     config = resolve_config(spec, config)
@@ -100,10 +132,11 @@ def cross_validate(
         samples = spec.input.read(data_path, dataset)
     if len(samples) != len(dataset):
         raise OptionError(f"{len(samples)} samples given for a dataset of {len(dataset)}: pass the dataset's own.")
+    _check_finite(samples, dataset, data_path)
     job = _Job(spec, samples, config, list(dataset.classes))
     os.makedirs(os.path.join(run_dir, "folds"), exist_ok=True)
     fold_splits = chosen.splits(dataset, folds, config.seed)
-    truth, predicted, per_fold, curves = [], [], [], []
+    truth, predicted, per_fold, curves, best_steps = [], [], [], [], []
     disable = None if progress is None else not progress
     data = data_record(data_path, dataset)
     training = {**asdict(config), "protocol": protocol, "folds": folds}
@@ -112,18 +145,23 @@ def cross_validate(
         for number, (train, test) in enumerate(fold_splits, start=1):
             seed_everything(config.seed + number, config.device)
             fit_idx, val_idx = chosen.inner_split(dataset, train, config.validation, config.seed)
+            budget = training_budget(config, len(fit_idx))
             with tqdm(
-                total=config.epochs,
-                desc=f"fold {number}/{len(fold_splits)}",
-                unit="epoch",
-                leave=False,
+                total=budget.epochs, desc=f"fold {number}/{len(fold_splits)}", unit="epoch", leave=False,
                 disable=disable,
-            ) as bar:
-                network, history = job.train(dataset, fit_idx, val_idx, bar)
+            ) as bar:  # fmt: skip
+                try:
+                    fitted = job.train(dataset, fit_idx, val_idx, budget, bar)
+                except TrainingError as error:
+                    raise TrainingError(f"fold {number}: {error}") from None
             record = job.record(
-                training=training, data=data, versions=software, fold=number, test_indices=test.tolist()
+                training={**training, "epochs": budget.epochs, "patience": budget.patience},
+                data=data,
+                versions=software,
+                fold=number,
+                test_indices=test.tolist(),
             )
-            guess = predict(network, record, samples[test], device=config.device)
+            guess = predict(fitted.model, record, samples[test], device=config.device)
             truth.append(dataset.y[test])
             predicted.append(guess)
             per_fold.append(
@@ -131,22 +169,50 @@ def cross_validate(
                     fold=number,
                     accuracy=float(np.mean(guess == dataset.y[test])),
                     test_samples=len(test),
-                    epochs=len(history["train_loss"]),
+                    epochs=fitted.epochs,
                     test_subjects=sorted(set(np.array(dataset.subject)[test].tolist())),
+                    budget_epochs=budget.epochs,
+                    best_epoch=fitted.best_epoch,
+                    stopped=fitted.stopped,
+                    still_improving=fitted.still_improving,
+                    loss_fell=fitted.loss_fell,
+                    budget_rule=budget.rule,
                 )
             )
-            curves.append(history)
-            save_model(os.path.join(run_dir, "folds", f"fold{number}.pt"), network, record)
+            curves.append(fitted.history)
+            best_steps.append(fitted.best_epoch * budget.steps_per_epoch)
+            save_model(os.path.join(run_dir, "folds", f"fold{number}.pt"), fitted.model, record)
             overall.update()
-        # The delivered model: trained on all data (an inner split still drives early stopping).
+        # The delivered model: all samples, for the median of the folds' best numbers of optimiser steps.
         seed_everything(config.seed, config.device)
-        fit_idx, val_idx = chosen.inner_split(dataset, np.arange(len(dataset)), config.validation, config.seed)
-        with tqdm(total=config.epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
-            final, _ = job.train(dataset, fit_idx, val_idx, bar)
+        everything, nothing = np.arange(len(dataset)), np.arange(0)
+        per_epoch = steps_per_epoch(len(dataset), config.batch_size)
+        steps = int(np.median(best_steps))
+        final_epochs = max(1, round(steps / per_epoch))
+        rule = (
+            f"{final_epochs} epochs on all {len(dataset)} samples: the median of the folds' best numbers of optimiser "
+            f"steps ({', '.join(map(str, best_steps))}) at {per_epoch} steps per epoch"
+        )
+        final_budget = Budget(epochs=final_epochs, patience=final_epochs, steps_per_epoch=per_epoch, rule=rule)
+        with tqdm(total=final_epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
+            try:
+                final = job.train(dataset, everything, nothing, final_budget, bar, early_stopping=False).model
+            except TrainingError as error:
+                raise TrainingError(f"final model: {error}") from None
         overall.update()
     accuracies = [fold.accuracy for fold in per_fold]
     scores = classification_scores(np.concatenate(truth), np.concatenate(predicted), dataset.classes)
-    final_record = job.record(training=training, data=data, versions=software)
+    final_record = job.record(
+        training={**training, "epochs": final_epochs, "final_rule": rule}, data=data, versions=software
+    )
+    on_training = predict(final, final_record, samples, device=config.device)
+    counts = np.bincount(on_training, minlength=len(dataset.classes))
+    delivered = FinalModel(
+        epochs=final_epochs,
+        rule=rule,
+        training_accuracy=float(np.mean(on_training == dataset.y)),
+        predicted_classes={name: int(n) for name, n in zip(dataset.classes, counts) if n},
+    )
     report = TrainReport(
         model=model,
         protocol=protocol,
@@ -164,11 +230,73 @@ def cross_validate(
         input=final_record.input,
         data=data,
         versions=software,
+        final=delivered,
         run_dir=os.path.abspath(run_dir),
         files=files_in(run_dir, RUN_FILES),
     )
+    delivered.problems = _problems(report, dataset)
+    report.warnings = _warnings(report)
+    final_record.training["check"] = delivered.check
+    final_record.training["training_accuracy"] = delivered.training_accuracy
     report.write(os.path.join(run_dir, "metrics.json"))
     title = f"{model.upper()}, {protocol} protocol: accuracy {report.accuracy_mean:.3f} +- {report.accuracy_std:.3f}"
-    write_classification_figures(report.confusion_matrix, report.classes, run_dir, title, curves)
-    save_model(os.path.join(run_dir, "model.pt"), final, final_record)
+    write_classification_figures(report.confusion_matrix, report.classes, run_dir, title, curves, per_fold)
+    model_path, rejected = os.path.join(run_dir, "model.pt"), os.path.join(run_dir, REJECTED)
+    for stale in (model_path, rejected):  # a file of an earlier run in this folder must not pass for this one
+        if os.path.exists(stale):
+            os.remove(stale)
+    if delivered.problems and not keep_rejected:
+        save_model(rejected, final, final_record)
+        report.files["model.pt"] = rejected
+        raise TrainingError(
+            f"{run_dir}: {delivered.problems[0]}"
+            + (f" ({len(delivered.problems) - 1} more in metrics.json)" if len(delivered.problems) > 1 else "")
+            + f"; the model was kept as {REJECTED} (--keep-rejected delivers it as model.pt)"
+        )
+    save_model(model_path, final, final_record)
     return report
+
+
+def _problems(report: TrainReport, dataset: Dataset) -> list[str]:
+    """Why the delivered model cannot be trusted to be what the figures describe (empty: it passes)."""
+    problems = []
+    final = report.final
+    present = len(set(dataset.y.tolist()))
+    if present > 1 and len(final.predicted_classes) == 1:
+        only = next(iter(final.predicted_classes))
+        problems.append(
+            f"the delivered model predicts {only!r} for all {len(dataset)} of its training samples (training accuracy "
+            f"{final.training_accuracy:.3f}, cross-validated {report.accuracy_pooled:.3f}): it has collapsed to one "
+            "class; train longer (--epochs, --steps) or try another --seed"
+        )
+    elif final.training_accuracy < report.accuracy_pooled - BELOW_CV:
+        problems.append(
+            f"the delivered model scores {final.training_accuracy:.3f} on its own training data, below the "
+            f"cross-validated {report.accuracy_pooled:.3f}: it is not the model the figures describe; train longer "
+            "(--epochs, --steps) or try another --seed"
+        )
+    flat = [fold.fold for fold in report.folds if not fold.loss_fell]
+    if flat:
+        problems.append(
+            f"the training loss of fold(s) {', '.join(map(str, flat))} never fell, so their figures measure untrained "
+            "models; train longer (--epochs, --steps) or raise --lr"
+        )
+    return problems
+
+
+def _warnings(report: TrainReport) -> list[str]:
+    """What the figures do not show at a glance: budgets that ran out while improving, tiny test folds."""
+    warnings = []
+    improving = [fold.fold for fold in report.folds if fold.still_improving]
+    if improving:
+        warnings.append(
+            f"{len(improving)} of {len(report.folds)} folds ({', '.join(map(str, improving))}) used their whole budget "
+            "with the validation loss still falling: more --steps or --epochs may raise the accuracy"
+        )
+    smallest = min(fold.test_samples for fold in report.folds)
+    if smallest < SMALL_TEST:
+        warnings.append(
+            f"the smallest test fold holds {smallest} samples, so one sample moves its accuracy by "
+            f"{1 / smallest:.2f}: read the +- as rough; a larger dataset gives steadier figures"
+        )
+    return warnings

@@ -4,6 +4,7 @@ loss, bfloat16 autocast where the device computes it natively."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 import numpy as np
@@ -11,7 +12,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import TrainConfig
+from landmarkset.errors import TrainingError
+
+from .config import TrainConfig, training_budget
 
 _PREPARED_BYTES = 256 * 2**20  # training samples prepared once for all epochs below this size
 
@@ -28,6 +31,37 @@ def seed_everything(seed: int, device: str = "cpu") -> None:
     torch.utils.deterministic.fill_uninitialized_memory = False
 
 
+@dataclass
+class Fitted:
+    """A trained model and how its training went."""
+
+    model: nn.Module
+    history: dict[str, list[float]]  # per epoch: train_loss, val_loss, val_accuracy
+    best_epoch: int  # 1-based epoch whose weights were kept
+    stopped: str  # "early" (patience ran out), "budget" (every epoch ran) or "fixed" (no early stopping)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history["train_loss"])
+
+    @property
+    def still_improving(self) -> bool:
+        """The budget ran out while the validation loss was still falling: its best in the last tenth of the
+        epochs, and that tenth lowered it by more than 5 % (and 0.01; a loss near 0 has converged)."""
+        if self.stopped != "budget":
+            return False
+        tenth = max(1, self.epochs // 10)
+        losses = self.history["val_loss"]
+        earlier, last = losses[-tenth - 1] if len(losses) > tenth else losses[0], min(losses[-tenth:])
+        return self.best_epoch > self.epochs - tenth and earlier - last > max(0.05 * earlier, 0.01)
+
+    @property
+    def loss_fell(self) -> bool:
+        """Whether the training loss fell at all (its last epoch below 99 % of its first)."""
+        losses = self.history["train_loss"]
+        return len(losses) > 1 and losses[-1] < 0.99 * losses[0]
+
+
 def fit(
     model: nn.Module,
     prepare: Callable[[np.ndarray], torch.Tensor],
@@ -38,12 +72,19 @@ def fit(
     config: TrainConfig,
     progress: Optional[tqdm] = None,
     augmenter: Optional[Callable[[np.ndarray, np.random.Generator], np.ndarray]] = None,
-) -> tuple[nn.Module, dict[str, list[float]]]:
-    """Train with SGD and early stopping on the validation loss; return the best model and the curves.
+    *,
+    early_stopping: bool = True,
+) -> Fitted:
+    """Train with SGD for ``config.epochs``, keeping the weights of the best validation loss and stopping
+    after ``config.patience`` epochs without a better one; with ``early_stopping=False`` every epoch runs and
+    the last weights are kept (the final model's refit). TrainingError when the loss becomes non-finite.
 
     ``prepare`` turns raw samples into network input; ``augmenter`` (optional) transforms raw training
     samples afresh every epoch.
     """
+    if config.epochs is None or config.patience is None:  # the data-driven budget for these samples
+        budget = training_budget(config, len(x))
+        config = replace(config, epochs=budget.epochs, patience=budget.patience)
     device = torch.device(config.device)
     model.to(device, memory_format=torch.channels_last)  # ~20 % faster convolutions on CPU
     momentum = config.momentum if config.momentum is not None else 0.9
@@ -70,8 +111,8 @@ def fit(
 
     val_y = torch.from_numpy(np.asarray(y_val)).to(device)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
-    best, best_loss, stale = copy.deepcopy(model.state_dict()), float("inf"), 0
-    for _ in range(config.epochs):
+    best, best_loss, stale, best_epoch, stopped = copy.deepcopy(model.state_dict()), float("inf"), 0, 0, "budget"
+    for epoch in range(1, config.epochs + 1):
         model.train()
         order = rng.permutation(len(x))
         losses = []
@@ -95,6 +136,11 @@ def fit(
             optimiser.step()
             schedule.step()
             losses.append(loss.item())
+            if not np.isfinite(losses[-1]):
+                raise TrainingError(
+                    f"the training loss became {losses[-1]} at epoch {epoch}: the data or the learning rate makes "
+                    "training diverge (check the samples, or lower --lr); no model was saved"
+                )
         model.eval()
         with torch.no_grad(), autocast():
             if len(val_y):
@@ -109,12 +155,18 @@ def fit(
         if progress is not None:
             progress.update()
             progress.set_postfix(val_loss=f"{val_loss:.3f}", refresh=False)
+        if not early_stopping:
+            continue
         if val_loss < best_loss - 1e-4:
-            best, best_loss, stale = copy.deepcopy(model.state_dict()), val_loss, 0
+            best, best_loss, stale, best_epoch = copy.deepcopy(model.state_dict()), val_loss, 0, epoch
         else:
             stale += 1
             if stale >= config.patience:
+                stopped = "early"
                 break
-    model.load_state_dict(best)
+    if early_stopping:
+        model.load_state_dict(best)
+    else:
+        best_epoch, stopped = len(history["train_loss"]), "fixed"
     model.eval()
-    return model, history
+    return Fitted(model, history, best_epoch, stopped)

@@ -38,9 +38,10 @@ def write_classification_figures(
     out_dir: str,
     title: str,
     curves: Optional[list[dict[str, list[float]]]] = None,
+    folds: Optional[list[Any]] = None,
 ) -> list[str]:
     """confusion_matrix.png (and training_curves.png when ``curves`` are given) in ``out_dir``."""
     written = [plot_confusion(np.array(matrix), classes, os.path.join(out_dir, "confusion_matrix.png"), title)]
     if curves:
-        written.append(plot_curves(curves, os.path.join(out_dir, "training_curves.png")))
+        written.append(plot_curves(curves, os.path.join(out_dir, "training_curves.png"), folds))
     return written

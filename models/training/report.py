@@ -17,6 +17,27 @@ class FoldResult:
     test_samples: int
     epochs: int  # epochs run
     test_subjects: list[str]
+    budget_epochs: int = 0  # epochs the budget allowed
+    best_epoch: int = 0  # 1-based epoch whose weights were kept (best validation loss)
+    stopped: str = ""  # "early": patience ran out; "budget": every allowed epoch ran
+    still_improving: bool = False  # the budget ran out with the validation loss still falling
+    loss_fell: bool = True  # the training loss fell (False: the fold measured an untrained model)
+    budget_rule: str = ""
+
+
+@dataclass
+class FinalModel:
+    """The delivered model.pt: how long it trained, why, and how it scores on its own training data."""
+
+    epochs: int
+    rule: str
+    training_accuracy: float
+    predicted_classes: dict[str, int]  # class -> training samples predicted as it
+    problems: list[str] = field(default_factory=list)  # why it fails its check (empty: it passes)
+
+    @property
+    def check(self) -> str:
+        return "passed" if not self.problems else "failed: " + " | ".join(self.problems)
 
 
 @dataclass
@@ -39,6 +60,8 @@ class TrainReport:
     input: dict[str, Any]
     data: dict[str, Any]
     versions: dict[str, str]
+    final: FinalModel
+    warnings: list[str] = field(default_factory=list)
     run_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)  # what the run wrote: name -> path
 
@@ -47,6 +70,7 @@ class TrainReport:
         content = asdict(self)
         content.pop("run_dir")
         content.pop("files")
+        content["final"]["check"] = self.final.check
         return content
 
     def write(self, path: str) -> str:
@@ -61,6 +85,18 @@ class TrainReport:
             f"{self.accuracy_mean:.3f} +- {self.accuracy_std:.3f} (chance {self.chance:.3f}), "
             f"{self.parameters:,} parameters"
         ]
+        final = self.final
+        lines.append(
+            f"delivered model: {final.epochs} epochs on all data, training accuracy {final.training_accuracy:.3f}, "
+            f"predicts {len(final.predicted_classes)} of {len(self.classes)} classes; check {final.check}"
+        )
+        stops = ", ".join(
+            f"{fold.fold}: best {fold.best_epoch}/{fold.epochs}"
+            + (" (budget ran out)" if fold.stopped == "budget" else "")
+            for fold in self.folds
+        )
+        lines.append(f"folds (best epoch / epochs run): {stops}")
+        lines += [f"Warning: {text}" for text in self.warnings]
         lines += [f"  {path}" for path in self.files.values()]
         return "\n".join(lines)
 
