@@ -31,7 +31,7 @@ from landmarkset.models.training import fitting as fit_module
 
 from landmarkset.datasets import build_ckplus, read_dataset
 from landmarkset.io import read_crops
-from landmarkset.synth import synth_ckplus
+from landmarkset.synth import Nuisances, synth_ckplus
 
 
 def make_data(work: str, subjects: int, target: int) -> str:
@@ -40,7 +40,9 @@ def make_data(work: str, subjects: int, target: int) -> str:
         return path
     tree = os.path.join(work, "ck")
     started = time.perf_counter()
-    synth_ckplus(tree, subjects=subjects, sequences_per_subject=7, seed=1, workers=2)
+    # the generator before 0.5 (no nuisances), so the figures compare with those of earlier releases
+    synth_ckplus(tree, subjects=subjects, sequences_per_subject=7, seed=1, nuisances=Nuisances.none(),
+                 neutral_sequences=0, workers=2)  # fmt: skip
     probe = build_ckplus(tree, os.path.join(work, "probe.h5"), landmarks="provided", neutral=0, progress=False)
     neutral = max(0, target - len(probe.dataset))
     build_ckplus(tree, path, landmarks="provided", neutral=neutral, crops=True, crop_size=224)

@@ -55,9 +55,9 @@ def main(debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import datasets, demo, explain, interop, synth, tracks, training
+    from . import datasets, demo, explain, interop, prediction, synth, tracks, training
 
-    for module in (tracks, interop, datasets, training, explain, synth, demo):
+    for module in (tracks, interop, datasets, training, prediction, explain, synth, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 

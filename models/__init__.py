@@ -4,6 +4,7 @@
   models (``tcn``, ``scn``), model files (``modelfile``) and predictions (``inference``);
 - ``training``: settings, protocols, one model's fit, scores, :class:`TrainReport`, driver ``cross_validate``;
 - ``evaluation``: a model on another set, the MEGC metric, :class:`EvaluationReport`, driver ``evaluate``;
+- ``prediction``: a model slid over whole tracks, :class:`PredictionReport`, driver ``predict_tracks``;
 - ``explain``: methods, faithfulness, post-processing, AU tables, figures, :class:`ExplainReport`, driver
   ``explain_dataset`` (docs/training.md, docs/explain.md).
 """
@@ -22,6 +23,7 @@ from .explain import (
 from .inference import predict, predict_proba
 from .inputs import CROPS, INPUT_KINDS, LANDMARKS, InputKind
 from .modelfile import ModelRecord, load_model, save_model
+from .prediction import PredictionReport, predict_tracks
 from .scn import SCN
 from .spec import ModelSpec, get_model, get_spec, list_models, register_model
 from .tcn import TCN, count_parameters
@@ -42,6 +44,7 @@ __all__ = [
     "ModelRecord",
     "ModelSpec",
     "PostProcessing",
+    "PredictionReport",
     "TrainConfig",
     "TrainReport",
     "attribute",
@@ -56,6 +59,7 @@ __all__ = [
     "postprocess",
     "predict",
     "predict_proba",
+    "predict_tracks",
     "quantile_postprocess",
     "register_model",
     "save_model",

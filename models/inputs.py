@@ -13,6 +13,7 @@ training may augment it, how its samples are checked against a model, and how ex
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Optional
 
@@ -71,6 +72,7 @@ class InputKind:
     # Figures explain draws for a sample and for a class (names in landmarkset.models.explain.figures.FIGURES);
     # "map" also writes the post-processed map, which needs (landmarks, frames) maps.
     figures: ClassVar[tuple[str, ...]]
+    reads_tracks: ClassVar[bool] = False  # its samples can be cut from a track store's landmarks (predict)
 
     def read(self, data_path: str, dataset: Dataset) -> np.ndarray:
         raise NotImplementedError
@@ -81,7 +83,8 @@ class InputKind:
     def dimensions(self, samples: np.ndarray) -> dict[str, int]:
         raise NotImplementedError
 
-    def augmenter(self) -> Optional[Callable[[np.ndarray, np.random.Generator], np.ndarray]]:
+    def augmenter(self, jitter: float = 0.0) -> Optional[Callable[[np.ndarray, np.random.Generator], np.ndarray]]:
+        """Random transforms of raw training samples, redrawn every epoch (None: the kind has none)."""
         return None
 
     def map_sizes(self, shape: tuple[int, ...]) -> dict[str, int]:
@@ -112,6 +115,10 @@ class InputKind:
         """(dimensions, preprocessing) of a landmarkset 0.1 / 0.2 model file's ``shape`` and ``preprocessing``."""
         raise NotImplementedError
 
+    def samples_from_landmarks(self, windows: np.ndarray) -> np.ndarray:
+        """Raw samples from windows of a track's normalised landmarks (N, frames, 68, 2) (kinds that read tracks)."""
+        raise NotImplementedError
+
     def map_points(self, dataset: Dataset, index: int, frame_size: Optional[tuple[int, int]], sample: np.ndarray):
         """The sample's landmarks (frames, 68, 2) in the coordinates of its map, or None when the map is over
         landmarks already or they cannot be placed (unknown frame size)."""
@@ -136,6 +143,10 @@ class LandmarkInput(InputKind):
     preprocessing: ClassVar[tuple[str, ...]] = PREPROCESSING
     map_axes: ClassVar[tuple[str, ...]] = ("landmarks", "frames")
     figures: ClassVar[tuple[str, ...]] = ("map", "face")
+    reads_tracks: ClassVar[bool] = True
+
+    def samples_from_landmarks(self, windows: np.ndarray) -> np.ndarray:
+        return np.asarray(windows, dtype=np.float32)  # the dataset's X holds the same normalised landmarks
 
     def landmark_scores(self, the_map: np.ndarray, points: Optional[np.ndarray]) -> Optional[np.ndarray]:
         return the_map.mean(axis=1)
@@ -149,8 +160,8 @@ class LandmarkInput(InputKind):
     def dimensions(self, samples: np.ndarray) -> dict[str, int]:
         return {"frames": int(samples.shape[1]), "landmarks": int(samples.shape[2])}
 
-    def augmenter(self) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
-        return augment
+    def augmenter(self, jitter: float = 0.0) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+        return functools.partial(augment, jitter=jitter)
 
     def from_format_1(self, shape: dict[str, int], preprocessing: dict[str, str]) -> tuple[dict[str, int], str]:
         return {"frames": shape["n_frames"], "landmarks": shape["n_landmarks"]}, preprocessing.get("landmarks", "none")

@@ -1,8 +1,11 @@
 """Landmark preprocessing applied before the TCN, recorded in every model file so predictions repeat it.
 
-- ``motion`` (default): each frame's displacement from the sample's first frame, in inter-ocular units of
+- ``motion``: each frame's displacement from the sample's first frame, in inter-ocular units of
   that first frame. Removes where the face sits and how large it is, which otherwise dwarf the expression
-  (a few % of the image); neutral samples become exactly zero.
+  (a few % of the image); neutral samples become exactly zero. Head motion during the sample stays in.
+- ``aligned`` (default since 0.5): every frame first aligned to the sample's first frame by the similarity (translation,
+  rotation, scale) that best maps its stable points (eye corners and nose bridge, which expressions barely
+  move) onto the first frame's, then as ``motion``. A rigidly moved head gives zero; an expression stays.
 - ``face``: landmarks centred on the first frame's mean point, in the same inter-ocular units.
 - ``none``: image-normalised coordinates as stored in ``/dataset/X`` (the paper's input).
 """
@@ -12,15 +15,32 @@ from __future__ import annotations
 import numpy as np
 
 from landmarkset.errors import OptionError
-from landmarkset.regions import N_LANDMARKS, eye_centre_distance
+from landmarkset.regions import N_LANDMARKS, STABLE_POINTS, eye_centre_distance
 
-PREPROCESSING = ("motion", "face", "none")
+PREPROCESSING = ("aligned", "motion", "face", "none")  # the first is the default (docs/training.md)
 
 
 def interocular(frames: np.ndarray) -> np.ndarray:
     """Distance between the eye centres of (..., 68, 2) landmarks; 1 where it is not a usable length."""
     distance = eye_centre_distance(frames)
     return np.where(np.isfinite(distance) & (distance > 1e-6), distance, 1.0)
+
+
+def align_frames(samples: np.ndarray, reference: int = 0) -> np.ndarray:
+    """(N, frames, 68, 2) landmarks with every frame moved by the least-squares similarity that maps its
+    STABLE_POINTS onto those of frame ``reference`` (Procrustes; closed form in complex numbers)."""
+    points = np.asarray(samples, dtype=np.float64)
+    z = points[..., 0] + 1j * points[..., 1]  # (N, F, 68)
+    stable = z[..., list(STABLE_POINTS)]
+    target = stable[:, reference : reference + 1]
+    source_centre, target_centre = stable.mean(-1, keepdims=True), target.mean(-1, keepdims=True)
+    a, b = stable - source_centre, target - target_centre
+    denominator = (np.abs(a) ** 2).sum(-1, keepdims=True)
+    factor = np.where(denominator > 1e-12, (np.conj(a) * b).sum(-1, keepdims=True) / np.maximum(denominator, 1e-12), 1)
+    factor = np.where(np.isfinite(factor), factor, 1)  # a frame without usable points stays as it is
+    moved = (z - source_centre) * factor + target_centre
+    moved = np.where(np.isfinite(moved), moved, z)
+    return np.stack([moved.real, moved.imag], axis=-1).astype(np.float32)
 
 
 def preprocess(samples: np.ndarray, mode: str = "motion") -> np.ndarray:
@@ -32,7 +52,9 @@ def preprocess(samples: np.ndarray, mode: str = "motion") -> np.ndarray:
         raise OptionError(f"Landmark samples must have shape (N, frames, 68, 2). Got {samples.shape} instead.")
     if mode == "none":
         return samples
+    if mode == "aligned":
+        samples = align_frames(samples)
     first = samples[:, :1]
     scale = interocular(first)[..., None, None]
-    origin = first if mode == "motion" else first.mean(axis=2, keepdims=True)
+    origin = first.mean(axis=2, keepdims=True) if mode == "face" else first
     return ((samples - origin) / scale).astype(np.float32)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from typing import Any
 
+import numpy as np
 import torch
 
 from landmarkset import __version__
@@ -20,8 +22,32 @@ def data_record(path: str, dataset: Dataset) -> dict[str, Any]:
         "sha256": sha256_of(path),
         "samples": len(dataset),
         "resampling": str(dataset.attrs.get("resampling", "")),
+        # source frames a sample spans (median): whole-video prediction windows default to it
+        "source_span": source_span(dataset),
     }
+
+
+def source_span(dataset: Dataset) -> int:
+    """Median number of source frames from a sample's first to its last frame (0 when unknown)."""
+    frames = np.asarray(dataset.source_frames)
+    if frames.ndim != 2 or not len(frames):
+        return 0
+    spans = frames[:, -1] - frames[:, 0] + 1
+    real = spans[spans > 1]  # frozen neutral samples repeat one frame
+    return int(np.median(real)) if len(real) else 0
 
 
 def versions() -> dict[str, str]:
     return {"landmarkset": __version__, "torch": str(torch.__version__), "python": platform.python_version()}
+
+
+class JsonReport:
+    """The typed reports of the stages write themselves as JSON: ``to_json()`` (plain JSON types) to a file."""
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def write(self, path: str) -> str:
+        with open(path, "w") as handle:
+            json.dump(self.to_json(), handle, indent=2)
+        return path

@@ -29,10 +29,12 @@ os.environ["LANDMARKSET_WEIGHTS_DIR"] = MEDIAPIPE_MODEL_DIR
 @pytest.fixture(scope="session")
 def ck_tree(tmp_path_factory) -> str:
     """A generated CK+ tree; seed 0 gives every emotion, unlabelled sequences and one under 10 frames."""
-    from landmarkset.synth import synth_ckplus
+    from landmarkset.synth import Nuisances, synth_ckplus
 
     out = str(tmp_path_factory.mktemp("ck") / "CK+")
-    synth_ckplus(out, subjects=4, sequences_per_subject=5, seed=0, progress=False)
+    # the generator before 0.5 (no nuisances, no neutral sequences): the builder tests count what it holds
+    synth_ckplus(out, subjects=4, sequences_per_subject=5, seed=0, nuisances=Nuisances.none(), neutral_sequences=0,
+                 progress=False)  # fmt: skip
     return out
 
 
@@ -70,10 +72,12 @@ def carphone_frames(carphone) -> list[np.ndarray]:
 def train_data(tmp_path_factory) -> str:
     """A generated CK+ training set (12 subjects, every emotion) with 32 px face crops for the SCN."""
     from landmarkset.datasets import build_ckplus
-    from landmarkset.synth import synth_ckplus
+    from landmarkset.synth import Nuisances, synth_ckplus
 
     folder = tmp_path_factory.mktemp("train")
-    synth_ckplus(str(folder / "ck"), subjects=12, sequences_per_subject=7, seed=3, progress=False)
+    # clean expressions (no nuisances): the training and explanation figures are pinned on them
+    synth_ckplus(str(folder / "ck"), subjects=12, sequences_per_subject=7, seed=3, nuisances=Nuisances.none(),
+                 neutral_sequences=0, progress=False)  # fmt: skip
     path = str(folder / "ck.h5")
     build_ckplus(str(folder / "ck"), path, landmarks="provided", neutral=12, crops=True, crop_size=32, progress=False)
     return path

@@ -60,7 +60,7 @@ def test_a_registered_third_model_trains_evaluates_and_explains_through_the_api(
     assert metrics["model"] == "test-gru" and metrics["config"]["momentum"] == 0.9  # its own declared default
     assert metrics["accuracy_mean"] > 2 * metrics["chance"]  # measured 0.9 (chance 0.18)
     model, record = load_model(str(run / "model.pt"))
-    assert isinstance(model, LandmarkGRU) and record.input["preprocessing"] == "motion"
+    assert isinstance(model, LandmarkGRU) and record.input["preprocessing"] == "aligned"
     scores = evaluate(str(run / "model.pt"), train_data, str(tmp_path / "eval")).to_json()
     assert scores["accuracy"] == pytest.approx(np.mean(predict(model, record, dataset.X) == dataset.y))
     ids = dataset.sequence[:3]

@@ -126,7 +126,7 @@ def test_cli(tmp_path):
         main, ["synth", "ckplus", str(tmp_path / "t"), "--subjects", "1", "--sequences-per-subject", "2", "-q"]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("wrote 2 sequences") and TRUTH_FILE in result.output
+    assert result.output.startswith("wrote 4 sequences") and TRUTH_FILE in result.output  # + 2 neutral
 
 
 # Measured on this tree (2026-11-22): dlib NME 0.015 (jaw 0.021, brows 0.016, nose 0.009, eyes 0.010,

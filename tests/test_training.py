@@ -50,7 +50,7 @@ def test_run_directory_model_file_and_reproducibility(train_data, trained_tcn, t
     ]
     assert sorted(os.listdir(os.path.join(run, "folds"))) == ["fold1.pt", "fold2.pt", "fold3.pt"]
     assert os.path.getsize(os.path.join(run, "confusion_matrix.png")) > 10_000
-    assert metrics["parameters"] == 330_119 and metrics["input"]["preprocessing"] == "motion"
+    assert metrics["parameters"] == 330_119 and metrics["input"]["preprocessing"] == "aligned"
     assert metrics["config"]["momentum"] == 0.3 and len(metrics["data"]["sha256"]) == 64
     model, record = load_model(os.path.join(run, "model.pt"))
     again, _ = load_model(os.path.join(run, "model.pt"))

@@ -232,6 +232,16 @@ class TrackFile:
             return {}
         return {name: _stored_spec(name, dataset) for name, dataset in group[EXTRAS].items()}
 
+    def frame_count(self, track_id: str) -> int:
+        """Frames of a stored track, without reading them."""
+        return len(self._file[SEQUENCES][track_id]["valid"])
+
+    def frame_block(self, track_id: str, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(landmarks (n, 68, 2), valid (n,), timestamp (n,)) of frames start..stop-1, read from the file
+        without reading the rest: long tracks are streamed in blocks (raw landmarks, never smoothed)."""
+        group = self._file[SEQUENCES][track_id]
+        return group["landmarks"][start:stop], group["valid"][start:stop], group["timestamp"][start:stop]
+
     def sequence_attrs(self, track_id: str) -> dict[str, Any]:
         """A sequence's attributes without reading its arrays."""
         return dict(self._file[SEQUENCES][track_id].attrs)

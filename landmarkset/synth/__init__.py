@@ -6,12 +6,15 @@
 Identities are real photographs (default: scikit-image's public-domain astronaut portrait, or your
 own photos via :func:`load_identities`); pseudo-subjects differ in face shape, mirroring, framing,
 pose and lighting; expressions are Action Unit displacement fields combined into emotion prototypes.
-The truth file beside each tree records every sequence's true landmarks, AUs and timing.
+CK+ trees carry the nuisances of real video by default (speech, blinks, head rotation, drift, varying
+intensity: :class:`Nuisances`) and neutral sequences that move only by them. The truth file beside each
+tree records every sequence's true landmarks, AUs, timing and nuisances.
 """
 
 from ._aus import AU_NAMES, EMOTIONS, au_field, expression_field
 from ._ckplus import TRUTH_FILE, synth_ckplus
-from ._identity import astronaut, identity_from_photo, load_identities
+from ._identity import astronaut, identity_from_photo, load_identities, packaged_identities
+from ._nuisance import Nuisances
 from ._render import Identity, Look, Renderer
 from ._samm import synth_samm, synth_samm_long, true_track
 from ._sheet import write_contact_sheet
@@ -22,12 +25,14 @@ __all__ = [
     "TRUTH_FILE",
     "Identity",
     "Look",
+    "Nuisances",
     "Renderer",
     "astronaut",
     "au_field",
     "expression_field",
     "identity_from_photo",
     "load_identities",
+    "packaged_identities",
     "synth_ckplus",
     "synth_samm",
     "synth_samm_long",

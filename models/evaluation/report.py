@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+from ..runinfo import JsonReport
+
 
 @dataclass
-class EvaluationReport:
+class EvaluationReport(JsonReport):
     """A trained model scored on a built dataset (docs/training.md, "Evaluating on another set")."""
 
     model: str
@@ -34,11 +35,6 @@ class EvaluationReport:
         if content["megc"] is None:
             content.pop("megc")
         return content
-
-    def write(self, path: str) -> str:
-        with open(path, "w") as handle:
-            json.dump(self.to_json(), handle, indent=2)
-        return path
 
     def summary(self) -> str:
         line = f"accuracy {self.accuracy:.3f} on {self.samples_scored} samples"

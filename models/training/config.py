@@ -41,6 +41,9 @@ class TrainConfig:
     patience: Optional[int] = None  # epochs without a better validation loss before stopping; None: a third of them
     validation: float = 0.15  # share of the training part held out for early stopping
     augment: bool = False  # augmentation of the model's input kind (landmarks only)
+    # with augment: tracking jitter, Gaussian noise on every point of every frame, sigma as a fraction of the
+    # inter-ocular distance (0.01 helps models meant for real trackers' landmarks; docs/training.md)
+    jitter: float = 0.0
     preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: motion)
     seed: int = 0
     device: str = "cpu"
@@ -64,6 +67,8 @@ def resolve_config(spec: ModelSpec, config: Optional[TrainConfig] = None) -> Tra
             f"Unknown preprocessing {config.preprocessing!r} for the {spec.name!r} model ({kind.name}). "
             f"Valid: {', '.join(kind.preprocessing)}."
         )
+    if config.jitter and not config.augment:
+        raise OptionError("--jitter is part of the augmentation: add --augment (or drop --jitter).")
     if config.augment and kind.augmenter() is None:
         raise OptionError(f"The {spec.name!r} model takes {kind.name}, which have no augmentation: drop --augment.")
     if config.precision not in PRECISIONS:

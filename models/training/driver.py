@@ -74,7 +74,7 @@ class _Job:
         early_stopping: bool = True,
     ) -> Fitted:
         model = get_model(self.spec.name, **self.arguments())
-        augmenter = self.spec.input.augmenter() if self.config.augment else None
+        augmenter = self.spec.input.augmenter(jitter=self.config.jitter) if self.config.augment else None
         return fit(
             model,
             lambda samples: network_input(self.spec, self.config.preprocessing, samples),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ..runinfo import JsonReport
 
 
 @dataclass
@@ -41,7 +42,7 @@ class FinalModel:
 
 
 @dataclass
-class TrainReport:
+class TrainReport(JsonReport):
     """What `train` measured and wrote; ``to_json()`` is metrics.json (docs/training.md)."""
 
     model: str
@@ -72,11 +73,6 @@ class TrainReport:
         content.pop("files")
         content["final"]["check"] = self.final.check
         return content
-
-    def write(self, path: str) -> str:
-        with open(path, "w") as handle:
-            json.dump(self.to_json(), handle, indent=2)
-        return path
 
     def summary(self) -> str:
         """The lines the CLI prints: the headline figure and the files."""

@@ -1,0 +1,219 @@
+"""`landmarkset predict`: slide a trained model over every track of a store, streaming (docs/training.md,
+"Predictions over whole videos"). The one driver of the prediction stage.
+
+Each window of ``window`` source frames (every ``stride``) is resampled to the frames the model takes, the
+way training samples were (even positions, first and last included), and prepared by the model's input
+kind. A window holding a frame without a face is skipped, never filled with guesses; a frame's
+probabilities are the mean over the scored windows that cover it, and frames no scored window covers stay
+empty. Tracks are read in blocks, and rows are written as they are made, so memory stays flat on long tracks.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from landmarkset.datasets.builder import resample_indices
+from landmarkset.errors import OptionError, StoreError
+from landmarkset.io import open_tracks
+
+from ..inference import predict_proba
+from ..modelfile import ModelRecord, load_model
+from .figures import plot_timeline
+from .report import PredictionReport, SequencePrediction
+
+PREDICTION_FILES = ("windows.csv", "frames.csv", "summary.json")
+BATCH = 256  # windows scored at once
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|f|frames?)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A window length or stride: frames, or seconds (converted with each track's fps)."""
+
+    value: float
+    seconds: bool = False
+
+    def frames(self, fps: float) -> int:
+        if not self.seconds:
+            return max(1, int(self.value))
+        if not math.isfinite(fps) or fps <= 0:
+            raise OptionError(f"a span in seconds ({self.value:g}s) needs the track's fps, which it does not record")
+        return max(1, round(self.value * fps))
+
+
+def parse_span(text: str) -> Span:
+    """'20' or '20f' (frames), '0.7s' (seconds); OptionError otherwise."""
+    match = _SPAN.match(str(text))
+    if not match or float(match.group(1)) <= 0:
+        raise OptionError(f"expected a positive number of frames (20) or seconds (0.7s); got {text!r}")
+    return Span(float(match.group(1)), seconds=(match.group(2) or "").lower() == "s")
+
+
+def default_window(record: ModelRecord) -> int:
+    """Source frames a training sample spanned (the median, recorded at training), else the model's frames."""
+    return int(record.data.get("source_span") or record.dimensions["frames"])
+
+
+def predict_tracks(
+    model_path: str,
+    tracks_path: str,
+    out_dir: str,
+    *,
+    window: Optional[Span] = None,
+    stride: Optional[Span] = None,
+    sequences: Optional[list[str]] = None,
+    device: str = "cpu",
+    timelines: bool = True,
+    progress: Optional[bool] = None,
+) -> PredictionReport:
+    """Predict every window of every track (or of ``sequences``) of ``tracks_path``; write OUT_DIR."""
+    model, record = load_model(model_path, device)
+    kind = record.spec.input
+    if not kind.reads_tracks:
+        raise OptionError(
+            f"{model_path}: the {record.model!r} model takes {kind.name}, which are not in a track store; predict "
+            "needs a model over landmarks"
+        )
+    os.makedirs(os.path.join(out_dir, "timelines"), exist_ok=True)
+    classes = list(record.classes)
+    started = time.monotonic()
+    with open_tracks(tracks_path) as tracks:
+        ids = sequences or tracks.ids()
+        missing = [name for name in ids if name not in tracks]
+        if missing:
+            raise OptionError(
+                f"{tracks_path} has no sequence {missing[0]!r}; names are listed by `landmarkset info -s`"
+            )
+        first_fps = float(tracks.sequence_attrs(ids[0]).get("fps", math.nan)) if ids else math.nan
+        size = (window or Span(default_window(record))).frames(first_fps)
+        step = (stride or Span(max(1, size // 4))).frames(first_fps)
+        report = PredictionReport(
+            model=os.path.abspath(model_path), model_name=record.model, tracks=os.path.abspath(tracks_path),
+            classes=classes, window=size, stride=step, model_frames=int(record.dimensions["frames"]),
+        )  # fmt: skip
+        columns = [f"p_{name}" for name in classes]
+        with (
+            open(os.path.join(out_dir, "windows.csv"), "w", newline="") as windows_file,
+            open(os.path.join(out_dir, "frames.csv"), "w", newline="") as frames_file,
+        ):
+            windows_out, frames_out = csv.writer(windows_file), csv.writer(frames_file)
+            windows_out.writerow(
+                ["sequence", "window", "start_frame", "end_frame", "start_s", "end_s", "top", *columns]
+            )
+            frames_out.writerow(["sequence", "frame", "time_s", "face", "windows", "top", *columns])
+            disable = None if progress is None else not progress
+            for name in tqdm(ids, desc="predict", unit="sequence", disable=disable):
+                try:
+                    entry = _predict_sequence(model, record, tracks, name, size, step, device, windows_out,
+                                              frames_out, out_dir if timelines else None)  # fmt: skip
+                except StoreError as error:
+                    report.failed.append((name, " ".join(str(error).split())))
+                    continue
+                report.sequences.append(entry)
+                fps = entry.fps if math.isfinite(entry.fps) and entry.fps > 0 else 0.0
+                report.video_seconds += entry.frames / fps if fps else 0.0
+    report.seconds = time.monotonic() - started
+    report.files = {name: os.path.join(out_dir, name) for name in PREDICTION_FILES}
+    report.write(os.path.join(out_dir, "summary.json"))
+    return report
+
+
+def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, step: int, device: str,
+                      windows_out, frames_out, timeline_dir: Optional[str]) -> SequencePrediction:  # fmt: skip
+    classes, kind = list(record.classes), record.spec.input
+    attrs = tracks.sequence_attrs(name)
+    fps = float(attrs.get("fps", math.nan))
+    total = tracks.frame_count(name)
+    starts = np.arange(0, max(total - size, 0) + 1, step) if total >= size else np.arange(0)
+    sums = np.zeros((total, len(classes)), np.float32)  # a few numbers per frame: flat next to the landmarks
+    covered = np.zeros(total, np.int32)
+    valid_all = np.zeros(total, bool)
+    times = np.full(total, np.nan, np.float32)
+    picks = resample_indices(size, int(record.dimensions["frames"]))
+    scored, skipped, tops = 0, 0, np.zeros(len(classes), np.int64)
+    for batch_start in range(0, len(starts), BATCH):
+        chosen = starts[batch_start : batch_start + BATCH]
+        low, high = int(chosen[0]), int(chosen[-1]) + size
+        landmarks, valid, stamps = tracks.frame_block(name, low, high)
+        valid_all[low:high], times[low:high] = valid, stamps
+        offsets = chosen - low
+        complete = np.array([valid[o : o + size].all() for o in offsets], dtype=bool)
+        skipped += int((~complete).sum())
+        usable = offsets[complete]
+        if not len(usable):
+            continue
+        samples = landmarks[usable[:, None] + picks[None, :]]  # (windows, model frames, 68, 2)
+        probabilities = predict_proba(model, record, kind.samples_from_landmarks(samples), device=device)
+        for offset, row in zip(usable, probabilities):
+            first = low + int(offset)
+            sums[first : first + size] += row
+            covered[first : first + size] += 1
+            top = int(row.argmax())
+            tops[top] += 1
+            windows_out.writerow([
+                name, scored, first, first + size - 1, _seconds(first, fps), _seconds(first + size - 1, fps),
+                classes[top], *(f"{p:.4f}" for p in row),
+            ])  # fmt: skip
+            scored += 1
+    if total and (not len(starts) or int(starts[-1]) + size < total):  # the tail no window reached
+        tail_start = int(starts[-1]) + size if len(starts) else 0
+        _, valid, stamps = tracks.frame_block(name, tail_start, total)
+        valid_all[tail_start:], times[tail_start:] = valid, stamps
+    top_frame = np.full(total, -1, np.int64)
+    for low in range(0, total, 4096):  # per-frame rows in blocks: no (frames x classes) float64 copy
+        high = min(total, low + 4096)
+        block = sums[low:high] / np.maximum(covered[low:high], 1)[:, None]
+        has = covered[low:high] > 0
+        top_frame[low:high] = np.where(has, block.argmax(1), -1)
+        for offset in range(high - low):
+            frame = low + offset
+            frames_out.writerow([
+                name, frame, "" if np.isnan(times[frame]) else f"{times[frame]:.4f}", int(valid_all[frame]),
+                int(covered[frame]), classes[top_frame[frame]] if has[offset] else "",
+                *((f"{p:.4f}" for p in block[offset]) if has[offset] else [""] * len(classes)),
+            ])  # fmt: skip
+    entry = SequencePrediction(
+        sequence=name,
+        frames=total,
+        fps=fps,
+        windows=scored,
+        skipped_windows=skipped,
+        frames_with_face=int(valid_all.sum()),
+        window_shares={classes[i]: float(n / scored) for i, n in enumerate(tops) if n} if scored else {},
+        longest=_longest(top_frame, classes, fps),
+    )
+    if timeline_dir is not None:
+        output = os.path.join(timeline_dir, "timelines", f"{name}.png")
+        per_frame = np.where(covered[:, None] > 0, sums / np.maximum(covered, 1)[:, None], np.nan)
+        entry.timeline = plot_timeline(per_frame, valid_all, classes, fps, output, f"{name}: {record.model}")
+    return entry
+
+
+def _seconds(frame: int, fps: float) -> str:
+    return f"{frame / fps:.3f}" if math.isfinite(fps) and fps > 0 else ""
+
+
+def _longest(top: np.ndarray, classes: list[str], fps: float) -> dict[str, dict[str, float]]:
+    """Per class, its longest run of consecutive frames as the top class (frames no window scored break runs)."""
+    best: dict[str, dict[str, float]] = {}
+    if not len(top):
+        return best
+    edges = np.flatnonzero(np.diff(top)) + 1
+    for start, stop in zip(np.r_[0, edges], np.r_[edges, len(top)]):
+        label = int(top[start])
+        if label < 0:
+            continue
+        name, length = classes[label], int(stop - start)
+        if length > best.get(name, {}).get("frames", 0):
+            seconds = length / fps if math.isfinite(fps) and fps > 0 else float("nan")
+            best[name] = {"frames": length, "start": int(start), "end": int(stop - 1), "seconds": seconds}
+    return best

@@ -1,0 +1,67 @@
+"""The typed result of `landmarkset predict` (:class:`PredictionReport`); summary.json is written from it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..runinfo import JsonReport
+
+
+@dataclass
+class SequencePrediction:
+    """One sequence: how many windows were scored or skipped, the share of windows per top class, and the
+    longest stretch of consecutive face frames whose top class is each class."""
+
+    sequence: str
+    frames: int
+    fps: float
+    windows: int  # scored
+    skipped_windows: int  # windows holding a frame without a face: never guessed
+    frames_with_face: int
+    window_shares: dict[str, float]  # class -> share of the scored windows whose top class it is
+    longest: dict[str, dict[str, float]]  # class -> {"frames", "start", "end", "seconds"} (0-based frames)
+    timeline: str = ""
+
+
+@dataclass
+class PredictionReport(JsonReport):
+    model: str
+    model_name: str
+    tracks: str
+    classes: list[str]
+    window: int  # source frames per window
+    stride: int
+    model_frames: int  # frames the model takes: each window is resampled to them
+    sequences: list[SequencePrediction] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (sequence, reason)
+    seconds: float = 0.0
+    video_seconds: float = 0.0  # duration of the predicted tracks
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        content = asdict(self)
+        content.pop("files")
+        return content
+
+    def share(self, name: str) -> float:
+        """Share of all scored windows (every sequence) whose top class is ``name``."""
+        total = sum(s.windows for s in self.sequences)
+        return sum(s.window_shares.get(name, 0.0) * s.windows for s in self.sequences) / total if total else 0.0
+
+    def summary(self) -> str:
+        speed = f", {self.video_seconds / self.seconds:.0f}x real time" if self.seconds and self.video_seconds else ""
+        lines = [
+            f"{len(self.sequences)} sequence(s), windows of {self.window} frames every {self.stride} "
+            f"(resampled to {self.model_frames}) in {self.seconds:.1f} s{speed}"
+        ]
+        for entry in self.sequences:
+            ranked = sorted(entry.window_shares.items(), key=lambda item: -item[1])
+            shares = ", ".join(f"{name} {share:.2f}" for name, share in ranked)
+            lines.append(
+                f"  {entry.sequence}: {entry.windows} windows ({entry.skipped_windows} skipped: no face)"
+                + (f"; top class shares {shares}" if shares else "")
+            )
+        lines += [f"FAILED {sequence}: {reason}" for sequence, reason in self.failed]
+        lines += [f"  {path}" for path in self.files.values()]
+        return "\n".join(lines)

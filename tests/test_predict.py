@@ -1,0 +1,122 @@
+"""`landmarkset predict`: windows and strides in frames or seconds, every class written, frames without a
+face never guessed, per-frame probabilities from the windows that cover them, flat memory on long tracks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from helpers import make_track
+from landmarkset.cli.main import main
+from landmarkset.models import TCN, ModelRecord, save_model
+from landmarkset.models.prediction import Span, parse_span, predict_tracks
+
+from landmarkset import TrackWriter
+
+CLASSES = ["neutral", "happy", "surprise"]
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory) -> str:
+    """An (untrained) TCN over 20 frames, as a model file: the mechanics, not the figures."""
+    torch.manual_seed(0)
+    model = TCN(n_classes=len(CLASSES), n_frames=20).eval()
+    record = ModelRecord(
+        model="tcn",
+        arguments={"n_classes": len(CLASSES), "n_frames": 20, "n_landmarks": 68},
+        classes=CLASSES,
+        input={"kind": "landmarks", "preprocessing": "aligned", "dimensions": {"frames": 20, "landmarks": 68}},
+        data={"source_span": 20},
+    )
+    return save_model(str(tmp_path_factory.mktemp("model") / "model.pt"), model, record)
+
+
+def _store(path: str, frames: int, faceless: slice = slice(0, 0)) -> str:
+    track = make_track("clip", n=frames, seed=1)
+    track.valid[:] = True
+    track.valid[faceless] = False
+    track.landmarks[:] = 0.4 + 0.01 * np.random.default_rng(0).random(track.landmarks.shape)
+    track.landmarks[~track.valid] = np.nan
+    with TrackWriter(path) as writer:
+        writer.write(track)
+    return path
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_windows_strides_classes_and_faceless_frames(model_file, tmp_path):
+    store = _store(str(tmp_path / "t.h5"), 200, slice(50, 60))
+    report = predict_tracks(model_file, store, str(tmp_path / "out"), window=Span(20), stride=Span(5), progress=False)
+    entry = report.sequences[0]
+    # starts 0, 5, ..., 180; those whose 20 frames touch frames 50-59 are skipped, never guessed
+    assert (entry.windows, entry.skipped_windows) == (32, 5) and entry.frames_with_face == 190
+    windows = _rows(tmp_path / "out" / "windows.csv")
+    frames = _rows(tmp_path / "out" / "frames.csv")
+    assert len(windows) == 32 and len(frames) == 200
+    assert all(f"p_{name}" in windows[0] and f"p_{name}" in frames[0] for name in CLASSES)  # every class
+    assert all(abs(sum(float(w[f"p_{c}"]) for c in CLASSES) - 1) < 1e-3 for w in windows)
+    assert not any(50 <= int(w["start_frame"]) + k < 60 for w in windows for k in range(20))
+    for row in frames[50:60]:
+        assert row["face"] == "0" and row["windows"] == "0" and row["top"] == "" and row["p_happy"] == ""
+    # a frame's probabilities: the mean of the scored windows that cover it
+    covering = [w for w in windows if int(w["start_frame"]) <= 100 <= int(w["end_frame"])]
+    assert int(frames[100]["windows"]) == len(covering) == 4
+    expected = np.mean([float(w["p_happy"]) for w in covering])
+    assert float(frames[100]["p_happy"]) == pytest.approx(expected, abs=2e-4)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["window"] == 20 and summary["stride"] == 5 and summary["sequences"][0]["longest"]
+    assert (tmp_path / "out" / "timelines" / "clip.png").stat().st_size > 10_000
+
+
+def test_spans_in_seconds_and_defaults_from_the_model(model_file, tmp_path):
+    store = _store(str(tmp_path / "t.h5"), 90)  # 30 fps
+    assert parse_span("0.5s") == Span(0.5, seconds=True) and parse_span("12") == Span(12.0)
+    report = predict_tracks(model_file, store, str(tmp_path / "a"), window=parse_span("0.5s"),
+                            stride=parse_span("0.1s"), timelines=False, progress=False)  # fmt: skip
+    assert (report.window, report.stride) == (15, 3) and report.sequences[0].windows == (90 - 15) // 3 + 1
+    default = predict_tracks(model_file, store, str(tmp_path / "b"), timelines=False, progress=False)
+    assert (default.window, default.stride) == (20, 5)  # the recorded source span, a quarter of it
+    for bad in ("0", "-3", "x", "2m"):
+        with pytest.raises(ValueError, match="expected a positive number of frames"):
+            parse_span(bad)
+
+
+def _peak(model_file: str, store: str, out: str) -> tuple[int, int]:
+    tracemalloc.start()
+    try:
+        report = predict_tracks(model_file, store, out, stride=Span(20), timelines=False, progress=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return report.sequences[0].windows, peak
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_on_a_long_track(model_file, tmp_path):
+    short = _store(str(tmp_path / "short.h5"), 6_000)
+    long = _store(str(tmp_path / "long.h5"), 60_000)  # 33 minutes at 30 fps; its landmarks alone take 33 MB
+    windows, short_peak = _peak(model_file, short, str(tmp_path / "a"))
+    assert windows == 300
+    windows, long_peak = _peak(model_file, long, str(tmp_path / "b"))
+    assert windows == 3_000
+    # blocks of windows at a time: 10x the frames cost ~21 bytes a frame more, not the 544 of the landmarks
+    assert long_peak - short_peak < 2 * 2**20, f"{short_peak / 2**20:.1f} MB -> {long_peak / 2**20:.1f} MB"
+
+
+def test_predict_command(model_file, tmp_path):
+    store = _store(str(tmp_path / "t.h5"), 60)
+    result = CliRunner().invoke(
+        main, ["predict", model_file, store, "-o", str(tmp_path / "out"), "--stride", "10", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 sequence(s), windows of 20 frames every 10")
+    result = CliRunner().invoke(main, ["predict", model_file, store, "-o", str(tmp_path / "x"), "-s", "nope"])
+    assert result.exit_code == 2 and "has no sequence 'nope'" in result.output
