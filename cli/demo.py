@@ -139,6 +139,11 @@ def run_demo(
         raise MissingDependencyError("Training needs torch: pip install torch==2.13.0 'landmarkset[train]'") from None
     run = os.path.join(out_dir, "run")
     started = time.monotonic()
+    # A subject whose face the backend never finds has no samples: fold over the subjects the data has.
+    subjects_built = len(set(report.dataset.subject))
+    if subjects_built < folds:
+        echo(f"      {subjects_built} of {subjects} subjects have samples with {backend}: {subjects_built} folds")
+        folds = max(2, subjects_built)
     echo(f"[4/5] Training the TCN: {folds}-fold subject-independent cross-validation (landmarkset train-tcn)...")
     # Augmented, with tracking jitter (its landmarks come from a real tracker): on the demo's data it raises
     # both the accuracy and the share of "neutral" on the real talking-head clip (docs/training.md).

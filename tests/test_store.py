@@ -155,6 +155,7 @@ def _wait_for_sequences(process: subprocess.Popen, path: str, count: int, timeou
     raise AssertionError(f"{path} never reached {count} sequences")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra_delay", [0.0, 0.003, 0.011, 0.029, 0.047])
 def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra_delay):
     path = str(tmp_path / "t.h5")

@@ -113,6 +113,7 @@ def _digest(folder: str) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_same_tree_whatever_the_workers(tmp_path):
     synth_ckplus(str(tmp_path / "a"), subjects=2, sequences_per_subject=2, seed=3, progress=False)
     synth_ckplus(str(tmp_path / "b"), subjects=2, sequences_per_subject=2, seed=3, progress=False, workers=2)

@@ -322,6 +322,7 @@ def test_a_killed_build_rerun_with_changed_settings_never_mixes(samm_tree, tmp_p
     assert_no_sample_mixes_provenance(out)
 
 
+@pytest.mark.slow
 def test_build_ckplus_provided_over_extracted_tracks_is_refused(ck_tree, tmp_path):
     out = tmp_path / "ck.h5"
     first = run("build-ckplus", ck_tree, "-o", out, "-b", "dlib", "--neutral", "2", "-q")
