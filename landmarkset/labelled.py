@@ -23,6 +23,7 @@ from .extraction.imported import store_imported
 from .extraction.report import ExtractionReport, Failure
 from .extras import FrameExtra, extra_from_stored
 from .io.tracks import TrackFile, open_tracks
+from .io.writer import refuse_input_as_output
 from .names import name_problem
 from .provenance import fingerprint
 from .regions import N_LANDMARKS, REGIONS
@@ -146,6 +147,7 @@ def export_netcdf(
     """Write a store's tracks as NetCDF: one sequence as the file's root dataset, several as one group
     per sequence (``xr.open_dataset(path, group=ID)``)."""
     _xarray()
+    refuse_input_as_output(path, [store])
     with open_tracks(store, smoothing) as tracks:
         ids = list(sequences or tracks.ids())
         for track_id in ids:

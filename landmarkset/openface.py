@@ -21,6 +21,7 @@ from .extraction.report import ExtractionReport, Failure
 from .extras import FrameExtra
 from .io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
 from .io.tracks import open_tracks
+from .io.writer import refuse_input_as_output
 from .provenance import fingerprint
 from .smoothing import Smoothing
 from .track import Track
@@ -256,10 +257,13 @@ def export_openface(
     float precision. As OpenFace does, frames without a face have success 0 and zero values, and
     timestamps of image folders (no frame rate) assume 30 fps.
     """
-    os.makedirs(out_dir, exist_ok=True)
     written = []
     with open_tracks(store, smoothing) as tracks:
-        for track_id in sequences or tracks.ids():
+        ids = _known_ids(tracks, store, sequences)
+        for track_id in ids:
+            refuse_input_as_output(os.path.join(out_dir, f"{track_id}.csv"), [store])
+        os.makedirs(out_dir, exist_ok=True)
+        for track_id in ids:
             track = tracks[track_id]
             pixels = track.landmarks.astype(np.float64) * [track.width, track.height]
             fps = track.fps if math.isfinite(track.fps) and track.fps > 0 else OPENFACE_DEFAULT_FPS
@@ -287,6 +291,15 @@ def export_openface(
 _TABLE_START = ["sequence", "subject", "label", "frame", "timestamp", "valid", "confidence", *_X, *_Y]
 
 
+def _known_ids(tracks: Any, store: str, sequences: Optional[Sequence[str]]) -> list[str]:
+    """The sequences to export; InputError naming one the store does not hold (before any output exists)."""
+    ids = list(sequences or tracks.ids())
+    unknown = [track_id for track_id in ids if track_id not in tracks]
+    if unknown:
+        raise InputError(f"{store} has no sequence {unknown[0]!r}; `landmarkset info -s {store}` lists them")
+    return ids
+
+
 def _table_extras(tracks: Any, ids: Sequence[str]) -> list[FrameExtra]:
     """The extras any of the exported tracks has, in first-seen order (their columns follow the points)."""
     found: dict[str, FrameExtra] = {}
@@ -305,6 +318,7 @@ def export_table(
     extras of the tracks follow as more columns (``point_confidence_0..67``, ``blendshapes_<name>``,
     OpenFace's ``pose_Tx..pose_Rz``), NaN for tracks without them.
     """
+    refuse_input_as_output(path, [store])
     if path.lower().endswith(".parquet"):
         try:
             import pandas as pd
@@ -314,7 +328,7 @@ def export_table(
             ) from None
         frames = []
         with open_tracks(store, smoothing) as tracks:
-            ids = list(sequences or tracks.ids())
+            ids = _known_ids(tracks, store, sequences)
             extras = _table_extras(tracks, ids)
             columns = _TABLE_START + [column for extra in extras for column in extra.columns()]
             for track_id in ids:
@@ -327,14 +341,15 @@ def export_table(
                 f"Parquet export needs pyarrow: pip install 'landmarkset[tables]' ({error})"
             ) from error
         return path
-    with open(path, "w", newline="") as handle, open_tracks(store, smoothing) as tracks:
-        ids = list(sequences or tracks.ids())
+    with open_tracks(store, smoothing) as tracks:
+        ids = _known_ids(tracks, store, sequences)  # before the output is created
         extras = _table_extras(tracks, ids)
-        writer = csv.writer(handle)
-        writer.writerow(_TABLE_START + [column for extra in extras for column in extra.columns()])
-        for track_id in ids:
-            for row in _table_rows(tracks[track_id], extras):
-                writer.writerow([_number(v) if isinstance(v, float) else v for v in row])
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(_TABLE_START + [column for extra in extras for column in extra.columns()])
+            for track_id in ids:
+                for row in _table_rows(tracks[track_id], extras):
+                    writer.writerow([_number(v) if isinstance(v, float) else v for v in row])
     return path
 
 

@@ -38,7 +38,7 @@ from .encoding import STORE, raise_version
 from .lock import StoreLock
 from .tracks import SEQUENCES, TrackFile, initialise_store, open_tracks, write_track
 
-__all__ = ["TrackWriter", "check_output"]
+__all__ = ["TrackWriter", "check_output", "refuse_input_as_output"]
 
 Change = Callable[[h5py.File], None]
 _SHADOWS = (".work", ".tmp", ".owner", ".lock", ".journal")  # files kept beside NAME as .NAME<suffix>
@@ -62,6 +62,12 @@ def check_output(path: str, inputs: Sequence[str] = ()) -> None:
             f"the output name {name[:40]}... is too long: with the working files landmarkset keeps beside it "
             f"(.NAME.owner) it would pass this file system's limit of {limit} bytes; choose a shorter name"
         )
+    refuse_input_as_output(path, inputs)
+
+
+def refuse_input_as_output(path: str, inputs: Sequence[str]) -> None:
+    """StoreError when ``path`` is (by real path, links followed, or as the same file) one of ``inputs``:
+    called before anything is opened for writing, so an output never destroys what it is made from."""
     real = os.path.realpath(path)
     for given in inputs:
         if os.path.realpath(given) == real or (os.path.exists(path) and _same_file(given, path)):
