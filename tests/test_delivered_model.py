@@ -106,6 +106,20 @@ def _tiny_dataset(path: str, poison: bool) -> None:
         write_dataset(path, builder.build())
 
 
+def test_two_folds_of_one_subject_say_what_to_do(tmp_path):
+    builder = DatasetBuilder(frames=8, min_frames=2)
+    rng = np.random.default_rng(0)
+    for index in range(6):
+        builder.add_sequence(f"s{index}", rng.random((10, 68, 2)), label=["a", "b"][index % 2], subject="S1")
+    with pytest.warns(UserWarning, match="no track"):
+        write_dataset(str(tmp_path / "one.h5"), builder.build())
+    result = CliRunner().invoke(
+        main, ["train-tcn", str(tmp_path / "one.h5"), "-o", str(tmp_path / "r"), "--folds", "2"]
+    )
+    assert result.exit_code == 2 and "Use fewer --folds" not in result.output
+    assert "build a dataset with more subjects, or use --protocol paper" in result.output
+
+
 def test_non_finite_samples_and_a_diverging_loss_are_refused(tmp_path):
     poisoned = str(tmp_path / "nan.h5")
     _tiny_dataset(poisoned, poison=True)

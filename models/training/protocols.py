@@ -51,9 +51,13 @@ class SubjectProtocol(Protocol):
         indices = np.arange(len(dataset))
         subjects = np.array(dataset.subject)
         if len(set(subjects)) < folds:
+            fix = "Use fewer --folds." if len(set(subjects)) >= 2 else (
+                "Two folds are the fewest: build a dataset with more subjects, or use --protocol paper (splits by "
+                "sequence, subjects may repeat)."
+            )  # fmt: skip
             raise OptionError(
                 f"{folds} subject-grouped folds need at least {folds} subjects; the data has "
-                f"{len(set(subjects))}. Use fewer --folds."
+                f"{len(set(subjects))}. {fix}"
             )
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
         with warnings.catch_warnings():  # "least populated class has fewer members than folds": expected
