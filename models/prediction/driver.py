@@ -93,12 +93,17 @@ def predict_tracks(
             raise OptionError(
                 f"{tracks_path} has no sequence {missing[0]!r}; names are listed by `landmarkset info -s`"
             )
-        first_fps = float(tracks.sequence_attrs(ids[0]).get("fps", math.nan)) if ids else math.nan
-        size = (window or Span(default_window(record))).frames(first_fps)
-        step = (stride or Span(max(1, size // 4))).frames(first_fps)
+        window = window or Span(default_window(record))
+
+        def spans(name: str) -> tuple[int, int]:
+            """Window and stride in frames of one sequence: spans in seconds follow each track's fps."""
+            fps = float(tracks.sequence_attrs(name).get("fps", math.nan))
+            size = window.frames(fps)
+            return size, (stride or Span(max(1, size // 4))).frames(fps)
+
         report = PredictionReport(
             model=os.path.abspath(model_path), model_name=record.model, tracks=os.path.abspath(tracks_path),
-            classes=classes, window=size, stride=step, model_frames=int(record.dimensions["frames"]),
+            classes=classes, window=0, stride=0, model_frames=int(record.dimensions["frames"]),
         )  # fmt: skip
         columns = [f"p_{name}" for name in classes]
         with (
@@ -113,11 +118,14 @@ def predict_tracks(
             disable = None if progress is None else not progress
             for name in tqdm(ids, desc="predict", unit="sequence", disable=disable):
                 try:
+                    size, step = spans(name)
                     entry = _predict_sequence(model, record, tracks, name, size, step, device, windows_out,
                                               frames_out, out_dir if timelines else None)  # fmt: skip
-                except StoreError as error:
+                except (StoreError, OptionError) as error:  # a damaged track, or seconds without an fps
                     report.failed.append((name, " ".join(str(error).split())))
                     continue
+                if not report.sequences:
+                    report.window, report.stride = size, step
                 report.sequences.append(entry)
                 fps = entry.fps if math.isfinite(entry.fps) and entry.fps > 0 else 0.0
                 report.video_seconds += entry.frames / fps if fps else 0.0

@@ -30,7 +30,7 @@ class PredictionReport(JsonReport):
     model_name: str
     tracks: str
     classes: list[str]
-    window: int  # source frames per window
+    window: int  # source frames per window of the first sequence predicted (seconds follow each track's fps)
     stride: int
     model_frames: int  # frames the model takes: each window is resampled to them
     sequences: list[SequencePrediction] = field(default_factory=list)

@@ -91,7 +91,10 @@ class _Job:
 
 def _check_finite(samples: np.ndarray, dataset: Dataset, data_path: str) -> None:
     """InputError naming the samples that hold NaN or infinite values (they would make the loss NaN)."""
-    finite = np.isfinite(np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)).all(axis=1)
+    values = np.asarray(samples)
+    if not np.issubdtype(values.dtype, np.floating):  # integers (crops) are always finite: no float copy
+        return
+    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
     if not finite.all():
         bad = [dataset.sequence[i] for i in np.flatnonzero(~finite)]
         more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
