@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from .options import LibraryChoice, check_device, library_option, method_names
+from .options import LibraryChoice, check_device, library_option, method_names, with_figure_options
 
 
 def _explain_dataset():
@@ -54,6 +54,7 @@ def _post_processing():
 @library_option("--seed", type=int, source=_explain_dataset)
 @library_option("--device", type=str, source=_explain_dataset)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@with_figure_options
 def explain_command(
     model: str,
     data: str,

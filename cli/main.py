@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -19,12 +20,16 @@ def _os_error(error: OSError) -> str:
 
 
 class _Group(click.Group):
-    """Print a LandmarksetError or an OS error as one line (exit 2), any bug as one line (exit 1);
+    """Print a LandmarksetError or an OS error as one line (exit 2), any bug as one line (exit 1), a warning
+    as one line;
     --debug shows tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                if not ctx.params.get("debug"):
+                    warnings.showwarning = _one_line_warning
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except (LandmarksetError, OSError) as error:
@@ -52,6 +57,11 @@ class _Group(click.Group):
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 def main(debug: bool) -> None:
     """Facial landmark tracks, training sets and interpretable temporal CNNs."""
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """A library warning as one line on stderr (Python's own adds the file, line and source of the call)."""
+    click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
 
 
 def _register() -> None:

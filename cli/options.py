@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Iterable
 from typing import Any, Callable, Optional
@@ -146,3 +147,30 @@ class LibraryOption(click.Option):
 def library_option(*declarations: str, source: Callable[[], Any], **kwargs: Any):
     """click.option with the default taken from ``source()`` (a dataclass or function); see LibraryOption."""
     return click.option(*declarations, cls=LibraryOption, source=source, **kwargs)
+
+
+def _figure_formats() -> tuple[str, ...]:
+    from landmarkset.plotting import FORMATS
+
+    return FORMATS
+
+
+def with_figure_options(command):
+    """--dpi and --format for a command that draws figures: every figure it saves follows them."""
+
+    @click.option("--dpi", type=click.IntRange(10, 2400), default=None, help="Figure resolution. [default: 110]")
+    @click.option(
+        "--format",
+        "figure_formats",
+        multiple=True,
+        type=LibraryChoice(_figure_formats),
+        help="Also write every figure in this format beside its PNG (pdf, svg for papers; repeatable).",
+    )
+    @functools.wraps(command)
+    def with_format(*args: Any, dpi: Optional[int], figure_formats: tuple[str, ...], **kwargs: Any) -> Any:
+        from landmarkset.plotting import figure_format
+
+        with figure_format(dpi, figure_formats):
+            return command(*args, **kwargs)
+
+    return with_format

@@ -1,4 +1,5 @@
-"""`landmarkset predict`: a trained model over whole tracks (registered on the main group)."""
+"""`landmarkset predict` (a trained model over whole tracks) and `landmarkset spot` (expression intervals in
+long videos), registered on the main group."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Optional
 
 import click
 
-from .options import check_device, library_option
+from .options import check_device, library_option, with_figure_options
 
 
 def _predict_tracks():
@@ -30,6 +31,7 @@ def _predict_tracks():
 @library_option("--device", type=str, source=_predict_tracks, help="cpu, cuda, cuda:N or mps.")
 @click.option("--no-timelines", is_flag=True, help="Skip the timeline PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@with_figure_options
 def predict_command(
     model: str,
     tracks: str,
@@ -54,4 +56,49 @@ def predict_command(
     click.echo(f"  {os.path.join(out_dir, 'timelines')}/")
 
 
-COMMANDS = (predict_command,)
+def _spot_tracks():
+    from landmarkset.models.spotting import spot_tracks
+
+    return spot_tracks
+
+
+@click.command("spot")
+@click.argument("tracks", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
+@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")
+@library_option("-p", "p", type=click.FloatRange(0, 1), source=_spot_tracks,
+                help="Threshold: mean + p (max - mean) of each smoothed score curve.")  # fmt: skip
+@click.option("--keep-eyes", is_flag=True, help="Count the eye regions too (by default masked: blinks).")
+@click.option("--annotations", type=click.Path(exists=True, dir_okay=False),
+              help="A SAMM long-video sheet: score the proposals the MEGC way.")  # fmt: skip
+@click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
+@click.option("--no-curves", is_flag=True, help="Skip the score-curve PNGs.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@with_figure_options
+def spot_command(
+    tracks: str,
+    out_dir: str,
+    micro: Optional[str],
+    macro: Optional[str],
+    p: float,
+    keep_eyes: bool,
+    annotations: Optional[str],
+    sequences: tuple[str, ...],
+    no_curves: bool,
+    quiet: bool,
+) -> None:
+    """Spot micro- and macro-expressions in every track of TRACKS (whole videos): intervals.csv, a score-curve
+    PNG per video and report.json; with --annotations, MEGC precision, recall and F1."""
+    from landmarkset.models.prediction import parse_span
+    from landmarkset.models.spotting import spot_tracks
+
+    windows = {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
+    report = spot_tracks(
+        tracks, out_dir, windows=windows, p=p, masked=() if keep_eyes else None, annotations=annotations,
+        sequences=list(sequences) or None, curves=not no_curves, progress=False if quiet else None,
+    )  # fmt: skip
+    click.echo(report.summary())
+
+
+COMMANDS = (predict_command, spot_command)

@@ -157,18 +157,31 @@ def synth_samm_command(
     type=click.IntRange(min=300, max=9999),
     help="Frames per video (200 fps).",
 )
+@click.option(
+    "--nuisances",
+    default="blinks,head_rotation,drift",
+    show_default=True,
+    help="Motion between the intervals: 'none' (a still face, as before 0.5) or a comma list of blinks, "
+    "head_rotation, drift (speech does not apply: the participants watch in silence).",
+)
 @_synth_options(workers=False)
 def synth_samm_long_command(
     out: str,
     subjects: int,
     videos_per_subject: int,
     frames: int,
+    nuisances: str,
     seed: int,
     faces: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """A SAMM Long Videos tree: SAMM_longvideos/<video>/ frames and SAMM_LongVideos_V1_Release.xlsx."""
-    from landmarkset.synth import TRUTH_FILE, load_identities, synth_samm_long
+    from landmarkset.synth import TRUTH_FILE, Nuisances, load_identities, synth_samm_long
+
+    try:
+        chosen = Nuisances.parse(nuisances)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--nuisances") from None
 
     truth = synth_samm_long(
         out,
@@ -178,6 +191,7 @@ def synth_samm_long_command(
         seed=seed,
         identities=load_identities(faces),
         progress=False if quiet else None,
+        nuisances=chosen,
     )
     intervals = [i for video in truth["sequences"].values() for i in video["intervals"]]
     macro = sum(i["type"] == "macro" for i in intervals)

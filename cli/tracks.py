@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import click
 
-from .options import smoothing_from_options, with_smoothing
+from .options import smoothing_from_options, with_figure_options, with_smoothing
 
 
 def _backend_choice_help() -> str:
@@ -104,6 +104,7 @@ def extract(
 def info(store: str, show_sequences: bool) -> None:
     """Summarise a track store: format, backends, sequences, frames and face rate."""
     from landmarkset.io import open_tracks
+    from landmarkset.io.writer import journalled_entries
 
     with open_tracks(store) as tracks:
         attrs = tracks.attrs
@@ -123,6 +124,12 @@ def info(store: str, show_sequences: bool) -> None:
     )
     rate = f"{100 * faces / frames:.1f} %" if frames else "n/a"
     click.echo(f"{len(ids)} sequences, {frames} frames, face found in {rate}")
+    waiting = journalled_entries(store)
+    if waiting:
+        click.echo(
+            f"{waiting} more sequence(s) of an interrupted run wait in its journal, not counted above: the next "
+            "command that writes this store (the same command again) adds them"
+        )
     for name, count in sorted(backends.items()):
         click.echo(f"backend {name}: {count} sequences")
     short = [track.id for track in rows if 0 < track.n_frames < track.frames_promised]
@@ -154,17 +161,25 @@ def backends() -> None:
 @click.argument("store", type=click.Path(dir_okay=False))
 @click.argument("sequence", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="PNG to write [default: SEQUENCE.png].")
-@click.option("-n", "--frames", "n_frames", default=6, show_default=True, type=click.IntRange(min=1))
+@click.option("-n", "--frames", "n_frames", default=6, show_default=True, type=click.IntRange(min=1),
+              help="How many frames, evenly spaced.")  # fmt: skip
+@click.option("--at", "at", default=None, metavar="LIST",
+              help="These frames instead (positions in the track, from 0): e.g. 0,10,40-45.")  # fmt: skip
+@click.option("--crop", is_flag=True, help="Zoom to the face.")
 @with_smoothing
+@with_figure_options
 def overlay(
     store: str,
     sequence: Optional[str],
     output: Optional[str],
     n_frames: int,
+    at: Optional[str],
+    crop: bool,
     smooth: Optional[str],
     smooth_params: tuple[str, ...],
 ) -> None:
-    """Draw a sequence's landmarks on its frames (PNG). Defaults to the first sequence."""
+    """Draw a sequence's landmarks on its frames (PNG; PDF or SVG by -o's extension). Defaults to the first
+    sequence."""
     from landmarkset.io import open_tracks
     from landmarkset.plotting import plot_overlay
 
@@ -176,8 +191,25 @@ def overlay(
         if sequence not in tracks:
             raise click.ClickException(f"{store} has no sequence {sequence!r}; see `landmarkset info -s {store}`")
         track = tracks[sequence]
-    path = plot_overlay(track, output or f"{sequence}.png", n_frames=n_frames)
+    path = plot_overlay(track, output or f"{sequence}.png", n_frames=n_frames, indices=_positions(at), crop=crop)
     click.echo(f"wrote {path}")
+
+
+def _positions(text: Optional[str]) -> Optional[list[int]]:
+    """'0,10,40-45' -> [0, 10, 40, 41, ..., 45]."""
+    if text is None:
+        return None
+    positions: list[int] = []
+    for part in (part.strip() for part in text.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        if not (first.isdigit() and (not last or last.isdigit())) or (last and int(last) < int(first)):
+            raise click.BadParameter(f"{part!r} is not a frame or a range like 40-45", param_hint="--at")
+        positions += list(range(int(first), int(last or first) + 1))
+    if not positions:
+        raise click.BadParameter("no frame given", param_hint="--at")
+    return sorted(set(positions))
 
 
 COMMANDS = (extract, info, overlay, backends)

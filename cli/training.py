@@ -8,7 +8,14 @@ from typing import Any, Optional
 
 import click
 
-from .options import LibraryChoice, check_device, library_option, model_names, preprocessing_names
+from .options import (
+    LibraryChoice,
+    check_device,
+    library_option,
+    model_names,
+    preprocessing_names,
+    with_figure_options,
+)
 
 
 def _config():
@@ -97,7 +104,7 @@ def _train_options(command):
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return with_figure_options(command)
 
 
 def _precisions() -> list[str]:
@@ -157,7 +164,12 @@ def _train(
 @click.option("--model", "model", required=True, type=LibraryChoice(model_names), help="A registered model.")
 @_train_options
 @_preprocessing_option(None)
-@click.option("--augment", is_flag=True, help="Augment the model's input (landmarks: rotation, scale, shift, mirror).")
+@click.option(
+    "--augment/--no-augment",
+    default=None,
+    help="Augment the model's input (landmarks: rotation, scale, shift, mirror). [default: on where the model's "
+    "input has an augmentation and the protocol allows it]",
+)
 @library_option(
     "--jitter", type=click.FloatRange(min=0), source=_config, help="With --augment: tracking jitter (x inter-ocular)."
 )
@@ -169,7 +181,11 @@ def train_command(model: str, **settings: Any) -> None:
 @click.command("train-tcn")
 @_train_options
 @_preprocessing_option("landmarks")
-@click.option("--augment", is_flag=True, help="Random rotation, scale, shift and mirroring of the landmarks.")
+@click.option(
+    "--augment/--no-augment",
+    default=None,
+    help="Random rotation, scale, shift and mirroring of the landmarks. [default: on, off under --protocol paper]",
+)
 @library_option(
     "--jitter", type=click.FloatRange(min=0), source=_config, help="With --augment: tracking jitter (x inter-ocular)."
 )
@@ -190,6 +206,7 @@ def train_scn(**settings: Any) -> None:
 @click.argument("data", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @library_option("--device", type=str, source=_config, help="cpu, cuda, cuda:N or mps.")
+@with_figure_options
 def evaluate_command(model: str, data: str, out_dir: str, device: str) -> None:
     """Score a trained MODEL (model.pt) on another built DATA file; MEGC figures when it holds intervals."""
     from landmarkset.models.evaluation import evaluate

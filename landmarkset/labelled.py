@@ -35,6 +35,7 @@ __all__ = ["KEYPOINTS", "export_netcdf", "from_xarray", "import_movement", "part
 #: Keypoint names, iBUG 300-W order: jaw_0..jaw_16, brows_0..brows_9, nose_0..8, eyes_0..11, mouth_0..19.
 KEYPOINTS = tuple(f"{region}_{k}" for region, points in REGIONS.items() for k in range(len(points)))
 SOFTWARE = "landmarkset"
+BOX_CORNERS = ("x0", "y0", "x1", "y1")  # the face box, normalised as the landmarks
 _EXTRA_PREFIX = "extra_"  # variables holding a track's per-frame extras
 _HINT = "pip install 'landmarkset[xarray]'"
 
@@ -71,9 +72,13 @@ def track_dataset(track: Track):
     variables: dict[str, Any] = {
         "position": (("time", "space", "keypoints", "individuals"), position),
         "confidence": (("time", "keypoints", "individuals"), confidence.astype(np.float32)),
+        # ours, beside movement's: what the detector saw, so that an import gives the track back exactly
+        "faces_detected": (("time", "individuals"), track.faces_detected.astype(np.int16)[:, None]),
+        "box": (("time", "box_corner", "individuals"), track.box.astype(np.float64)[..., None]),
     }
     coords: dict[str, Any] = {
         "time": time,
+        "box_corner": list(BOX_CORNERS),
         "space": ["x", "y"],
         "keypoints": list(KEYPOINTS),
         "individuals": individuals,
@@ -193,14 +198,14 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
         size = (int(facts["width"]), int(facts["height"]))
     if size is None:
         raise InputError(f"{where}: cannot tell the image size the pixels refer to: give --size WIDTHxHEIGHT")
-    width, height = size
+    width, height = _checked_size(size, where)
     order = _keypoint_order(dataset, where)
     pixels = position.transpose("time", "keypoints", "space", "individuals").values[:, order, :2, :]
     confidence = None
     if "confidence" in dataset:
         confidence = dataset["confidence"].transpose("time", "keypoints", "individuals").values[:, order, :]
-    time = dataset["time"].values.astype(np.float64)
-    fps = float(dataset.attrs.get("fps", math.nan) or math.nan)
+    time = _numbers(dataset["time"].values, "time", where)
+    fps = _checked_fps(dataset.attrs.get("fps"), where)
     seconds = dataset.attrs.get("time_unit", "seconds" if math.isfinite(fps) else "frames") == "seconds"
     frame_index = (
         dataset["frame_index"].values.astype(np.int64)
@@ -208,6 +213,7 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
         else (np.round(time * fps).astype(np.int64) if seconds and math.isfinite(fps) else np.arange(len(time)))
     )
     timestamps = time if seconds else (frame_index / fps if math.isfinite(fps) else np.full(len(time), np.nan))
+    _check_frame_order(frame_index, where)
     if facts.get("timestamps") is not None and len(facts["timestamps"]) == len(time):
         timestamps = np.array([np.nan if t is None else t for t in facts["timestamps"]], dtype=np.float64)
     individuals = [str(i) for i in dataset["individuals"].values]
@@ -230,9 +236,17 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
         point_confidence = None if confidence is None else np.where(valid[:, None], confidence[..., k], np.nan)
         frame_confidence = _frame_mean(point_confidence, valid)
         box = np.full((len(valid), 4), np.nan)
-        if valid.any():
+        if "box" in dataset:  # ours: the detector's box
+            box = _numbers(
+                dataset["box"].transpose("time", "box_corner", "individuals").values[..., k], "box", where, False
+            )
+        elif valid.any():
             box[valid] = np.concatenate([landmarks[valid].min(1), landmarks[valid].max(1)], axis=1)
-        extras, specs = _extras_of(dataset, k, valid)
+        faces = np.full(len(valid), -1)
+        if "faces_detected" in dataset:
+            faces = _numbers(dataset["faces_detected"].transpose("time", "individuals").values[:, k],
+                             "faces_detected", where).astype(np.int64)  # fmt: skip
+        extras, specs = _extras_of(dataset, k, valid, where)
         # Per-point confidence: from pose trackers (DeepLabCut, SLEAP), or ours when the backend had it;
         # an export of a frame score repeated over the points gives the frame score back only.
         per_point = dataset.attrs.get("confidence_origin", "point") == "point"
@@ -247,7 +261,7 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
                 frame_index=frame_index,
                 timestamp=timestamps,
                 box=box,
-                faces_detected=np.full(len(valid), -1),
+                faces_detected=faces,
                 width=width,
                 height=height,
                 source=str(dataset.attrs.get("source_file", "") or ""),
@@ -270,6 +284,55 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
     return tracks
 
 
+MAX_FPS = 100_000.0  # above any camera's rate: a larger fps is a unit mistake
+MAX_SIDE = 100_000  # pixels
+
+
+def _checked_size(size: tuple[int, int], where: str) -> tuple[int, int]:
+    width, height = size
+    if not all(isinstance(side, (int, np.integer)) and 0 < side <= MAX_SIDE for side in (width, height)):
+        raise InputError(f"{where}: image size {width}x{height} is not a frame size (1 to {MAX_SIDE} pixels a side)")
+    return int(width), int(height)
+
+
+def _checked_fps(value: Any, where: str) -> float:
+    """The ``fps`` attribute as a frame rate; NaN when it is absent (times are then frame numbers)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return math.nan
+    try:
+        fps = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: the fps attribute {value!r} is not a number: fix it or remove it") from None
+    if math.isnan(fps):
+        return fps
+    if not 0 < fps <= MAX_FPS:
+        raise InputError(f"{where}: the fps attribute {fps:g} is not a frame rate (above 0, at most {MAX_FPS:g})")
+    return fps
+
+
+def _numbers(values: np.ndarray, name: str, where: str, finite: bool = True) -> np.ndarray:
+    try:
+        numbers = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: {name} holds values that are not numbers (e.g. {values.flat[0]!r})") from None
+    if finite and not np.isfinite(numbers).all():
+        raise InputError(f"{where}: {name} holds values that are not finite numbers")
+    return numbers
+
+
+def _check_frame_order(frame_index: np.ndarray, where: str) -> None:
+    """Frame indices MUST be >= 0 and increase (docs/format.md): times that do not are refused."""
+    if len(frame_index) and frame_index.min() < 0:
+        raise InputError(f"{where}: time starts before 0 (frame {int(frame_index.min())}): shift the times first")
+    steps = np.flatnonzero(np.diff(frame_index) <= 0)
+    if len(steps):
+        at = int(steps[0]) + 1
+        raise InputError(
+            f"{where}: times do not increase at point {at} (frame {int(frame_index[at - 1])} then "
+            f"{int(frame_index[at])}): sort them, or check the fps"
+        )
+
+
 def _frame_mean(point_confidence: Optional[np.ndarray], valid: np.ndarray) -> np.ndarray:
     """A frame's confidence: the mean of its points' finite confidences (NaN without a face or any)."""
     if point_confidence is None:
@@ -287,14 +350,21 @@ def partial_frames(dataset) -> dict[str, int]:
     return {str(i): int(n) for i, n in zip(dataset["individuals"].values, counts) if n}
 
 
-def _extras_of(dataset, individual: int, valid: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, FrameExtra]]:
+def _extras_of(
+    dataset, individual: int, valid: np.ndarray, where: str
+) -> tuple[dict[str, np.ndarray], dict[str, FrameExtra]]:
     values, specs = {}, {}
     for variable in dataset.data_vars:
         if not str(variable).startswith(_EXTRA_PREFIX):
             continue
         name = str(variable)[len(_EXTRA_PREFIX) :]
         data = dataset[variable]
-        array = data.isel(individuals=individual).values.astype(np.float32)
+        if "individuals" not in data.dims or data.dims[0] != "time":
+            raise InputError(f"{where}: extra {name!r} has dimensions {data.dims}; expected (time, ..., individuals)")
+        try:
+            array = data.isel(individuals=individual).values.astype(np.float32)
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: extra {name!r} holds values that are not numbers") from None
         attrs = dict(data.attrs)
         if name in dataset.coords:
             attrs["labels"] = [str(label) for label in dataset[name].values]
@@ -360,4 +430,7 @@ def import_movement(
                     tracks.append(track)
         except (InputError, OSError) as error:
             report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
+        except (KeyError, TypeError, ValueError) as error:  # malformed content the checks above do not name
+            problem = " ".join(str(error).split()) or type(error).__name__
+            report.failed.append(Failure(path, f"not a valid movement poses dataset ({problem})"))
     return store_imported(tracks, output, report, overwrite=overwrite, inputs=paths, rename="rename an individual")

@@ -300,13 +300,20 @@ def _known_ids(tracks: Any, store: str, sequences: Optional[Sequence[str]]) -> l
     return ids
 
 
-def _table_extras(tracks: Any, ids: Sequence[str]) -> list[FrameExtra]:
-    """The extras any of the exported tracks has, in first-seen order (their columns follow the points)."""
-    found: dict[str, FrameExtra] = {}
+def _table_extras(tracks: Any, ids: Sequence[str], store: str = "the store") -> list[FrameExtra]:
+    """The extras any of the exported tracks has, in first-seen order (their columns follow the points);
+    InputError when two tracks carry an extra of one name with other columns (one header cannot hold both)."""
+    found: dict[str, tuple[FrameExtra, str]] = {}
     for track_id in ids:
         for extra in tracks.extra_specs(track_id).values():
-            found.setdefault(extra.name, extra)
-    return list(found.values())
+            first, where = found.setdefault(extra.name, (extra, track_id))
+            if first.columns() != extra.columns():
+                raise InputError(
+                    f"{store}: the extra {extra.name!r} has {len(first.columns())} column(s) in {where!r} and "
+                    f"{len(extra.columns())} in {track_id!r}, so one table cannot hold both: export them "
+                    "separately (-s SEQUENCE; nothing was written)"
+                )
+    return [extra for extra, _ in found.values()]
 
 
 def export_table(
@@ -329,7 +336,7 @@ def export_table(
         frames = []
         with open_tracks(store, smoothing) as tracks:
             ids = _known_ids(tracks, store, sequences)
-            extras = _table_extras(tracks, ids)
+            extras = _table_extras(tracks, ids, store)
             columns = _TABLE_START + [column for extra in extras for column in extra.columns()]
             for track_id in ids:
                 frames.append(pd.DataFrame(_table_rows(tracks[track_id], extras), columns=columns))
@@ -343,7 +350,7 @@ def export_table(
         return path
     with open_tracks(store, smoothing) as tracks:
         ids = _known_ids(tracks, store, sequences)  # before the output is created
-        extras = _table_extras(tracks, ids)
+        extras = _table_extras(tracks, ids, store)
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(_TABLE_START + [column for extra in extras for column in extra.columns()])

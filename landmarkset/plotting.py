@@ -1,16 +1,50 @@
-"""Figures people look at: landmark overlays on frames."""
+"""Figures people look at: how every figure is written (one place), and landmark overlays on frames."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
+from .errors import InputError, OptionError
 from .io.frames import read_track_frames
 from .regions import REGIONS
 from .track import Track
 
 DPI = 110  # figures written as PNG
+FORMATS = ("png", "pdf", "svg")  # what figures may be written as (PDF and SVG for papers)
+
+
+@dataclass(frozen=True)
+class FigureFormat:
+    """How figures are written: raster resolution and the formats beside each figure's own file."""
+
+    dpi: int = DPI
+    also: tuple[str, ...] = ()  # more formats, each written beside the figure (x.png -> x.pdf)
+
+
+_FORMAT: contextvars.ContextVar[Optional[FigureFormat]] = contextvars.ContextVar("figure_format", default=None)
+
+
+@contextlib.contextmanager
+def figure_format(dpi: Optional[int] = None, formats: Sequence[str] = ()) -> Iterator[FigureFormat]:
+    """Write every figure saved inside the block at ``dpi`` and, besides its own file, in ``formats``."""
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise OptionError(f"unknown figure format {unknown[0]!r}: use {', '.join(FORMATS)}")
+    if dpi is not None and not 10 <= dpi <= 2400:
+        raise OptionError(f"--dpi {dpi} is out of range: use 10 to 2400 (300 for print)")
+    chosen = FigureFormat(dpi=dpi or DPI, also=tuple(dict.fromkeys(formats)))
+    token = _FORMAT.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _FORMAT.reset(token)
 
 
 def pyplot():
@@ -23,11 +57,20 @@ def pyplot():
     return plt
 
 
-def save_figure(figure, output: str, dpi: int = DPI) -> str:
-    """Lay out, write and release ``figure``; the format follows ``output``'s extension (PNG, PDF, SVG)."""
+def save_figure(figure, output: str, layout: Optional[tuple[float, float, float, float]] = None) -> str:
+    """Lay out (inside ``layout``, a figure-fraction rectangle), write and release ``figure``; return ``output``.
+
+    The format follows ``output``'s extension (PNG, PDF, SVG), the resolution and the formats written
+    beside it follow :func:`figure_format`.
+    """
     plt = pyplot()
-    figure.tight_layout()
-    figure.savefig(output, dpi=dpi)
+    chosen = _FORMAT.get() or FigureFormat()
+    figure.tight_layout(rect=layout)
+    figure.savefig(output, dpi=chosen.dpi)
+    stem, extension = os.path.splitext(output)
+    for kind in chosen.also:
+        if kind != extension.lstrip(".").lower():
+            figure.savefig(f"{stem}.{kind}", dpi=chosen.dpi)
     plt.close(figure)
     return output
 
@@ -35,18 +78,27 @@ def save_figure(figure, output: str, dpi: int = DPI) -> str:
 _REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#f72585", "nose": "#ffd166", "eyes": "#06d6a0", "mouth": "#ef476f"}
 
 
-def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional[list[int]] = None) -> str:
-    """Write a PNG grid of frames with their landmarks coloured by face region; return its path."""
+def plot_overlay(
+    track: Track, output: str, n_frames: int = 6, indices: Optional[list[int]] = None, crop: bool = False
+) -> str:
+    """Write a grid of frames (``indices``: positions in the track, else ``n_frames`` evenly spaced) with their
+    landmarks coloured by face region; ``crop`` zooms every frame to the face. Return the figure's path."""
     plt = pyplot()
+    if track.n_frames == 0:
+        raise InputError(f"{track.id}: the track has no frames to draw")
     if indices is None:
         indices = sorted(set(np.linspace(0, track.n_frames - 1, min(n_frames, track.n_frames)).round().astype(int)))
+    outside = [index for index in indices if not 0 <= index < track.n_frames]
+    if outside:
+        raise InputError(f"{track.id}: no frame {outside[0]}; its frames are 0 to {track.n_frames - 1}")
     images = read_track_frames(track, indices)
     columns = min(len(indices), 3)
     rows = int(np.ceil(len(indices) / columns))
     figure, axes = plt.subplots(
-        rows, columns, figsize=(4 * columns, 4 * rows * track.height / track.width), squeeze=False
+        rows, columns, figsize=(4 * columns, 4 * rows * (1 if crop else track.height / track.width)), squeeze=False
     )
     pixels = track.pixels()
+    view = _face_view(pixels, track, indices) if crop else ((0, 0), (track.width, track.height))
     for axis, index in zip(axes.flat, indices):
         image = images[index]
         if image is not None:
@@ -59,8 +111,9 @@ def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional
                 axis.scatter(xy[:, 0], xy[:, 1], s=6, c=_REGION_COLOURS[region], label=region)
         else:
             axis.text(0.5, 0.5, "no face", color="red", ha="center", va="center", transform=axis.transAxes)
-        axis.set_xlim(0, track.width)
-        axis.set_ylim(track.height, 0)
+        (x0, y0), (x1, y1) = view
+        axis.set_xlim(x0, x1)
+        axis.set_ylim(y1, y0)
         axis.set_title(f"frame {index}", fontsize=9)
         axis.axis("off")
     for axis in list(axes.flat)[len(indices) :]:
@@ -69,7 +122,15 @@ def plot_overlay(track: Track, output: str, n_frames: int = 6, indices: Optional
     if handles:
         figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
     figure.suptitle(f"{track.id} - {track.backend} - face in {100 * track.face_rate:.0f} % of frames", fontsize=10)
-    figure.tight_layout(rect=(0, 0.04, 1, 0.96))
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output, layout=(0, 0.04, 1, 0.96))
+
+
+def _face_view(pixels: np.ndarray, track: Track, indices: list[int]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The square around every drawn face, with a quarter of its size as margin (the whole frame when no
+    drawn frame has a face)."""
+    faces = pixels[[index for index in indices if track.valid[index]]]
+    if not len(faces):
+        return (0, 0), (track.width, track.height)
+    low, high = faces.reshape(-1, 2).min(axis=0), faces.reshape(-1, 2).max(axis=0)
+    centre, half = (low + high) / 2, 0.625 * float((high - low).max())
+    return (centre[0] - half, centre[1] - half), (centre[0] + half, centre[1] + half)

@@ -27,6 +27,24 @@ AU_REGIONS: dict[str, tuple[int, ...]] = {
 }
 assert sorted(i for group in AU_REGIONS.values() for i in group) == list(range(N_LANDMARKS))
 
+# Regions where spotting measures motion (issue: spotting), as the field's region-flow spotters place
+# them: each brow, each eye (blinks: masked by default), the nose, each cheek, each mouth corner, the lips
+# and the chin; the image's left side first.
+SPOT_REGIONS: dict[str, tuple[int, ...]] = {
+    "left brow": (17, 18, 19, 20, 21),
+    "right brow": (22, 23, 24, 25, 26),
+    "left eye": tuple(range(36, 42)),
+    "right eye": tuple(range(42, 48)),
+    "nose": tuple(range(31, 36)),
+    "left cheek": (1, 2, 3, 31),
+    "right cheek": (13, 14, 15, 35),
+    "left mouth corner": (48, 49, 59, 60),
+    "right mouth corner": (53, 54, 55, 64),
+    "lips": (50, 51, 52, 56, 57, 58, 61, 62, 63, 65, 66, 67),
+    "chin": (6, 7, 8, 9, 10),
+}
+EYE_REGIONS = ("left eye", "right eye")  # where blinks move the points
+
 # Each eye's six points (the image's left eye first).
 LEFT_EYE, RIGHT_EYE = tuple(range(36, 42)), tuple(range(42, 48))
 # Points that expressions barely move: the four eye corners and the nose bridge. Rigid head motion is

@@ -5,6 +5,8 @@
 - ``training``: settings, protocols, one model's fit, scores, :class:`TrainReport`, driver ``cross_validate``;
 - ``evaluation``: a model on another set, the MEGC metric, :class:`EvaluationReport`, driver ``evaluate``;
 - ``prediction``: a model slid over whole tracks, :class:`PredictionReport`, driver ``predict_tracks``;
+- ``spotting``: micro- and macro-expression intervals in long videos, :class:`SpotReport`, driver
+  ``spot_tracks`` (scored the MEGC way with a sheet);
 - ``explain``: methods, faithfulness, post-processing, AU tables, figures, :class:`ExplainReport`, driver
   ``explain_dataset`` (docs/training.md, docs/explain.md).
 """
@@ -26,6 +28,7 @@ from .modelfile import ModelRecord, load_model, save_model
 from .prediction import PredictionReport, predict_tracks
 from .scn import SCN
 from .spec import ModelSpec, get_model, get_spec, list_models, register_model
+from .spotting import SpotReport, spot_tracks
 from .tcn import TCN, count_parameters
 from .training import PROTOCOLS, TrainConfig, TrainReport, cross_validate
 
@@ -45,6 +48,7 @@ __all__ = [
     "ModelSpec",
     "PostProcessing",
     "PredictionReport",
+    "SpotReport",
     "TrainConfig",
     "TrainReport",
     "attribute",
@@ -63,4 +67,5 @@ __all__ = [
     "quantile_postprocess",
     "register_model",
     "save_model",
+    "spot_tracks",
 ]

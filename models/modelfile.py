@@ -129,4 +129,12 @@ def load_model(path: str, device: str = "cpu") -> tuple[nn.Module, ModelRecord]:
     except RuntimeError as error:
         reason = " ".join(str(error).split())[:160]
         raise InputError(f"{path}: the weights do not fit a {record.model!r} model ({reason})") from None
+    outputs = getattr(model, "n_classes", None)
+    if outputs is not None and outputs != len(record.classes):
+        raise InputError(
+            f"{path}: the model has {outputs} outputs but its record names {len(record.classes)} classes: the file "
+            "was edited or damaged; train it again"
+        )
+    if len(set(record.classes)) != len(record.classes):
+        raise InputError(f"{path}: its record names a class twice ({record.classes}): train it again")
     return model.to(device).eval(), record

@@ -30,9 +30,17 @@ def align_frames(samples: np.ndarray, reference: int = 0) -> np.ndarray:
     """(N, frames, 68, 2) landmarks with every frame moved by the least-squares similarity that maps its
     STABLE_POINTS onto those of frame ``reference`` (Procrustes; closed form in complex numbers)."""
     points = np.asarray(samples, dtype=np.float64)
-    z = points[..., 0] + 1j * points[..., 1]  # (N, F, 68)
+    return similarity_align(points, points[:, reference : reference + 1])
+
+
+def similarity_align(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(..., 68, 2) ``points`` each moved by the least-squares similarity that maps its STABLE_POINTS onto
+    those of ``targets`` (same shape, or broadcastable to it): rigid head motion between them removed."""
+    points = np.asarray(points, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    z = points[..., 0] + 1j * points[..., 1]
     stable = z[..., list(STABLE_POINTS)]
-    target = stable[:, reference : reference + 1]
+    target = (targets[..., 0] + 1j * targets[..., 1])[..., list(STABLE_POINTS)]
     source_centre, target_centre = stable.mean(-1, keepdims=True), target.mean(-1, keepdims=True)
     a, b = stable - source_centre, target - target_centre
     denominator = (np.abs(a) ** 2).sum(-1, keepdims=True)

@@ -77,3 +77,20 @@ def write_images(folder: str, frames: Sequence[np.ndarray], pattern: str = "img{
         cv2.imwrite(os.path.join(folder, name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         names.append(name)
     return names
+
+
+def make_unreadable(monkeypatch, folder: str) -> None:
+    """Take away the right to list ``folder``; as root (who may list anything) the OS's refusal is
+    simulated for that folder alone."""
+    import errno
+
+    os.chmod(folder, 0)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        listdir, target = os.listdir, os.path.abspath(folder)
+
+        def refusing(path="."):
+            if os.path.abspath(os.fspath(path)) == target:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+            return listdir(path)
+
+        monkeypatch.setattr("os.listdir", refusing)

@@ -137,3 +137,63 @@ def test_not_ckplus_is_one_line(tmp_path):
         result.output.strip() == f"Error: {tmp_path}: no cohn-kanade-images folder (checked one wrapper level "
         "down): is this CK+?"
     )
+
+
+def test_an_unreadable_sequence_or_subject_folder_fails_alone(tree, tmp_path, monkeypatch):
+    from helpers import make_unreadable
+
+    broken = tmp_path / "CK+"
+    shutil.copytree(tree, broken)
+    sequence = broken / "cohn-kanade-images" / "S010" / "001"
+    subject = broken / "cohn-kanade-images" / "S011"
+    make_unreadable(monkeypatch, str(sequence))
+    make_unreadable(monkeypatch, str(subject))
+    try:
+        report = build_ckplus(str(broken), str(tmp_path / "b.h5"), landmarks="provided", neutral=2, progress=False)
+    finally:
+        os.chmod(sequence, 0o755)
+        os.chmod(subject, 0o755)
+    reasons = {failure.path: failure.reason for failure in report.failed}
+    assert reasons == {str(sequence): "cannot list this folder (Permission denied)",
+                       str(subject): "cannot list this folder (Permission denied)"}  # fmt: skip
+    assert report.dataset is not None and len(report.dataset) > 2  # the rest is built
+    assert not any(s.startswith(("S010__001", "S011__")) for s in report.dataset.sequence)
+
+
+def test_a_byte_order_mark_is_not_content(tmp_path):
+    from landmarkset.datasets.ckplus import read_code, read_landmarks_file
+    from landmarkset.datasets.samm import _load_mapping
+
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "e.txt").write_bytes(bom + b"   3.0000000e+00\n")
+    assert read_code(str(tmp_path / "e.txt")) == 3
+    rows = "".join(f"   {100 + i}.5   {200 + i}.25\n" for i in range(68)).encode()
+    (tmp_path / "l.txt").write_bytes(bom + rows)
+    assert read_landmarks_file(str(tmp_path / "l.txt"))[0].tolist() == [100.5, 200.25]
+    (tmp_path / "labels.csv").write_bytes(bom + b"006_1_2,Happy\n006_1_3,sadness\n")
+    assert _load_mapping(str(tmp_path / "labels.csv")) == {"006_1_2": "happy", "006_1_3": "sadness"}
+
+
+def test_links_out_of_the_root_fail_their_sample_and_are_never_read(tree, tmp_path):
+    broken = tmp_path / "CK+"
+    shutil.copytree(tree, broken)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("   7.0000000e+00\n")  # would be read as contempt
+    (emotion,) = list((broken / "Emotion" / "S010" / "001").iterdir())
+    emotion.unlink()
+    emotion.symlink_to(secret)
+    frame = sorted((broken / "cohn-kanade-images" / "S011" / "001").iterdir())[0]
+    outside_frame = tmp_path / "outside.png"
+    shutil.move(frame, outside_frame)
+    frame.symlink_to(outside_frame)
+    inside = sorted((broken / "cohn-kanade-images" / "S011" / "002").iterdir())[0]
+    moved = broken / "kept.png"  # a link that stays inside the root is fine
+    shutil.move(inside, moved)
+    inside.symlink_to(moved)
+    report = build_ckplus(str(broken), str(tmp_path / "b.h5"), landmarks="provided", neutral=2, progress=False)
+    reasons = {failure.path: failure.reason for failure in report.failed}
+    assert reasons == {
+        str(emotion): f"links to {secret}, outside the dataset root {broken}: copy the file into the tree",
+        str(frame): f"links to {outside_frame}, outside the dataset root {broken}: copy the file into the tree",
+    }
+    assert "S011__002" in dict(report.dropped)  # its link inside the root was followed: too short, not refused

@@ -153,3 +153,46 @@ def test_sheet_without_header_and_long_sheet_without_emotions_are_one_line_error
     result = CliRunner().invoke(main, ["build-samm", root, "--annotations", sheet, "-o", str(tmp_path / "y.h5")])
     assert result.exit_code == 2 and "no emotion column" in result.output
     assert os.path.exists(os.path.join(root, TRUTH_FILE))
+
+
+def test_an_unreadable_clip_folder_fails_alone(micro, tmp_path, monkeypatch):
+    import shutil
+
+    from helpers import make_unreadable
+
+    root, sheet, truth = micro
+    copy = tmp_path / "SAMM"
+    shutil.copytree(root, copy)
+    clip = sorted(truth)[0]
+    folder = next(str(p) for p in copy.rglob(clip) if p.is_dir())
+    make_unreadable(monkeypatch, folder)
+    try:
+        report = build_samm(str(copy), str(copy / os.path.basename(sheet)), str(tmp_path / "s.h5"), backend="dlib",
+                            keep_other=True, min_frames=5, progress=False)  # fmt: skip
+    finally:
+        os.chmod(folder, 0o755)
+    assert [(f.path, f.reason) for f in report.failed] == [(folder, "cannot list this folder (Permission denied)")]
+    built = set(report.dataset.sequence)
+    assert clip not in built and sorted(truth)[1] in built
+
+
+def test_merged_cells_and_hidden_rows_are_read_as_seen_and_noted(micro, tmp_path):
+    _, sheet, _ = micro
+    book = openpyxl.load_workbook(sheet)
+    page = book.worksheets[0]
+    header = next(r for r in range(1, 30) if page.cell(r, 1).value == "Subject")
+    first, second = header + 1, header + 2
+    subject_column = 1
+    assert page.cell(first, subject_column).value == page.cell(second, subject_column).value  # one subject's rows
+    page.merge_cells(start_row=first, start_column=subject_column, end_row=second, end_column=subject_column)
+    page.row_dimensions[header + 3].hidden = True
+    edited = str(tmp_path / "edited.xlsx")
+    book.save(edited)
+    plain, read = read_annotations(sheet), read_annotations(edited)
+    assert [(r.subject, r.filename) for r in read.rows] == [(r.subject, r.filename) for r in plain.rows]
+    assert read.failed == []
+    assert read.notes == [
+        (f"rows {first}-{second}", f"A{first}:A{second} is one merged cell: its value "
+         f"{plain.rows[0].subject!r} is read in each of these rows"),
+        (f"row {header + 3}", "hidden in the sheet: read like the other rows"),
+    ]  # fmt: skip

@@ -22,10 +22,12 @@ from landmarkset.errors import InputError, TrainingError
 
 
 def test_the_budget_comes_from_the_data():
-    config = TrainConfig()
+    config = TrainConfig(steps=300)
     small = training_budget(config, 46)  # the 54-sample set: 46 in a fold's fit part
     assert steps_per_epoch(46, 16) == 3 and small.epochs == 100 and small.patience == 34
-    assert training_budget(config, 270).epochs == 30  # the demo-sized set trains as before (17 steps an epoch)
+    assert training_budget(config, 600).epochs == 30  # never fewer than 30 epochs (37 steps an epoch)
+    default = training_budget(TrainConfig(), 46)  # 1000 steps since 0.5 (docs/training.md)
+    assert default.epochs == 334 and default.patience == 112
     assert training_budget(TrainConfig(epochs=5, patience=2), 46).epochs == 5
     assert steps_per_epoch(17, 16) == 1  # a last batch of one sample is skipped (batch norm)
 
@@ -34,7 +36,8 @@ def test_the_budget_comes_from_the_data():
 def test_the_delivered_model_scores_what_the_figures_say_and_its_maps_are_faithful(train_data, tmp_path):
     dataset = read_dataset(train_data)
     run = tmp_path / "run"
-    report = cross_validate(train_data, dataset, str(run), folds=3, config=TrainConfig(seed=0), progress=False)
+    config = TrainConfig(seed=0, steps=300, augment=False)  # the budget of 0.4: this test is about the check
+    report = cross_validate(train_data, dataset, str(run), folds=3, config=config, progress=False)
     final = report.final
     assert final.problems == [] and final.check == "passed"
     assert final.training_accuracy >= report.accuracy_pooled
@@ -137,3 +140,14 @@ def test_non_finite_samples_and_a_diverging_loss_are_refused(tmp_path):
         cross_validate(clean, read_dataset(clean), str(tmp_path / "b"), folds=2,
                        config=TrainConfig(epochs=5, lr=1e12, batch_size=4), progress=False)  # fmt: skip
     assert not (tmp_path / "b" / "model.pt").exists()
+
+
+def test_a_spiking_validation_loss_is_named():
+    from landmarkset.models.training.fitting import Fitted
+
+    def fitted(losses):
+        return Fitted(None, {"train_loss": losses, "val_loss": losses, "val_accuracy": [0] * len(losses)}, 1, "budget")
+
+    assert fitted([1.0, 0.5, 0.3, 0.35, 0.2]).loss_spike == 0  # noise is not a spike
+    assert fitted([1.0, 0.3, 0.25, 1.2, 0.3]).loss_spike == 4  # above 3x its lowest and above its start
+    assert fitted([1.0, 0.3, 0.9, 0.2]).loss_spike == 0  # 3x the lowest but below where it started

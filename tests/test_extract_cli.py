@@ -180,3 +180,52 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
     assert (out / "explain" / "report.md").read_text().startswith("# Explanations of a tcn model")
     assert "TCN subject-independent accuracy" in result.output and "deletion AUC" in result.output
     assert str(out / "explain" / "report.md") in result.output
+
+
+_LONG_RUN = """
+import sys
+import landmarkset.extraction.tracking as tracking
+from landmarkset.io.frames import Source
+tracking.CHUNK = 64  # checkpoints every 64 frames instead of 2048: the test's video is short
+frames = Source.frames
+def reporting(self, start=0):
+    print("START", start, file=sys.stderr, flush=True)
+    return frames(self, start)
+Source.frames = reporting  # observed, not changed: the test reads where the run started
+from landmarkset.cli.main import main
+sys.argv = ["landmarkset", "extract", {video!r}, "-o", {out!r}, "-b", "dlib", "-q"]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_long_video_killed_midway_resumes_from_its_last_chunk(tmp_path, carphone_frames, monkeypatch):
+    from landmarkset.extraction import tracking
+    from landmarkset.extraction.checkpoint import checkpoint_dir
+
+    video = write_video(str(tmp_path / "long.avi"), (carphone_frames + carphone_frames[::-1]) * 2)  # 480 frames
+    out = str(tmp_path / "t.h5")
+    script = _LONG_RUN.format(video=video, out=out)
+    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    partial = checkpoint_dir(out)
+    try:
+        deadline = time.monotonic() + 120
+        while not (os.path.isdir(partial) and os.listdir(partial)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(1.5)  # a few more chunks
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert not os.path.exists(out) or len(open_tracks(out)) == 0  # the track was not finished
+    resumed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    (start,) = [int(line.split()[1]) for line in resumed.stderr.splitlines() if line.startswith("START")]
+    assert start >= 64 and start % 64 == 0  # continued after its last checkpoint, not from frame 0
+    assert not os.path.exists(partial)  # the checkpoint went once the track was stored
+    monkeypatch.setattr(tracking, "CHUNK", 64)
+    extract([video], str(tmp_path / "whole.h5"), backend="dlib", progress=False)
+    with open_tracks(out) as resumed_store, open_tracks(str(tmp_path / "whole.h5")) as whole_store:
+        resumed_track, whole = resumed_store["long"], whole_store["long"]
+    assert resumed_track.n_frames == whole.n_frames == 480
+    for name in ("landmarks", "valid", "confidence", "box", "faces_detected", "timestamp"):
+        np.testing.assert_array_equal(getattr(resumed_track, name), getattr(whole, name), err_msg=name)

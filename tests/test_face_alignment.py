@@ -152,3 +152,14 @@ def test_extract_with_face_alignment(weights_dir, carphone_frames, tmp_path):
     peaks = track.point_confidence
     assert peaks.shape == (12, 68) and np.isnan(peaks[6:8]).all() and np.isfinite(peaks[track.valid]).all()
     np.testing.assert_allclose(peaks[track.valid].mean(axis=1), track.confidence[track.valid], rtol=1e-5)
+
+
+def test_a_weights_folder_that_cannot_be_searched_is_named(tmp_path, monkeypatch):
+    a_file = tmp_path / "weights.txt"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv(WEIGHTS_ENV, str(a_file))
+    options = {"weights_dir": str(tmp_path / "typo"), "download": False}
+    with pytest.raises(WeightsError) as caught:
+        get_extractor("face-alignment", **options)
+    message = str(caught.value)
+    assert f"Could not search: {tmp_path / 'typo'} does not exist; {a_file} is not a folder." in message

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from helpers import make_track
 from landmarkset.cli.main import main
 
-from landmarkset import TrackWriter, export_netcdf, from_xarray, import_movement, open_tracks, to_xarray
+from landmarkset import InputError, TrackWriter, export_netcdf, from_xarray, import_movement, open_tracks, to_xarray
 from landmarkset.extras import BLENDSHAPES, HEAD_POSE, POINT_CONFIDENCE, FrameExtra
 from landmarkset.labelled import KEYPOINTS
 from landmarkset.openface import export_openface, export_table, import_openface
@@ -38,7 +38,8 @@ def rich_track(track_id: str = "rich", n: int = 6, seed: int = 0):
     }
     for values in extras.values():
         values[~track.valid] = np.nan
-    return dataclasses.replace(track, extras=extras, extra_specs={GAZE.name: GAZE})
+    faces = np.arange(n) % 3 - 1  # -1 (the detector did not run), 0 and 1 faces
+    return dataclasses.replace(track, extras=extras, extra_specs={GAZE.name: GAZE}, faces_detected=faces)
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_netcdf_export_is_a_movement_dataset_and_reads_back_as_the_track(store, 
     speed = compute_speed(dataset.position)  # movement's kinematics run on the export as on any pose track
     assert speed.dims == ("time", "keypoints", "individuals") and np.isfinite(speed.values[0]).all()
     (back,) = from_xarray(dataset)
-    for field in ("landmarks", "valid", "timestamp", "frame_index", "point_confidence"):
+    for field in ("landmarks", "valid", "timestamp", "frame_index", "point_confidence", "faces_detected", "box"):
         np.testing.assert_array_equal(getattr(back, field), getattr(written, field), err_msg=field)
     assert (back.id, back.width, back.backend, back.subject) == ("rich", 640, "dlib", "S005")
     np.testing.assert_array_equal(back.extras["head_pose"], written.extras["head_pose"])
@@ -183,3 +184,54 @@ def test_a_dataset_that_is_not_a_face_track_is_refused_with_one_line():
     face = load_poses.from_numpy(np.zeros((3, 2, 68, 1)), individual_names=["face"])
     with pytest.raises(InputError, match="give --size"):
         from_xarray(face, name="face.nc")
+
+
+def test_hostile_movement_files_fail_alone_and_the_others_are_imported(tmp_path):
+    from movement.io import load_poses
+
+    rng = np.random.default_rng(4)
+
+    def face(name: str, **attrs):
+        poses = load_poses.from_numpy(rng.uniform(100, 300, (6, 2, 68, 1)), individual_names=[name], fps=25.0)
+        poses.attrs = {key: value for key, value in {**poses.attrs, **attrs}.items() if value is not None}
+        return poses
+
+    bad = {
+        "fps-text": (face("a", fps="abc"), "the fps attribute 'abc' is not a number"),
+        "fps-negative": (face("b", fps=-25.0), "is not a frame rate"),
+        "fps-huge": (face("c", fps=1e9), "is not a frame rate"),
+        "times-decreasing": (face("d").assign_coords(time=[0.0, 0.04, 0.08, 0.04, 0.16, 0.2]), "do not increase"),
+        "times-negative": (face("e").assign_coords(time=np.arange(6) * 0.04 - 1), "time starts before 0"),
+        "string-extra": (face("f").assign(extra_mood=(("time", "individuals"), np.full((6, 1), "x"))), "not numbers"),
+        "extra-dims": (face("g").assign(extra_odd=(("individuals",), [1.0])), "extra 'odd' has dimensions"),
+    }
+    paths = []
+    for name, (dataset, _) in bad.items():
+        dataset.to_netcdf(tmp_path / f"{name}.nc", engine="h5netcdf")
+        paths.append(str(tmp_path / f"{name}.nc"))
+    face("good").to_netcdf(tmp_path / "good.nc", engine="h5netcdf")
+    report = import_movement([*paths, str(tmp_path / "good.nc")], str(tmp_path / "t.h5"), size=(400, 400))
+    assert report.extracted == ["good"]
+    reasons = {failure.path.split("/")[-1][:-3]: failure.reason for failure in report.failed}
+    assert sorted(reasons) == sorted(bad)
+    for name, (_, expected) in bad.items():
+        assert expected in reasons[name], (name, reasons[name])
+    with pytest.raises(InputError, match="is not a frame size"):
+        from_xarray(face("h"), size=(0, 10**9), name="h.nc")
+    result = CliRunner().invoke(main, ["import-movement", str(tmp_path / "good.nc"), "-o", str(tmp_path / "u.h5"),
+                                       "--size", "400x400"])  # fmt: skip
+    assert result.exit_code == 0 and "nan" not in result.output, result.output
+
+
+def test_one_extra_of_two_widths_is_refused_by_the_table_export_before_any_file(tmp_path):
+    path = str(tmp_path / "t.h5")
+    wide = FrameExtra("gaze", (3,), "gaze with a confidence", labels=("x", "y", "c"))
+    with TrackWriter(path) as writer:
+        writer.write(rich_track("a"))
+        other = make_track("b", n=4)
+        writer.write(dataclasses.replace(other, extras={"gaze": np.zeros((4, 3))}, extra_specs={"gaze": wide}))
+    for name in ("t.csv", "t.parquet"):
+        with pytest.raises(InputError, match=r"the extra 'gaze' has 2 column\(s\) in 'a' and 3 in 'b'"):
+            export_table(path, str(tmp_path / name))
+        assert not (tmp_path / name).exists()
+    assert len(export_table(path, str(tmp_path / "b.csv"), sequences=["b"]).split()) == 1

@@ -247,7 +247,9 @@ def test_a_third_input_kind_trains_evaluates_and_explains(train_data, tmp_path):
 
     dataset = read_dataset(train_data)
     run = tmp_path / "run"
-    report = cross_validate(train_data, dataset, str(run), model="test-velocity-tcn", folds=2, progress=False)
+    config = TrainConfig(steps=300, augment=False)  # the budget of 0.4: this test is about the declaration
+    report = cross_validate(train_data, dataset, str(run), model="test-velocity-tcn", folds=2, config=config,
+                            progress=False)  # fmt: skip
     assert report.input["kind"] == "test-velocities" and report.input["preprocessing"] == "velocity"
     assert report.accuracy_mean > 2 * report.chance and report.final.check == "passed"
     model, record = load_model(str(run / "model.pt"))
@@ -258,3 +260,17 @@ def test_a_third_input_kind_trains_evaluates_and_explains(train_data, tmp_path):
                                 ids=dataset.sequence[:2], compare=("gradcam",), progress=False)  # fmt: skip
     assert explained.samples == 2 and set(explained.per_method) == {"integrated-gradients", "gradcam"}
     assert (tmp_path / "explain" / "figures" / f"{dataset.sequence[0]}_face.png").stat().st_size > 5_000
+
+
+def test_a_record_whose_classes_do_not_match_the_outputs_is_refused(tmp_path):
+    import dataclasses
+
+    network = TCN(n_classes=3)
+    fewer = dataclasses.replace(_tcn_record(), classes=["a", "b"])
+    save_model(str(tmp_path / "fewer.pt"), network, fewer)
+    with pytest.raises(InputError, match="the model has 3 outputs but its record names 2 classes"):
+        load_model(str(tmp_path / "fewer.pt"))
+    twice = dataclasses.replace(_tcn_record(), classes=["a", "b", "a"])
+    save_model(str(tmp_path / "twice.pt"), network, twice)
+    with pytest.raises(InputError, match="names a class twice"):
+        load_model(str(tmp_path / "twice.pt"))

@@ -4,7 +4,9 @@ face never guessed, per-frame probabilities from the windows that cover them, fl
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import os
 import tracemalloc
 
 import numpy as np
@@ -16,7 +18,7 @@ from landmarkset.cli.main import main
 from landmarkset.models import TCN, ModelRecord, save_model
 from landmarkset.models.prediction import Span, parse_span, predict_tracks
 
-from landmarkset import TrackWriter
+from landmarkset import TrackWriter, open_tracks
 
 CLASSES = ["neutral", "happy", "surprise"]
 
@@ -120,3 +122,67 @@ def test_predict_command(model_file, tmp_path):
     assert result.output.startswith("1 sequence(s), windows of 20 frames every 10")
     result = CliRunner().invoke(main, ["predict", model_file, store, "-o", str(tmp_path / "x"), "-s", "nope"])
     assert result.exit_code == 2 and "has no sequence 'nope'" in result.output
+
+
+@pytest.fixture(scope="module")
+def long_video_tracks(tmp_path_factory):
+    """A generated SAMM long video (blinks and a swaying head between its intervals) and a store of its true
+    landmarks, as a tracker would give them."""
+    from landmarkset.synth import synth_samm_long, true_track
+    from landmarkset.track import Track
+
+    out = str(tmp_path_factory.mktemp("long"))
+    truth = synth_samm_long(out, subjects=1, videos_per_subject=2, frames=1200, seed=0, progress=False)["sequences"]
+    store = os.path.join(out, "tracks.h5")
+    with TrackWriter(store) as writer:
+        for video, record in truth.items():
+            pixels = true_track(record, out)
+            n, (width, height) = len(pixels), (680, 363)
+            writer.write(Track(
+                id=video, landmarks=(pixels / [width, height]).astype(np.float32), valid=np.ones(n, bool),
+                confidence=np.ones(n, np.float32), frame_index=np.arange(n), timestamp=np.arange(n) / 200.0,
+                box=np.zeros((n, 4), np.float32), faces_detected=np.ones(n, np.int16), width=width, height=height,
+                source=video, fps=200.0, backend="truth", subject=record["subject"],
+            ))  # fmt: skip
+    return out, store, truth
+
+
+@pytest.mark.slow  # renders two 1,200-frame videos
+def test_spot_proposes_intervals_and_scores_them_the_megc_way(long_video_tracks, tmp_path):
+    import csv
+
+    from landmarkset.models.evaluation.megc import Interval, spotting_score
+    from landmarkset.models.spotting import spot_tracks
+
+    out, store, truth = long_video_tracks
+    sheet = os.path.join(out, "SAMM_LongVideos_V1_Release.xlsx")
+    result = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "spot"), "--annotations", sheet, "-q"])
+    assert result.exit_code == 0, result.output
+    assert "MEGC overall" in result.output
+    with open(tmp_path / "spot" / "intervals.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and set(rows[0]) == {"video", "onset", "offset", "type", "score"}
+    report = json.loads((tmp_path / "spot" / "report.json").read_text())
+    # The pooled figures are the metric's own on the written intervals and the sheet's (repaired) rows.
+    found = [Interval(r["video"], int(r["onset"]), int(r["offset"]), r["type"]) for r in rows]
+    sheet_truth = [Interval(v["video"], t["onset"], t["offset"], t["type"]) for v in report["videos"]
+                   for t in v["truth"]]  # fmt: skip
+    assert report["megc"] == {k: s.as_dict() for k, s in spotting_score(sheet_truth, found).items()}
+    assert len(sheet_truth) == sum(len(r["intervals"]) for r in truth.values())
+    for row in rows:  # a proposal's type is its duration's: shorter than 0.5 s (100 frames at 200 fps) is micro
+        length = int(row["offset"]) - int(row["onset"]) + 1
+        assert (row["type"] == "micro") == (length < 100)
+    assert report["megc"]["overall"]["tp"] >= 1  # the baseline finds some, not all
+    assert report["megc"]["overall"]["predictions"] > report["megc"]["overall"]["tp"] - 1
+    assert sorted(os.listdir(tmp_path / "spot" / "curves")) == sorted(f"{video}.png" for video in truth)
+    # A window in frames works as one in seconds; a face that never moves proposes nothing.
+    frames = {"micro": parse_span("40"), "macro": parse_span("160")}
+    again = spot_tracks(store, str(tmp_path / "k"), windows=frames, curves=False, progress=False)
+    assert [v.windows for v in again.videos] == [{"micro": 40, "macro": 160}] * 2
+    with open_tracks(store) as tracks:
+        moving = tracks[tracks.ids()[0]]
+    still = dataclasses.replace(moving, id="still", landmarks=np.repeat(moving.landmarks[:1], moving.n_frames, axis=0))
+    with TrackWriter(str(tmp_path / "still.h5")) as writer:
+        writer.write(still)
+    quiet = spot_tracks(str(tmp_path / "still.h5"), str(tmp_path / "q"), curves=False, progress=False)
+    assert quiet.videos[0].proposals == []

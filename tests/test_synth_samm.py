@@ -82,9 +82,15 @@ def test_micro_defects_are_in_the_sheet_and_flagged_in_the_truth(micro):
     assert " or " in rows[with_or][8]
 
 
+@pytest.mark.slow  # renders two 1,200-frame videos
 def test_long_video_tree_and_sheet_by_position(long_videos):
     out, truth = long_videos
-    assert sorted(os.listdir(out)) == ["SAMM_LongVideos_V1_Release.xlsx", "SAMM_longvideos", TRUTH_FILE]
+    assert sorted(os.listdir(out)) == [
+        "SAMM_LongVideos_V1_Release.xlsx",
+        "SAMM_longvideos",
+        TRUTH_FILE,
+        "landmarkset_truth_tracks",
+    ]
     for video, record in truth.items():
         files = sorted(os.listdir(os.path.join(out, "SAMM_longvideos", video)))
         assert files == [f"{video}_{n:04d}.jpg" for n in range(1, record["frames"] + 1)]
@@ -110,10 +116,37 @@ def test_long_video_tree_and_sheet_by_position(long_videos):
     assert next(row for row in data if row[1] == zero["name"])[3] == 0
 
 
-def test_long_video_truth_track_matches_the_frames(long_videos):
+@pytest.mark.slow  # renders two 1,200-frame videos
+def test_long_videos_blink_and_sway_between_their_intervals(long_videos):
     out, truth = long_videos
     video, record = next(iter(truth.items()))
+    assert record["nuisances"] == {"speech": False, "blinks": True, "head_rotation": True, "drift": True,
+                                   "intensity": False}  # fmt: skip
+    assert record["blink_frames"] and 0 < record["head_motion_degrees"] <= 4
+    track = true_track(record, out)  # every frame as rendered
+    assert track.shape == (record["frames"], 68, 2)
+    busy = {t for i in record["intervals"] for t in range(i["onset"] - 1, i["offset"])}
+    quiet = [t for t in range(record["frames"]) if t not in busy]
+    # Between intervals the face still moves (a spotter can be wrong there), the eyes most at a blink.
+    assert np.linalg.norm(track[quiet[-1]] - track[quiet[0]], axis=1).mean() > 0.5
+    blink = next(t - 1 for t in record["blink_frames"] if t - 1 not in busy and t + 2 < record["frames"])
+    lids = np.abs(track[blink + 2, [37, 38, 43, 44], 1] - track[blink - 1, [37, 38, 43, 44], 1]).mean()
+    assert lids > 0.5
+    folder = os.path.join(out, "SAMM_longvideos", video)
+    first = cv2.imread(os.path.join(folder, f"{video}_{quiet[0] + 1:04d}.jpg"), cv2.IMREAD_GRAYSCALE)
+    last = cv2.imread(os.path.join(folder, f"{video}_{quiet[-1] + 1:04d}.jpg"), cv2.IMREAD_GRAYSCALE)
+    assert np.abs(first.astype(int) - last.astype(int)).max() > 30
+
+
+def test_long_video_truth_track_matches_the_frames(tmp_path):
+    from landmarkset.synth import Nuisances
+
+    out = str(tmp_path)
+    truth = synth_samm_long(out, subjects=1, videos_per_subject=1, frames=600, seed=0, progress=False,
+                            nuisances=Nuisances.none())["sequences"]  # fmt: skip
+    video, record = next(iter(truth.items()))
     track = true_track(record)
+    np.testing.assert_allclose(track, true_track(record, out), atol=1e-3)  # a still face: rebuilt exactly
     assert track.shape == (record["frames"], 68, 2)
     interval = max(record["intervals"], key=lambda i: i["offset"] - i["onset"])
     # Outside intervals nothing moves; at the apex the moved points are displaced.

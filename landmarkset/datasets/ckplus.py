@@ -24,7 +24,7 @@ from ..provenance import LISTED_FRAMES, Provenance, fingerprint
 from ..regions import N_LANDMARKS
 from ..track import Track
 from .build import BuildReport, build_dataset
-from .layout import Item, Scan
+from .layout import Item, Scan, link_out_of, outside_root
 
 __all__ = ["CkplusLayout", "build_ckplus", "find_ckplus", "read_code"]
 
@@ -62,6 +62,7 @@ def _text(path: str, what: str) -> str:
         raise InputError(f"{path}: cannot read ({error.strerror})") from None
     if len(data) > _MAX_TEXT:
         raise InputError(f"{path}: not a CK+ {what} file (larger than {_MAX_TEXT} bytes)")
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as Windows editors write
     try:
         return data.decode("ascii")
     except UnicodeDecodeError:
@@ -127,10 +128,19 @@ class CkplusLayout:
             subject_dir = os.path.join(images, subject)
             if subject.startswith(".") or not os.path.isdir(subject_dir):
                 continue
-            for sequence in sorted(os.listdir(subject_dir), key=natural_key):
+            try:
+                sequences = sorted(os.listdir(subject_dir), key=natural_key)
+            except OSError as error:  # an unreadable folder fails alone; the rest is built
+                scan.failed.append(Failure(subject_dir, f"cannot list this folder ({error.strerror or error})"))
+                continue
+            for sequence in sequences:
                 folder = os.path.join(subject_dir, sequence)
                 if not sequence.startswith(".") and os.path.isdir(folder):
-                    self._scan_sequence(subject, sequence, folder, scan)
+                    try:
+                        self._scan_sequence(subject, sequence, folder, scan)
+                    except OSError as error:
+                        where = error.filename or folder
+                        scan.failed.append(Failure(where, f"cannot list this folder ({error.strerror or error})"))
         return scan
 
     def _scan_sequence(self, subject: str, sequence: str, folder: str, scan: Scan) -> None:
@@ -152,6 +162,11 @@ class CkplusLayout:
         ) else []  # fmt: skip
         if not names:
             return  # unlabelled (266 of CK+'s 593)
+        linked = outside_root(self.root, [os.path.join(folder, n) for n in frames.values()]
+                              + [os.path.join(emotion_dir, n) for n in names])  # fmt: skip
+        if linked is not None:
+            scan.failed.append(Failure(linked, link_out_of(self.root, linked)))
+            return
         codes = {}
         for name in names:
             path = os.path.join(emotion_dir, name)
@@ -201,6 +216,9 @@ class CkplusLayout:
         height, width = image.shape[:2]
         n = len(item.frames)
         points = np.full((n, N_LANDMARKS, 2), np.nan, np.float32)
+        linked = outside_root(self.root, [path for path in self._landmark_files(item) if os.path.lexists(path)])
+        if linked is not None:
+            raise InputError(f"{linked}: {link_out_of(self.root, linked)}")
         for row, path in enumerate(self._landmark_files(item)):
             if os.path.isfile(path):  # a missing file leaves the frame invalid, in place
                 pixels = read_landmarks_file(path)

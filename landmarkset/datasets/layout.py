@@ -7,6 +7,7 @@ follows (extraction or provided landmarks, resampling, neutrals, crops, the stor
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol
 
@@ -16,7 +17,23 @@ from ..provenance import Provenance
 from ..track import Track
 from .builder import ONSET_OFFSET, interval_frames
 
-__all__ = ["Item", "Layout", "Scan"]
+__all__ = ["Item", "Layout", "Scan", "link_out_of", "outside_root"]
+
+
+def outside_root(root: str, paths: list[str]) -> Optional[str]:
+    """The first of ``paths`` that is, links followed, outside ``root`` (None when all are inside): a
+    build reads only its dataset's own files, so a link out of the tree fails its sample and is never read."""
+    real_root = os.path.realpath(root)
+    for path in paths:
+        real = os.path.realpath(path)
+        if os.path.commonpath([real_root, real]) != real_root:
+            return path
+    return None
+
+
+def link_out_of(root: str, path: str) -> str:
+    """The failure reason of :func:`outside_root`'s path."""
+    return f"links to {os.path.realpath(path)}, outside the dataset root {root}: copy the file into the tree"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from ..track import Track
 from .build import BuildReport, build_dataset
 from .builder import ONSET_APEX, ONSET_OFFSET
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan
+from .layout import Item, Scan, link_out_of, outside_root
 
 __all__ = ["Annotation", "AnnotationSheet", "SammLayout", "au_emotion", "au_set", "build_samm", "read_annotations"]
 
@@ -98,6 +98,7 @@ class AnnotationSheet:
     rows: list[Annotation] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (rows, note): merged cells, hidden rows
 
 
 def _header(path: str, rows: list[tuple]) -> tuple[int, str, dict[str, int]]:
@@ -168,16 +169,19 @@ def read_annotations(path: str, *, on_defect: str = "repair") -> AnnotationSheet
     try:
         # Formulas are read as formulas ("=..."), never as the values a spreadsheet program last cached:
         # the cells read are refused if they hold one.
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        # Not read-only: merged cells and hidden rows are only known to a full load (sheets are small).
+        book = openpyxl.load_workbook(path, read_only=False, data_only=False)
     except Exception as error:  # openpyxl raises many types for non-xlsx files
         raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
     try:
         sheet = book["FACS_Movement_Only"] if "FACS_Movement_Only" in book.sheetnames else book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        notes = _merged_and_hidden(sheet, rows)
     finally:
         book.close()
     header_at, release, position = _header(path, rows)
     result = AnnotationSheet(path, release)
+    result.notes = [(where, note) for row, where, note in notes if row > header_at + 1]
     for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not row or all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
             continue  # a blank row
@@ -198,6 +202,26 @@ def read_annotations(path: str, *, on_defect: str = "repair") -> AnnotationSheet
     return result
 
 
+def _merged_and_hidden(sheet: Any, rows: list[list[Any]]) -> list[tuple[int, str, str]]:
+    """(Excel row, where, note) for each merged cell and hidden row of ``sheet``. A merged cell's value is
+    what a reader sees in each row it covers, so it is copied into them (openpyxl gives it to the first)."""
+    notes = []
+    for merged in sheet.merged_cells.ranges:
+        value = rows[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(rows) else None
+        for number in range(merged.min_row, min(merged.max_row, len(rows)) + 1):
+            row = rows[number - 1]
+            row.extend([None] * (merged.max_col - len(row)))
+            for column in range(merged.min_col - 1, merged.max_col):
+                row[column] = value
+        if merged.max_row > merged.min_row:
+            note = f"{merged.coord} is one merged cell: its value {value!r} is read in each of these rows"
+            notes.append((merged.min_row, f"rows {merged.min_row}-{merged.max_row}", note))
+    for number, dimension in sorted(sheet.row_dimensions.items()):
+        if dimension.hidden and number <= len(rows):
+            notes.append((number, f"row {number}", "hidden in the sheet: read like the other rows"))
+    return notes
+
+
 def _numbered_frames(folder: str) -> dict[int, str]:
     """Frame number (the integer after the last '_') -> file name, in number order."""
     frames = {}
@@ -214,7 +238,7 @@ def _numbered_frames(folder: str) -> dict[int, str]:
 def _load_mapping(path: str) -> dict[str, str]:
     """A user label mapping: JSON {filename: emotion} or CSV lines 'filename,emotion'."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # -sig: a byte order mark is not part of the first name
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read the label mapping ({type(error).__name__})") from None
@@ -304,7 +328,9 @@ class SammLayout:
 
     def scan(self) -> Scan:
         scan = Scan(failed=list(self.sheet.failed), dropped=list(self.sheet.dropped))
+        scan.repairs += [(f"{os.path.basename(self.annotations)} {where}", note) for where, note in self.sheet.notes]
         listings: dict[str, dict[int, str]] = {}  # long videos: many rows per folder
+        links: dict[str, Optional[str]] = {}  # folder -> its first file outside the root (None: none)
         for row in self.sheet.rows:
             origin = f"{self.annotations} row {row.row}"
             if self.kind != "all" and row.kind != self.kind:
@@ -320,8 +346,19 @@ class SammLayout:
                 scan.failed.append(Failure(self.annotations, f"row {row.row} ({row.filename}): {error}"))
                 continue
             if folder not in listings:
-                listings[folder] = _numbered_frames(folder) if os.path.isdir(folder) else {}
+                try:
+                    listings[folder] = _numbered_frames(folder) if os.path.isdir(folder) else {}
+                except OSError as error:  # an unreadable clip folder fails alone
+                    scan.failed.append(Failure(folder, f"cannot list this folder ({error.strerror or error})"))
+                    listings[folder] = {}
+                    continue
             frames = listings[folder]
+            if folder not in links:  # long videos: checked once per folder
+                links[folder] = outside_root(self.root, [folder] + [os.path.join(folder, n) for n in frames.values()])
+            linked = links[folder]
+            if linked is not None:
+                scan.failed.append(Failure(linked, link_out_of(self.root, linked)))
+                continue
             if not frames:
                 scan.failed.append(Failure(folder, f"no frames of {row.filename} (sheet row {row.row}) found here"))
                 continue

@@ -27,6 +27,7 @@ from ..io.tracks import open_tracks
 from ..io.writer import TrackWriter
 from ..provenance import Provenance
 from ..track import Track
+from .checkpoint import Checkpoints, checkpoint_dir
 from .progress import Progress
 from .runner import Done
 from .tracking import failure_reason, track_source
@@ -78,13 +79,14 @@ def _worker_extractor(backend: str, options_json: str) -> Any:
 
 
 def _task(
-    source: Source, provenance: Provenance, backend: str, options_json: str, shards: str
+    source: Source, provenance: Provenance, backend: str, options_json: str, shards: str, checkpoints: str
 ) -> tuple[str, Optional[str], Optional[str]]:
     """On a worker: track ``source`` into this worker's shard; (id, shard path, None) or (id, None, error)."""
     from distributed import get_worker
 
     try:
-        track = track_source(_worker_extractor(backend, options_json), source, provenance=provenance)
+        extractor = _worker_extractor(backend, options_json)
+        track = track_source(extractor, source, provenance=provenance, checkpoints=Checkpoints(checkpoints))
     except Exception as error:  # one bad input must not stop the batch
         return source.id, None, failure_reason(error, source.path)
     name = hashlib.sha1(get_worker().id.encode()).hexdigest()[:12]
@@ -103,6 +105,7 @@ class DaskRunner:
     ) -> None:
         self.extractor, self.scheduler, self.workers, self.exempt = extractor, scheduler, workers, tuple(exempt)
         self.shards = shard_dir(output)
+        self.checkpoints = checkpoint_dir(output)  # long videos in progress, as a local run keeps them
 
     def recover(self, requests: Mapping[str, Provenance]) -> Iterator[Track]:
         """Tracks a killed run left in its workers' shards, each id once, made exactly as ``requests`` ask."""
@@ -144,7 +147,8 @@ class DaskRunner:
         backend, options_json = self.extractor.name, json.dumps(dict(self.extractor.options), sort_keys=True)
         futures = {
             client.submit(
-                _task, source, requests[source.id], backend, options_json, self.shards, key=f"landmarkset-{run}-{i}",
+                _task, source, requests[source.id], backend, options_json, self.shards, self.checkpoints,
+                key=f"landmarkset-{run}-{i}",
                 pure=False,
             ): source
             for i, source in enumerate(todo)

@@ -13,6 +13,7 @@ from ..io.frames import Source, discover_sources
 from ..io.writer import TrackWriter, check_output
 from ..provenance import Provenance
 from ..track import Track
+from .checkpoint import Checkpoints, checkpoint_dir
 from .dask import DaskRunner
 from .local import LocalRunner
 from .progress import Progress
@@ -72,7 +73,7 @@ def extract(
 def _runner(extractor: Extractor, writer: TrackWriter, workers: int, scheduler: Optional[str]) -> Runner:
     if scheduler is not None:
         return DaskRunner(extractor, writer.path, scheduler, workers, provenance_exempt_options(extractor))
-    return LocalRunner(extractor, workers)
+    return LocalRunner(extractor, workers, Checkpoints(checkpoint_dir(writer.path)))
 
 
 def extract_into(
@@ -104,11 +105,13 @@ def extract_into(
     exempt = provenance_exempt_options(extractor)
     report.skipped = check_resume(writer, requests, exempt=exempt, annotations=annotations)
     runner = _runner(extractor, writer, workers, scheduler)
+    checkpoints = Checkpoints(checkpoint_dir(writer.path))
 
     def record(track: Track, source_path: str) -> None:
         for key, value in (annotations or {}).get(track.id, {}).items():
             setattr(track, key, value)
         writer.write(track)
+        checkpoints.clear(track.id)  # journalled: its saved frames are no longer needed
         report.extracted.append(track.id)
         report.frames += track.n_frames
         report.frames_with_face += int(track.valid.sum())

@@ -23,6 +23,7 @@ from ..extractors import Extractor, get_extractor
 from ..io.frames import Source
 from ..provenance import Provenance
 from ..track import Track
+from .checkpoint import Checkpoints
 from .progress import Progress
 from .runner import Done
 from .tracking import track_source
@@ -49,19 +50,19 @@ def _init_worker(backend: str, options: dict[str, Any], messages: Any, parent: i
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
-def _worker_track(source: Source, provenance: Provenance) -> Track:
+def _worker_track(source: Source, provenance: Provenance, checkpoints: Optional[Checkpoints]) -> Track:
     def report(done: int, total: int) -> None:
         _worker_messages.put((source.id, done, total))
 
     report(-1, 0)  # "started": tells the driver which inputs were running if this process dies
-    return track_source(_worker_extractor, source, on_progress=report, provenance=provenance)
+    return track_source(_worker_extractor, source, on_progress=report, provenance=provenance, checkpoints=checkpoints)
 
 
 class LocalRunner:
     """Runs sources in this process (one worker) or in ``workers`` spawned processes."""
 
-    def __init__(self, extractor: Extractor, workers: int = 1) -> None:
-        self.extractor, self.workers = extractor, workers
+    def __init__(self, extractor: Extractor, workers: int = 1, checkpoints: Optional[Checkpoints] = None) -> None:
+        self.extractor, self.workers, self.checkpoints = extractor, workers, checkpoints
 
     def recover(self, requests: Mapping[str, Provenance]) -> Iterator[Track]:
         """Nothing: a local run keeps no results outside the store."""
@@ -84,6 +85,7 @@ class LocalRunner:
                     source,
                     on_progress=lambda n, total, s=source: bars.update(s.id, n, total),
                     provenance=requests[source.id],
+                    checkpoints=self.checkpoints,
                 )
             except Exception as error:  # one bad input must not stop the batch
                 done(source, None, error)
@@ -128,7 +130,7 @@ class LocalRunner:
             initargs=(self.extractor.name, dict(self.extractor.options), messages, os.getpid()),
         ) as pool:
             pending: dict[Future, Source] = {
-                pool.submit(_worker_track, source, requests[source.id]): source for source in batch
+                pool.submit(_worker_track, source, requests[source.id], self.checkpoints): source for source in batch
             }
             try:
                 while pending:

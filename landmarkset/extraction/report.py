@@ -45,7 +45,8 @@ class ExtractionReport:
         face = 100 * self.frames_with_face / self.frames if self.frames else math.nan
         lines = [f"{len(self.extracted)} sequence(s) extracted into {self.output}"]
         if self.frames:
-            lines[0] += f" ({self.frames} frames, face found in {face:.1f} %, {rate:.1f} frames/s)"
+            speed = f", {rate:.1f} frames/s" if math.isfinite(rate) else ""  # imports time nothing
+            lines[0] += f" ({self.frames} frames, face found in {face:.1f} %{speed})"
         if self.skipped:
             lines.append(f"{len(self.skipped)} sequence(s) already done (same backend, frames and source files), kept")
         lines += [f"WARNING {warning}" for warning in self.warnings]

@@ -18,6 +18,7 @@ from ..io.prefetch import prefetched
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from ..regions import N_LANDMARKS
 from ..track import Track
+from .checkpoint import CHUNK, Checkpoints
 
 __all__ = ["failure_reason", "request_provenance", "track_source"]
 
@@ -49,13 +50,41 @@ class _TrackBuffer:
         self.faces = np.empty(capacity, np.int16)
         self.timestamp = np.empty(capacity, np.float64)
 
+    _FIELDS = ("landmarks", "confidence", "box", "valid", "faces", "timestamp")
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The frames so far, for a checkpoint."""
+        arrays = {name: getattr(self, name)[: self.n] for name in self._FIELDS}
+        arrays.update({f"extra_{name}": values[: self.n] for name, values in self.extra_values.items()})
+        return arrays
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> bool:
+        """Continue after a checkpoint's frames; False (and nothing changed) when they do not fit this buffer."""
+        expected = {*self._FIELDS, *(f"extra_{name}" for name in self.extra_values)}
+        if expected - set(arrays) or {k for k in arrays if k.startswith("extra_")} - expected:
+            return False
+        n = len(arrays["valid"])
+        if any(len(arrays[name]) != n for name in expected):
+            return False
+        while len(self.valid) < n:
+            self._grow()
+        for name in self._FIELDS:
+            getattr(self, name)[:n] = arrays[name]
+        for name in self.extra_values:
+            self.extra_values[name][:n] = arrays[f"extra_{name}"]
+        self.n = n
+        return True
+
+    def _grow(self) -> None:
+        for name in self._FIELDS:
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.empty_like(old)]))
+        for name, old in self.extra_values.items():
+            self.extra_values[name] = np.concatenate([old, np.full_like(old, np.nan)])
+
     def append(self, result: FrameResult, timestamp: float) -> None:
         if self.n == len(self.valid):
-            for name in ("landmarks", "confidence", "box", "valid", "faces", "timestamp"):
-                old = getattr(self, name)
-                setattr(self, name, np.concatenate([old, np.empty_like(old)]))
-            for name, old in self.extra_values.items():
-                self.extra_values[name] = np.concatenate([old, np.full_like(old, np.nan)])
+            self._grow()
         valid = result.face_found and bool(np.isfinite(result.landmarks).all())
         self.landmarks[self.n] = result.landmarks if valid else np.nan
         self.confidence[self.n] = result.score if valid else np.nan
@@ -98,23 +127,35 @@ def track_source(
     *,
     on_progress: Optional[ProgressCallback] = None,
     provenance: Optional[Provenance] = None,
+    checkpoints: Optional[Checkpoints] = None,
 ) -> Track:
     """Run ``extractor`` over every frame of ``source`` and return its normalised track.
 
     Frames that cannot be decoded or hold no face stay in place as NaN with valid=False. The track
-    records ``provenance`` (computed here when not given). Raises InputError when the source cannot be
-    read at all.
+    records ``provenance`` (computed here when not given). With ``checkpoints``, the frames done are
+    saved every CHUNK frames and a saved start is continued (landmarkset.extraction.checkpoint); the
+    backend is reset at every CHUNK either way, so both give the same track. Raises InputError when the
+    source cannot be read at all.
     """
     provenance = provenance or request_provenance(extractor, source)
     source.open()
     extractor.reset()
     buffer = _TrackBuffer(source.frame_count, declared_extras(extractor))
     unreadable = 0
+    saved = checkpoints.load(source.id, provenance) if checkpoints is not None else None
+    if saved is not None and "unreadable" in saved and buffer.restore(saved):
+        unreadable = int(saved["unreadable"])
+    chunks_done = buffer.n // CHUNK
     last_report = time.monotonic()
-    for frames in _batches(prefetched(source.frames()), getattr(extractor, "batch_size", 1)):
+    for frames in _batches(prefetched(source.frames(start=buffer.n)), getattr(extractor, "batch_size", 1)):
         for frame, result in zip(frames, _results(extractor, frames)):
             unreadable += frame.image is None
             buffer.append(result, frame.timestamp)
+        if buffer.n // CHUNK > chunks_done:  # a boundary: reset (see above) and save
+            chunks_done = buffer.n // CHUNK
+            extractor.reset()
+            if checkpoints is not None:
+                checkpoints.save(source.id, provenance, {**buffer.state(), "unreadable": np.array(unreadable)})
         if on_progress is not None and time.monotonic() - last_report > _PROGRESS_INTERVAL:
             on_progress(buffer.n, source.frame_count)
             last_report = time.monotonic()

@@ -88,6 +88,17 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+def _check_bundle(path: str) -> bytes:
+    """The face detector inside the FaceLandmarker bundle ``path``; WeightsError when it is not one."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            return bundle.read(_DETECTOR_MEMBER)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise WeightsError(
+            f"{path}: not a FaceLandmarker bundle with a {_DETECTOR_MEMBER} ({error}); download {MODEL.url}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class _Face:
     """One face from the landmarker: 478 points in the pixels of the image it saw, and its extras."""
@@ -161,6 +172,7 @@ class MediaPipeExtractor(BaseExtractor):
         self.model_path = locate_weights(
             [MODEL], self.name, self.options["weights_dir"], self.options["download"], self.options["check_hash"], given
         )[MODEL.name]
+        _check_bundle(self.model_path)  # a bad file fails the run once, before any input, not each input
         self._detector = None
         self._landmarker = None
         self._landmarker_mode: Optional[str] = None
@@ -212,14 +224,7 @@ class MediaPipeExtractor(BaseExtractor):
         self._mp = mp
         if self._detector is not None:
             return
-        try:
-            with zipfile.ZipFile(self.model_path) as bundle:
-                detector_model = bundle.read(_DETECTOR_MEMBER)
-        except (zipfile.BadZipFile, KeyError, OSError) as error:
-            raise WeightsError(
-                f"{self.model_path}: not a FaceLandmarker bundle with a {_DETECTOR_MEMBER} ({error}); "
-                f"download {MODEL.url}"
-            ) from None
+        detector_model = _check_bundle(self.model_path)
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_buffer=detector_model),
             running_mode=vision.RunningMode.IMAGE,

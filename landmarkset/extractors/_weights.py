@@ -79,6 +79,17 @@ def _download(weight: WeightFile, folder: str) -> str:
     return target
 
 
+def _folder_problem(folder: str) -> str:
+    """Why ``folder`` cannot be searched ("" when it can, or when it is a cache not made yet)."""
+    if not os.path.exists(folder):
+        return "does not exist"
+    if not os.path.isdir(folder):
+        return "is not a folder"
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return "cannot be read (permission denied)"
+    return ""
+
+
 def _find(weight: WeightFile, folders: list[str]) -> Optional[str]:
     return next((os.path.join(f, weight.name) for f in folders if os.path.isfile(os.path.join(f, weight.name))), None)
 
@@ -125,8 +136,12 @@ def locate_weights(
     if missing:
         listing = "; ".join(f"{w.name} ({w.purpose}, from {w.url})" for w in missing)
         folders = list(dict.fromkeys(f for w in missing for f in searched[w.name]))
+        # a folder the user named that cannot be searched is the likely cause: say so before "not found"
+        named = [os.path.expanduser(f) for f in (weights_dir, os.environ.get(WEIGHTS_ENV)) if f]
+        problems = [f"{folder} {problem}" for folder in dict.fromkeys(named) if (problem := _folder_problem(folder))]
+        unsearched = f" Could not search: {'; '.join(problems)}." if problems else ""
         raise WeightsError(
-            f"The {backend} backend needs files that were not found: {listing}. Put them in one of: "
+            f"The {backend} backend needs files that were not found: {listing}.{unsearched} Put them in one of: "
             f"{', '.join(folders)} (or pass -O weights_dir=DIR, or set ${WEIGHTS_ENV}).{failure}"
         )
     if check_hash:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import StoreError
 from ..track import Track
-from .encoding import DATASET, check_element, stamp
+from .encoding import DATASET, check_element, damage_is_one_line, open_for_reading, stamp
 
 __all__ = ["NEUTRAL_SUFFIX", "Dataset", "read_crops", "read_dataset", "read_dataset_labels"]
 
@@ -107,17 +107,12 @@ def _dataset_group(file: h5py.File, path: str) -> h5py.Group:
 
 
 def _open(path: str) -> h5py.File:
-    try:
-        return h5py.File(path, "r")
-    except FileNotFoundError:
-        raise StoreError(f"{path}: no such file") from None
-    except OSError as error:
-        raise StoreError(f"{path}: not an HDF5 file, or damaged ({error})") from None
+    return open_for_reading(path)
 
 
 def read_dataset(path: str) -> Dataset:
     """The ``/dataset`` group of ``path``. Raises StoreError when it is missing or from a newer version."""
-    with _open(path) as file:
+    with damage_is_one_line(path), _open(path) as file:
         group = _dataset_group(file, path)
         attrs = {k: v for k, v in group.attrs.items() if k not in ("encoding-type", "encoding-version")}
         return Dataset(
@@ -135,14 +130,14 @@ def read_dataset(path: str) -> Dataset:
 
 def read_dataset_labels(path: str) -> tuple[list[str], np.ndarray]:
     """Classes and labels only (the version check included), without reading the samples."""
-    with _open(path) as file:
+    with damage_is_one_line(path), _open(path) as file:
         group = _dataset_group(file, path)
         return json.loads(group.attrs["classes"]), group["y"][()]
 
 
 def read_crops(path: str) -> np.ndarray:
     """``/dataset/crops`` of ``path``; a clear error when the dataset was built without them."""
-    with _open(path) as file:
+    with damage_is_one_line(path), _open(path) as file:
         group = _dataset_group(file, path)
         if "crops" not in group:
             raise StoreError(f"{path} has no face crops: rebuild with --crops (build-ckplus / build-samm)")

@@ -6,7 +6,8 @@ a newer MAJOR is refused with "update landmarkset", a foreign element with its p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import h5py
@@ -14,7 +15,50 @@ import h5py
 from .._version import __version__
 from ..errors import StoreError
 
-__all__ = ["DATASET", "STORE", "TRACK", "Element", "check_attributes", "check_element", "raise_version", "stamp"]
+__all__ = [
+    "DATASET",
+    "STORE",
+    "TRACK",
+    "Element",
+    "MissingSequence",
+    "check_attributes",
+    "check_element",
+    "damage_is_one_line",
+    "open_for_reading",
+    "raise_version",
+    "stamp",
+]
+
+
+class MissingSequence(KeyError):
+    """The store has no sequence of that id (a KeyError, as a mapping's)."""
+
+
+@contextlib.contextmanager
+def damage_is_one_line(path: str) -> Iterator[None]:
+    """h5py's errors on a file damaged inside (flipped bytes, a truncated copy) as one StoreError naming it."""
+    try:
+        yield
+    except (StoreError, MissingSequence):
+        raise
+    except (RuntimeError, OSError, KeyError, ValueError, TypeError) as error:
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise StoreError(f"{path}: damaged inside ({reason}): restore it from a copy, or make it again") from None
+
+
+def open_for_reading(path: str) -> h5py.File:
+    """``path`` opened read-only; StoreError in one line for a missing, locked, foreign or damaged file."""
+    try:
+        return h5py.File(path, "r")
+    except FileNotFoundError:
+        raise StoreError(f"{path}: no such file") from None
+    except BlockingIOError:  # HDF5's file lock: another program has it open for writing
+        raise StoreError(
+            f"{path}: another program holds this file open for writing (e.g. h5py.File(..., 'a') in a notebook): "
+            "close it there and run again"
+        ) from None
+    except OSError as error:
+        raise StoreError(f"{path}: not an HDF5 file, or damaged ({error})") from None
 
 
 class Element:

@@ -164,13 +164,16 @@ class Source:
             raise InputError(f"{self.path}: OpenCV cannot open this file as a video (corrupt or unknown format)")
         return capture
 
-    def frames(self) -> Iterator[Frame]:
-        """Stream the frames in order. Call :meth:`open` first."""
+    def frames(self, start: int = 0) -> Iterator[Frame]:
+        """Stream the frames in order, from position ``start`` (those before it are not decoded into images).
+        Call :meth:`open` first."""
         if self.kind == "video":
-            yield from self._video_frames()
+            yield from self._video_frames(start)
             return
         folder = self.path if self.kind == "images" else os.path.dirname(self.path)
         for index, name in enumerate(self.frame_names or []):
+            if index < start:
+                continue
             image = read_image(os.path.join(folder, name))
             if image is None:
                 yield Frame(index, math.nan, None, name, "cannot decode image")
@@ -182,10 +185,13 @@ class Source:
                 )
             yield Frame(index, math.nan, image, name)
 
-    def _video_frames(self) -> Iterator[Frame]:
+    def _video_frames(self, start: int = 0) -> Iterator[Frame]:
         capture = self._capture()
         try:
             index = 0
+            # Skipped by reading, not seeking: seeking lands on the nearest key frame in many codecs.
+            while index < start and capture.grab():
+                index += 1
             while True:
                 ok, image = capture.read()
                 if not ok or image is None:

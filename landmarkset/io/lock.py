@@ -20,9 +20,9 @@ class StoreLock:
     """The lock of the store at ``path``: ``.NAME.lock`` beside it (left in place, as OS locks need) and,
     while held, ``.NAME.owner`` saying which process holds it."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, shown: str = "") -> None:
         folder, name = os.path.split(os.path.abspath(path))
-        self.path = path
+        self.path = shown or path
         self.lock_path = os.path.join(folder, f".{name}.lock")
         self.owner_path = os.path.join(folder, f".{name}.owner")
         self._lock = FileLock(self.lock_path, timeout=0)

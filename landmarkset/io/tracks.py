@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterator
@@ -15,7 +16,16 @@ from ..extras import FrameExtra, extra_from_stored
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from ..smoothing import Smoothing, smooth_track
 from ..track import Track
-from .encoding import STORE, TRACK, check_attributes, check_element, stamp
+from .encoding import (
+    STORE,
+    TRACK,
+    MissingSequence,
+    check_attributes,
+    check_element,
+    damage_is_one_line,
+    open_for_reading,
+    stamp,
+)
 from .frames import natural_key
 
 __all__ = ["SEQUENCES", "TrackFile", "open_tracks", "read_provenance", "write_track"]
@@ -58,9 +68,14 @@ def write_track(file: h5py.File, track: Track) -> None:
             "frames_promised": int(track.frames_promised),
         }
     )
-    compressed = {"compression": "gzip", "compression_opts": 4, "shuffle": True} if track.n_frames else {}
+    # Fletcher-32 checksums (HDF5's own filter, read transparently) on the landmarks and the face flags: a
+    # flipped byte there is refused when read, never returned as a landmark. The other per-frame arrays are
+    # left unchecked: a checksum makes a small array chunked, 2.3 KB more per array and track.
+    checked = {"fletcher32": True} if track.n_frames else {}
+    compressed = {"compression": "gzip", "compression_opts": 4, "shuffle": True, **checked} if track.n_frames else {}
     group.create_dataset("landmarks", data=track.landmarks, **compressed)
-    for name in ("valid", "confidence", "frame_index", "timestamp", "box", "faces_detected"):
+    group.create_dataset("valid", data=track.valid, **checked)
+    for name in ("confidence", "frame_index", "timestamp", "box", "faces_detected"):
         group.create_dataset(name, data=getattr(track, name))
     if track.frame_names is not None:
         group.create_dataset("frame_names", data=np.array(track.frame_names, dtype=object), dtype=_STRINGS)
@@ -167,18 +182,24 @@ def read_track(group: h5py.Group, where: str) -> Track:
         raise StoreError(f"{where}: {error}") from None
 
 
+def _damage_is_one_line(method):
+    """A reading method whose h5py errors on a damaged file become one StoreError naming the store."""
+
+    @functools.wraps(method)
+    def reading(self: TrackFile, *args: Any, **kwargs: Any) -> Any:
+        with damage_is_one_line(self.path):
+            return method(self, *args, **kwargs)
+
+    return reading
+
+
 class TrackFile:
     """Read-only view of a track store; use :func:`open_tracks`."""
 
     def __init__(self, path: str, smoothing: Optional[Smoothing] = None) -> None:
         self.path = path
         self.smoothing = smoothing
-        try:
-            self._file = h5py.File(path, "r")
-        except FileNotFoundError:
-            raise StoreError(f"{path}: no such file") from None
-        except OSError as error:
-            raise StoreError(f"{path}: not an HDF5 file, or damaged ({error})") from None
+        self._file = open_for_reading(path)
         try:
             check_element(self._file, STORE, path)
             if SEQUENCES not in self._file:
@@ -188,26 +209,31 @@ class TrackFile:
             raise
 
     @property
+    @_damage_is_one_line
     def attrs(self) -> dict[str, Any]:
         """Root attributes (format name and version, landmarkset version)."""
         return dict(self._file.attrs)
 
+    @_damage_is_one_line
     def ids(self) -> list[str]:
         """Sequence ids in natural order."""
         return sorted(self._file[SEQUENCES], key=natural_key)
 
+    @_damage_is_one_line
     def __len__(self) -> int:
         return len(self._file[SEQUENCES])
 
+    @_damage_is_one_line
     def __contains__(self, track_id: str) -> bool:
         return track_id in self._file[SEQUENCES]
 
     def _where(self, track_id: str) -> str:
         return f"{self.path}:/{SEQUENCES}/{track_id}"
 
+    @_damage_is_one_line
     def __getitem__(self, track_id: str) -> Track:
         if track_id not in self._file[SEQUENCES]:
-            raise KeyError(f"{self.path} has no sequence {track_id!r}")
+            raise MissingSequence(f"{self.path} has no sequence {track_id!r}")
         track = read_track(self._file[SEQUENCES][track_id], self._where(track_id))
         return track if self.smoothing is None else smooth_track(track, self.smoothing)
 
@@ -215,16 +241,19 @@ class TrackFile:
         for track_id in self.ids():
             yield self[track_id]
 
+    @_damage_is_one_line
     def provenance(self, track_id: str) -> Provenance:
         """What made a stored track, without reading its landmarks."""
         return read_provenance(self._file[SEQUENCES][track_id], self._where(track_id))
 
+    @_damage_is_one_line
     def provenance_and_attrs(self, track_id: str) -> tuple[Provenance, dict[str, Any]]:
         """A stored track's provenance and all its attributes (subject, label...), read once."""
         group = self._file[SEQUENCES][track_id]
         attrs = _attributes(group, self._where(track_id))
         return provenance_of(group, attrs), attrs
 
+    @_damage_is_one_line
     def extra_specs(self, track_id: str) -> dict[str, FrameExtra]:
         """The extras a stored track has (name -> declaration), without reading their values."""
         group = self._file[SEQUENCES][track_id]
@@ -232,16 +261,19 @@ class TrackFile:
             return {}
         return {name: _stored_spec(name, dataset) for name, dataset in group[EXTRAS].items()}
 
+    @_damage_is_one_line
     def frame_count(self, track_id: str) -> int:
         """Frames of a stored track, without reading them."""
         return len(self._file[SEQUENCES][track_id]["valid"])
 
+    @_damage_is_one_line
     def frame_block(self, track_id: str, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (n, 68, 2), valid (n,), timestamp (n,)) of frames start..stop-1, read from the file
         without reading the rest: long tracks are streamed in blocks (raw landmarks, never smoothed)."""
         group = self._file[SEQUENCES][track_id]
         return group["landmarks"][start:stop], group["valid"][start:stop], group["timestamp"][start:stop]
 
+    @_damage_is_one_line
     def sequence_attrs(self, track_id: str) -> dict[str, Any]:
         """A sequence's attributes without reading its arrays."""
         return dict(self._file[SEQUENCES][track_id].attrs)

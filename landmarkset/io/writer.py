@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
@@ -34,16 +36,20 @@ from ..names import MAX_NAME_BYTES
 from ..provenance import Provenance
 from ..track import Track
 from .datasets import Dataset, write_crops_group, write_dataset_group
-from .encoding import STORE, raise_version
+from .encoding import STORE, check_element, raise_version
 from .lock import StoreLock
 from .tracks import SEQUENCES, TrackFile, initialise_store, open_tracks, write_track
 
-__all__ = ["TrackWriter", "check_output", "refuse_input_as_output"]
+__all__ = ["TrackWriter", "check_output", "journalled_entries", "refuse_input_as_output"]
 
 Change = Callable[[h5py.File], None]
-_SHADOWS = (".work", ".tmp", ".owner", ".lock", ".journal")  # files kept beside NAME as .NAME<suffix>
+# kept beside NAME as .NAME<suffix>
+_SHADOWS = (".work", ".tmp", ".owner", ".lock", ".journal", ".rejected", ".partial")
 PUBLISH_EVERY = 2.0  # seconds between publications of journalled tracks (the first is published at once)...
 PUBLISH_SHARE = 0.1  # ...and more when a publication (a copy of the whole store) would take more of the time
+_ENTRY = re.compile(r"^\d{8}\.h5$")  # a complete journal entry; with ".part": one whose writing was interrupted
+# In the journal while an --overwrite run has not yet published: its entries belong to a new store, not this one.
+_REPLACING = "REPLACING"
 
 
 def check_output(path: str, inputs: Sequence[str] = ()) -> None:
@@ -102,12 +108,40 @@ def _unwritable(folder: str, error: OSError) -> StoreError:
     return StoreError(f"cannot write in {folder} ({reason}): choose another output folder")
 
 
+def journalled_entries(path: str) -> int:
+    """How many tracks of an interrupted run wait in the journal of the store ``path`` (the next writer
+    of the store folds them in)."""
+    folder, name = os.path.split(os.path.realpath(path))
+    try:
+        return sum(bool(_ENTRY.match(entry)) for entry in os.listdir(os.path.join(folder, f".{name}.journal")))
+    except OSError:
+        return 0
+
+
 def _fold(entry: str, store: h5py.File) -> None:
     """Copy the track of one journal file into the working copy of the store."""
     with h5py.File(entry, "r") as journal:
         for track_id in journal[SEQUENCES]:
             if track_id not in store[SEQUENCES]:
                 journal.copy(journal[SEQUENCES][track_id], store[SEQUENCES], name=track_id)
+
+
+def _entry_tracks(entry: str) -> dict[str, Provenance]:
+    """The tracks of one journal entry with their provenance; StoreError saying what is wrong with it
+    (not HDF5, truncated, not a store, a newer format, no tracks)."""
+    from .tracks import read_provenance
+
+    try:
+        with h5py.File(entry, "r") as file:
+            check_element(file, STORE, entry)
+            if SEQUENCES not in file or not len(file[SEQUENCES]):
+                raise StoreError(f"{entry}: holds no track")
+            return {
+                track_id: read_provenance(group, f"{entry}: /{SEQUENCES}/{track_id}")
+                for track_id, group in file[SEQUENCES].items()
+            }
+    except (OSError, KeyError, ValueError, TypeError) as error:  # h5py's words for a damaged file
+        raise StoreError(f"{entry}: damaged: {' '.join(str(error).split()) or type(error).__name__}") from None
 
 
 class TrackWriter:
@@ -120,13 +154,17 @@ class TrackWriter:
     """
 
     def __init__(self, path: str, *, overwrite: bool = False, inputs: Sequence[str] = ()) -> None:
-        self.path = os.path.abspath(path)
+        # A link to a store is the store it points to: the lock, the working files and the publication
+        # are those of the real file, so writers through the link and through the real name exclude each other.
+        self.path = os.path.realpath(path)
         self.given = path
         check_output(path, inputs)
         folder, name = os.path.split(self.path)
         self._work = os.path.join(folder, f".{name}.work")
         self._temp = os.path.join(folder, f".{name}.tmp")
         self._journal = os.path.join(folder, f".{name}.journal")
+        self._rejected = os.path.join(folder, f".{name}.rejected")
+        self._overwrite = overwrite
         self._pending: list[str] = []  # journal files of tracks not yet in the published store
         self._entries = 0  # journal files written by this writer
         self._changed = False  # a change other than tracks waits to be published
@@ -134,7 +172,7 @@ class TrackWriter:
         self._published_at: Optional[float] = None
         self._publish_seconds = 0.0  # how long the last publication took
         try:
-            self._lock = StoreLock(path).acquire()
+            self._lock = StoreLock(self.path, shown=path).acquire()
         except OSError as error:
             raise _unwritable(folder, error) from None
         try:
@@ -203,6 +241,8 @@ class TrackWriter:
             raise StoreError(f"{self.given} already holds sequence {track.id!r}")
         try:
             os.makedirs(self._journal, exist_ok=True)
+            if self._overwrite and not self._appending and not self._entries:
+                open(os.path.join(self._journal, _REPLACING), "w").close()
             entry = os.path.join(self._journal, f"{self._entries:08d}.h5")
             self._entries += 1
             with h5py.File(entry + ".part", "w") as file:
@@ -263,7 +303,12 @@ class TrackWriter:
         work.close()  # complete on disk before it is copied
         self._work_file = None
         shutil.copyfile(self._work, self._temp)
+        if os.path.exists(self.path):  # a private (0600) or read-only (0444) store stays so
+            shutil.copymode(self.path, self._temp)
         os.replace(self._temp, self.path)  # atomic on POSIX and Windows
+        replacing = os.path.join(self._journal, _REPLACING)
+        if os.path.exists(replacing):  # the store is now the new one: its entries are this store's
+            os.remove(replacing)
         self._appending, self._changed = True, False
         self._published_at = time.monotonic()
         self._publish_seconds = self._published_at - started
@@ -272,24 +317,82 @@ class TrackWriter:
         self._pending = []
 
     def _recover_journal(self, overwrite: bool) -> None:
-        """Fold in the journal of a run that was killed (or, with ``overwrite``, drop it)."""
+        """Fold in the journal of a run that was killed (or, with ``overwrite``, drop it).
+
+        What cannot be folded in is never deleted and never blocks the store: a damaged entry, one of
+        another backend setting and anything that is not a journal entry are moved to ``.NAME.rejected/``
+        with a warning naming each. The journal of an interrupted ``--overwrite`` belongs to the store it
+        was replacing it with, so a plain run refuses it in one line.
+        """
         if not os.path.isdir(self._journal):
             return
         names = sorted(os.listdir(self._journal))
+        replacing = _REPLACING in names
+        entries = []
         for name in names:
-            if not name.endswith(".h5"):  # a file whose writing was interrupted: never complete
-                os.remove(os.path.join(self._journal, name))
-        entries = [os.path.join(self._journal, name) for name in names if name.endswith(".h5")]
+            path = os.path.join(self._journal, name)
+            if name.endswith(".h5.part") and _ENTRY.match(name[: -len(".part")]) and os.path.isfile(path):
+                os.remove(path)  # our own entry whose writing was interrupted: never complete
+            elif _ENTRY.match(name) and os.path.isfile(path):
+                entries.append(path)
+            elif name != _REPLACING:
+                self._reject(path, "not a journal entry of landmarkset")
+        if overwrite:
+            for entry in entries:
+                os.remove(entry)
+            if replacing:
+                os.remove(os.path.join(self._journal, _REPLACING))
+            return
+        checked: list[tuple[str, dict[str, Provenance]]] = []
         for entry in entries:
-            with h5py.File(entry, "r") as file:
-                ids = set(file[SEQUENCES])
-            if overwrite or ids & self._ids:  # dropped, or published before the run died
+            try:
+                checked.append((entry, _entry_tracks(entry)))
+            except StoreError as error:
+                self._reject(entry, str(error).removeprefix(f"{entry}: "))
+        unpublished = [(entry, tracks) for entry, tracks in checked if not set(tracks) & self._ids]
+        if replacing and unpublished:
+            raise StoreError(
+                f"{self.given}: an interrupted --overwrite run left {len(unpublished)} track(s) of the store meant "
+                f"to replace this one in {self._journal}: run it again with --overwrite to finish replacing the "
+                "store, or delete that folder to keep the store as it is (nothing was changed)"
+            )
+        if replacing:
+            os.remove(os.path.join(self._journal, _REPLACING))
+        setting = self._stored_setting()
+        for entry, tracks in checked:
+            if set(tracks) & self._ids:  # published before the run died
                 os.remove(entry)
                 continue
+            other = next((p for p in tracks.values() if setting and p.setting_differences(setting) is not None), None)
+            if other is not None:
+                self._reject(entry, f"its track was made by {other.setting()}, the store's by {setting.setting()}")
+                continue
+            setting = setting or next(iter(tracks.values()))
             _fold(entry, self._working_copy())
             self._pending.append(entry)
-            self._ids |= ids
+            self._ids |= set(tracks)
         self.publish()
+
+    def _stored_setting(self) -> Optional[Provenance]:
+        """The provenance of one stored track (all share their backend setting), None for an empty store."""
+        if not self._ids:
+            return None
+        with open_tracks(self.path) as existing:
+            return existing.provenance(sorted(self._ids)[0])
+
+    def _reject(self, path: str, problem: str) -> None:
+        """Move ``path`` out of the journal into ``.NAME.rejected/`` and say so: kept, never folded in."""
+        os.makedirs(self._rejected, exist_ok=True)
+        target = os.path.join(self._rejected, os.path.basename(path))
+        while os.path.lexists(target):
+            target += "~"
+        os.replace(path, target)
+        warnings.warn(
+            f"{self.given}: {os.path.basename(path)} in its journal was not folded in ({problem}); moved to "
+            f"{target}: inspect or delete it",
+            UserWarning,
+            stacklevel=3,
+        )
 
     # ---- end of the session -----------------------------------------------------------------------
 

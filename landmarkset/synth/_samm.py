@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from typing import Any, Optional
 
 import cv2
@@ -21,6 +22,7 @@ from ._aus import EMOTIONS
 from ._ckplus import TRUTH_FILE
 from ._identity import Identity, load_identities
 from ._motion import Expression, render_sequence
+from ._nuisance import Nuisances, nuisance_motion, turn
 from ._render import Look, Renderer
 
 FPS = 200
@@ -56,6 +58,10 @@ LONG_HEADER = [
     "Notes",
 ]
 LONG_HEADER_ROW = 10
+LONG_TRUTH_TRACKS = "landmarkset_truth_tracks"  # every frame's true landmarks, one .npy per long video
+# Long videos move between their intervals by blinks and a slowly swaying head (no speech: the
+# participants watch clips in silence); Nuisances.none() gives the still face of before.
+LONG_VIDEO_NUISANCES = Nuisances(speech=False, intensity=False)
 SAMM_EMOTION = {
     "anger": "Anger",
     "contempt": "Contempt",
@@ -205,12 +211,17 @@ def synth_samm_long(
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = SAMM_SIZE,
     progress: Optional[bool] = None,
+    nuisances: Nuisances = LONG_VIDEO_NUISANCES,
 ) -> dict[str, Any]:
     """SAMM Long Videos: SAMM_longvideos/<subject>_<n>/<subject>_<n>_<frame:04d>.jpg and the V1 sheet.
 
     Each video holds a few macro (>= 102 frames) and micro (30-101 frames) intervals at 200 fps,
-    separated by neutral stretches (a still head).
+    separated by stretches without an expression where, with ``nuisances`` (by default blinks and slow
+    head motion: SAMM's participants watch clips in silence), the face still moves, so that a spotter
+    can be wrong between intervals. Every frame's true landmarks are written to
+    ``landmarkset_truth_tracks/<video>.npy`` (read by :func:`true_track`).
     """
+    nuisances = replace(nuisances, speech=False, intensity=False)  # silent, and the sheet's intensities
     identities = identities or load_identities()
     root = os.path.join(out, "SAMM_longvideos")
     truth, rows = {}, []
@@ -239,15 +250,28 @@ def synth_samm_long(
             for onset, expression, _ in intervals:
                 for t in range(expression.offset + 1):
                     busy[onset + t] = (expression, t)
+            # Nuisances draw from their own stream: the intervals of a seed never depend on them.
+            extra = nuisance_motion(np.random.default_rng([seed, index, number, 7]), frames, FPS, nuisances,
+                                    renderer.neutral)  # fmt: skip
+            pose = slow_head_motion(np.random.default_rng([seed, index, number, 8]), frames, FPS, nuisances)
+            still = not extra.blinks and not pose.any()
+            landmarks_track = np.empty((frames, 68, 2), np.float32)
             for t in range(frames):
                 path = os.path.join(folder, f"{video}_{t + 1:04d}.jpg")
-                if t in busy:
-                    expression, local = busy[t]
-                    image, _ = renderer.render(renderer.neutral + expression.strength(local) * expression.field())
+                if t in busy or not still:
+                    expression, local = busy.get(t, (None, 0))
+                    face = renderer.neutral + extra.offsets[t]
+                    if expression is not None:
+                        face = face + expression.strength(local) * expression.field()
+                    yaw, pitch, roll, dx, dy, scale = pose[t] if pose.any() else (0, 0, 0, 0, 0, 1)
+                    image, landmarks_track[t] = renderer.render(turn(face, yaw, pitch) * scale, (dx, dy, roll))
                     cv2.imwrite(path, image, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 else:
-                    with open(path, "wb") as handle:  # neutral frames are identical: encode once
+                    with open(path, "wb") as handle:  # neutral frames of a still face are identical: encode once
                         handle.write(neutral_jpeg.tobytes())
+                    landmarks_track[t] = neutral
+            os.makedirs(os.path.join(out, LONG_TRUTH_TRACKS), exist_ok=True)
+            np.save(os.path.join(out, LONG_TRUTH_TRACKS, f"{video}.npy"), landmarks_track)
             records = []
             first_macro = next((k for k, (_, _, micro) in enumerate(intervals, start=1) if not micro), None)
             for k, (onset0, expression, micro) in enumerate(intervals, start=1):
@@ -297,6 +321,10 @@ def synth_samm_long(
                 "fps": FPS,
                 "neutral_landmarks": np.round(neutral, 3).tolist(),
                 "intervals": records,
+                "nuisances": nuisances.as_dict(),
+                "blink_frames": [frame + 1 for frame in extra.blinks],  # 1-based, as the sheet's frames
+                "head_motion_degrees": round(float(np.abs(pose[:, :3]).max()) if pose.any() else 0.0, 3),
+                "track_file": f"{LONG_TRUTH_TRACKS}/{video}.npy",
             }
     _write_sheet(
         os.path.join(out, LONG_SHEET),
@@ -315,8 +343,29 @@ def _rotate_field(field: np.ndarray, degrees: float) -> np.ndarray:
     return field @ np.array([[c, s], [-s, c]])
 
 
-def true_track(video: dict[str, Any]) -> np.ndarray:
-    """The full (frames, 68, 2) true landmark track of a long video from its truth record."""
+def slow_head_motion(rng: np.random.Generator, frames: int, fps: float, nuisances: Nuisances) -> np.ndarray:
+    """(frames, 6) yaw, pitch, roll (degrees), dx, dy (pixels), scale of a seated head over a long video:
+    a few slow sways (0.05-0.4 Hz) of a few degrees and pixels; zeros (scale 1) without head nuisances."""
+    pose = np.zeros((frames, 6))
+    pose[:, 5] = 1.0
+    t = np.arange(frames) / fps
+    turning, drifting = nuisances.head_rotation, nuisances.drift
+    limits = ((0, 3.0, turning), (1, 2.0, turning), (2, 1.5, turning), (3, 4.0, drifting), (4, 3.0, drifting))
+    for axis, limit, wanted in limits:
+        if wanted:
+            for _ in range(3):
+                frequency, phase = rng.uniform(0.05, 0.4), rng.uniform(0, 2 * np.pi)
+                pose[:, axis] += limit / 3 * np.sin(2 * np.pi * frequency * t + phase)
+    if nuisances.drift:
+        pose[:, 5] += 0.01 * np.sin(2 * np.pi * rng.uniform(0.02, 0.1) * t + rng.uniform(0, 2 * np.pi))
+    return pose
+
+
+def true_track(video: dict[str, Any], root: Optional[str] = None) -> np.ndarray:
+    """The full (frames, 68, 2) true landmark track (pixels) of a long video: the file its truth record
+    names under the tree ``root``, or, without a root, rebuilt from the record (exact for a still face)."""
+    if root is not None and video.get("track_file"):
+        return np.load(os.path.join(root, video["track_file"]))
     track = np.repeat(np.array(video["neutral_landmarks"])[None], video["frames"], axis=0)
     for interval in video["intervals"]:
         onset, apex, offset = interval["onset"] - 1, interval["apex"] - 1, interval["offset"] - 1
@@ -344,4 +393,4 @@ def _save_truth(out, layout, seed, subjects, size, identities, sequences) -> dic
     return record
 
 
-__all__ = ["synth_samm", "synth_samm_long", "true_track"]
+__all__ = ["LONG_VIDEO_NUISANCES", "synth_samm", "synth_samm_long", "true_track"]

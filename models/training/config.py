@@ -32,7 +32,7 @@ class TrainConfig:
     # None: from the data (training_budget): enough epochs for ``steps`` optimiser steps, at least 30. A fixed
     # epoch count means 90 steps on a 54-sample set and 20,000 on a large one (docs/training.md, "Budget").
     epochs: Optional[int] = None
-    steps: int = 300  # optimiser steps the data-driven budget aims at (docs/training.md, "The training budget")
+    steps: int = 1000  # optimiser steps the data-driven budget aims at (docs/training.md, "The training budget")
     batch_size: int = 16  # not in the paper; faster per sample than 32 on CPU (benchmarks/train_speed.py)
     lr: float = 1e-3
     lr_decay: float = 1e-4  # per step: lr / (1 + lr_decay * step)
@@ -40,7 +40,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     patience: Optional[int] = None  # epochs without a better validation loss before stopping; None: a third of them
     validation: float = 0.15  # share of the training part held out for early stopping
-    augment: bool = False  # augmentation of the model's input kind (landmarks only)
+    # augmentation of the model's input kind; None: on where the kind has one (landmarks) and the protocol
+    # allows it (docs/training.md, "Real video's nuisances")
+    augment: Optional[bool] = None
     # with augment: tracking jitter, Gaussian noise on every point of every frame, sigma as a fraction of the
     # inter-ocular distance (0.01 helps models meant for real trackers' landmarks; docs/training.md)
     jitter: float = 0.0
@@ -67,6 +69,8 @@ def resolve_config(spec: ModelSpec, config: Optional[TrainConfig] = None) -> Tra
             f"Unknown preprocessing {config.preprocessing!r} for the {spec.name!r} model ({kind.name}). "
             f"Valid: {', '.join(kind.preprocessing)}."
         )
+    if config.augment is None:
+        config = replace(config, augment=kind.augmenter() is not None)
     if config.jitter and not config.augment:
         raise OptionError("--jitter is part of the augmentation: add --augment (or drop --jitter).")
     if config.augment and kind.augmenter() is None:

@@ -127,8 +127,11 @@ def cross_validate(
     is written, and is kept as model.rejected.pt (as model.pt with ``keep_rejected``, the report warning).
     """
     spec = get_spec(model)
-    config = resolve_config(spec, config)
     chosen = get_protocol(protocol)
+    config = config or TrainConfig()
+    if config.augment is None and not chosen.allows_augmentation:
+        config = replace(config, augment=False)  # the protocol's own default
+    config = resolve_config(spec, config)
     if config.augment and not chosen.allows_augmentation:
         raise OptionError(f"Augmentation is off under the {protocol} protocol (it did not use any); drop --augment.")
     if samples is None:
@@ -179,6 +182,7 @@ def cross_validate(
                     stopped=fitted.stopped,
                     still_improving=fitted.still_improving,
                     loss_fell=fitted.loss_fell,
+                    loss_spike=fitted.loss_spike,
                     budget_rule=budget.rule,
                 )
             )
@@ -288,13 +292,20 @@ def _problems(report: TrainReport, dataset: Dataset) -> list[str]:
 
 
 def _warnings(report: TrainReport) -> list[str]:
-    """What the figures do not show at a glance: budgets that ran out while improving, tiny test folds."""
+    """What the figures do not show at a glance: budgets that ran out while improving, validation losses
+    that spiked, tiny test folds."""
     warnings = []
     improving = [fold.fold for fold in report.folds if fold.still_improving]
     if improving:
         warnings.append(
             f"{len(improving)} of {len(report.folds)} folds ({', '.join(map(str, improving))}) used their whole budget "
             "with the validation loss still falling: more --steps or --epochs may raise the accuracy"
+        )
+    spiked = [f"{fold.fold} (epoch {fold.loss_spike})" for fold in report.folds if fold.loss_spike]
+    if spiked:
+        warnings.append(
+            f"the validation loss of fold(s) {', '.join(spiked)} jumped above 3 times its lowest (an unstable "
+            "optimisation): the kept weights are those of the best epoch, but a lower --lr may train steadier"
         )
     smallest = min(fold.test_samples for fold in report.folds)
     if smallest < SMALL_TEST:

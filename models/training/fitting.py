@@ -56,6 +56,18 @@ class Fitted:
         return self.best_epoch > self.epochs - tenth and earlier - last > max(0.05 * earlier, 0.01)
 
     @property
+    def loss_spike(self) -> int:
+        """The first epoch (1-based) whose validation loss jumped above 3 times the lowest before it and above
+        the first epoch's (an unstable optimisation: too high a learning rate, a bad batch); 0 when none."""
+        losses = self.history.get("val_loss", [])
+        lowest = float("inf")
+        for epoch, loss in enumerate(losses, start=1):
+            if epoch > 1 and loss > 3 * lowest and loss > losses[0]:
+                return epoch
+            lowest = min(lowest, loss)
+        return 0
+
+    @property
     def loss_fell(self) -> bool:
         """Whether the training loss fell at all (its last epoch below 99 % of its first)."""
         losses = self.history["train_loss"]

@@ -23,6 +23,7 @@ class FoldResult:
     stopped: str = ""  # "early": patience ran out; "budget": every allowed epoch ran
     still_improving: bool = False  # the budget ran out with the validation loss still falling
     loss_fell: bool = True  # the training loss fell (False: the fold measured an untrained model)
+    loss_spike: int = 0  # first epoch whose validation loss jumped above 3x its lowest so far (0: none)
     budget_rule: str = ""
 
 

@@ -1,0 +1,135 @@
+"""`landmarkset spot`: the training-free spotter over every track of a store, and its MEGC evaluation.
+
+Each track is a whole video (extract the long videos themselves, e.g. ``SAMM_longvideos/006_1``). For
+each expression type the per-frame region motion over its window k (features) becomes a score curve,
+and the recipe (proposals) turns it into intervals; a proposal's type is then decided by its duration
+(shorter than 0.5 s: micro). With a SAMM long-video sheet the proposals are scored as MEGC does
+(IoU >= 0.5, 1-based inclusive frames, per video, pooled over the videos that have a track).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from typing import Optional
+
+from tqdm.auto import tqdm
+
+from landmarkset.errors import OptionError
+from landmarkset.io import open_tracks
+from landmarkset.regions import EYE_REGIONS, SPOT_REGIONS
+
+from ..evaluation.megc import KINDS, Interval, spotting_score
+from ..prediction.driver import Span
+from .features import region_motion, spotting_score_curve
+from .figures import plot_spots
+from .proposals import propose, smoothed_curve, threshold_of
+from .report import SpotReport, VideoSpots
+
+__all__ = ["DEFAULT_WINDOWS", "MICRO_LIMIT_SECONDS", "SPOT_FILES", "spot_tracks"]
+
+SPOT_FILES = ("intervals.csv", "report.json", "curves/")
+MICRO_LIMIT_SECONDS = 0.5  # shorter is micro (the SAMM long-video paper's boundary)
+# k per type, in seconds: the reference's windows, CAS(ME)^2 6 / 18 frames at 30 fps (0.2 / 0.6 s) and
+# SAMM-LV 37 / 174 at 200 fps (0.19 / 0.87 s), k = (N + 1) / 2 of the mean interval length N.
+DEFAULT_WINDOWS = {"micro": Span(0.2, seconds=True), "macro": Span(0.8, seconds=True)}
+DEFAULT_P = 0.5  # threshold = mean + p (max - mean); a setting to choose on training videos, never on test ones
+METHOD = "landmark motion (training-free: mean region motion, eyes masked, head motion removed)"
+
+
+def _truth_by_video(path: str, report: SpotReport) -> dict[str, list[Interval]]:
+    from landmarkset.datasets.samm import read_annotations
+
+    sheet = read_annotations(path)
+    report.failed += [(failure.path, failure.reason) for failure in sheet.failed]
+    truth: dict[str, list[Interval]] = {}
+    for row in sheet.rows:
+        video = row.filename.rsplit("_", 1)[0]  # "006_1_2": interval 2 of video 006_1
+        truth.setdefault(video, []).append(Interval(video, row.onset, row.offset, row.kind))
+    return truth
+
+
+def spot_tracks(
+    tracks_path: str,
+    out_dir: str,
+    *,
+    windows: Optional[dict[str, Span]] = None,
+    p: float = DEFAULT_P,
+    masked: Optional[Sequence[str]] = None,
+    annotations: Optional[str] = None,
+    sequences: Optional[list[str]] = None,
+    curves: bool = True,
+    progress: Optional[bool] = None,
+) -> SpotReport:
+    """Spot micro- and macro-expressions in every track (or ``sequences``) of ``tracks_path``; write OUT_DIR.
+
+    ``windows``: k per type ("micro", "macro"), frames or seconds; ``masked``: regions left out of the score
+    (None: the eyes, whose blinks are the main false positives).
+    """
+    windows = {**DEFAULT_WINDOWS, **(windows or {})}
+    masked = EYE_REGIONS if masked is None else tuple(masked)
+    unknown = sorted(set(masked) - set(SPOT_REGIONS))
+    if unknown:
+        raise OptionError(f"unknown region {unknown[0]!r} to mask; regions: {', '.join(SPOT_REGIONS)}")
+    if not 0 <= p <= 1:
+        raise OptionError(f"-p must be between 0 and 1 (the threshold's place between mean and max); got {p}")
+    seconds = {kind: span.value for kind, span in windows.items() if span.seconds}
+    report = SpotReport(tracks_path, METHOD, seconds, p, list(masked), MICRO_LIMIT_SECONDS, annotations=annotations)
+    truth = _truth_by_video(annotations, report) if annotations else {}
+    os.makedirs(os.path.join(out_dir, "curves"), exist_ok=True)
+    rows: list[list] = []
+    with open_tracks(tracks_path) as tracks:
+        ids = sequences or tracks.ids()
+        missing = [name for name in ids if name not in tracks]
+        if missing:
+            raise OptionError(f"{tracks_path} has no sequence {missing[0]!r}; `landmarkset info -s` lists them")
+        for track_id in tqdm(ids, desc="spotting", unit="video", disable=None if progress is None else not progress):
+            track = tracks[track_id]
+            try:
+                ks = {kind: windows[kind].frames(track.fps) for kind in KINDS}
+            except OptionError as error:
+                report.failed.append((track_id, str(error)))
+                continue
+            fps = track.fps if math.isfinite(track.fps) and track.fps > 0 else math.nan
+            entry = VideoSpots(track_id, track.n_frames, fps, ks)
+            smoothed, thresholds = {}, {}
+            for kind in KINDS:
+                curve = spotting_score_curve(region_motion(track, ks[kind]), masked)
+                smoothed[kind] = smoothed_curve(curve, ks[kind])
+                thresholds[kind] = threshold_of(smoothed[kind], p)
+                for proposal in propose(curve, ks[kind], p):
+                    length = proposal.offset - proposal.onset + 1
+                    limit = MICRO_LIMIT_SECONDS * fps if math.isfinite(fps) else 2 * ks["micro"] + 1
+                    found = "micro" if length < limit else "macro"
+                    entry.proposals.append({"onset": proposal.onset, "offset": proposal.offset, "type": found,
+                                            "score": round(proposal.score, 6), "pass": kind})  # fmt: skip
+            entry.proposals.sort(key=lambda item: (item["onset"], item["offset"]))
+            rows += [[track_id, q["onset"], q["offset"], q["type"], q["score"]] for q in entry.proposals]
+            if annotations:
+                mine = truth.get(track_id, [])
+                entry.truth = [{"onset": i.start, "offset": i.end, "type": i.kind} for i in mine]
+                found_intervals = [Interval(track_id, q["onset"], q["offset"], q["type"]) for q in entry.proposals]
+                entry.scores = {k: s.as_dict() for k, s in spotting_score(mine, found_intervals).items()}
+            if curves:
+                name = "".join(c if c.isalnum() or c in "-_." else "_" for c in track_id)
+                plot_spots(smoothed, thresholds, entry.proposals, entry.truth, fps,
+                           os.path.join(out_dir, "curves", f"{name}.png"), track_id)  # fmt: skip
+            report.videos.append(entry)
+    if annotations:
+        spotted = {entry.video for entry in report.videos}
+        report.unmatched_annotations = sorted(set(truth) - spotted)
+        pooled_truth = [interval for video in spotted for interval in truth.get(video, [])]
+        pooled = [Interval(v.video, q["onset"], q["offset"], q["type"]) for v in report.videos for q in v.proposals]
+        report.megc = {kind: score.as_dict() for kind, score in spotting_score(pooled_truth, pooled).items()}
+    with open(os.path.join(out_dir, "intervals.csv"), "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["video", "onset", "offset", "type", "score"])
+        writer.writerows(rows)
+    report.files = {
+        "intervals": os.path.join(out_dir, "intervals.csv"),
+        "report": report.write(os.path.join(out_dir, "report.json")),
+        "curves": os.path.join(out_dir, "curves"),
+    }
+    return report
