@@ -1,6 +1,7 @@
-"""Commands that build training sets: build-ckplus and build-samm (registered on the main group).
+"""Commands that build training sets (registered on the main group): `build LAYOUT` for every layout
+(ckplus, samm, manifest), `build-ckplus` and `build-samm` as before, and `layouts`.
 
-Both share their options and one build path (landmarkset.datasets.build_dataset).
+All share their options and one build path (landmarkset.datasets.build_dataset).
 """
 
 from __future__ import annotations
@@ -146,4 +147,46 @@ def build_samm_command(quiet: bool, options: tuple[str, ...], **arguments: Any) 
     _run_build(build_samm, quiet, options, **arguments)
 
 
-COMMANDS = (build_ckplus_command, build_samm_command)
+@click.command("manifest")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--manifest",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV or .xlsx: clip (relative to ROOT: a video or a folder of frames), label, subject, "
+    "and optionally onset, apex, offset (1-based frames).",
+)
+@_build_options
+@library_option(
+    "--neutral",
+    type=click.IntRange(min=0),
+    source=_build_dataset,
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+def build_manifest_command(quiet: bool, options: tuple[str, ...], **arguments: Any) -> None:
+    """Build the labelled clips a manifest lists under ROOT (anyone's data) into OUTPUT."""
+    from landmarkset.datasets import build_manifest
+
+    _run_build(build_manifest, quiet, options, **arguments)
+
+
+@click.group("build")
+def build_group() -> None:
+    """Build a training set from a dataset LAYOUT (`landmarkset layouts` lists them)."""
+
+
+build_group.add_command(build_ckplus_command, "ckplus")
+build_group.add_command(build_samm_command, "samm")
+build_group.add_command(build_manifest_command, "manifest")
+
+
+@click.command("layouts")
+def layouts_command() -> None:
+    """List the dataset layouts landmarkset can build, its own and those of installed packages."""
+    from landmarkset.datasets import list_layouts
+
+    for layout in list_layouts():
+        click.echo(f"{layout.name:<10} {layout.command:<40} {layout.reads}")
+
+
+COMMANDS = (build_ckplus_command, build_samm_command, build_group, layouts_command)

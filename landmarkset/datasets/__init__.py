@@ -1,7 +1,8 @@
 """Training sets: the builder for any data, the CK+ and SAMM layouts, and the one build path they share.
 
 ``builder`` resamples sequences into samples (the Python API for custom data); ``layout`` is what a
-dataset layout declares (``ckplus``, ``samm``); ``build`` runs every layout's build; ``crops`` makes the
+dataset layout declares (``ckplus``, ``samm``, ``manifest`` for anyone's labelled clips; ``registry``
+lists them and those of installed packages); ``build`` runs every layout's build; ``crops`` makes the
 SCN's face crops; ``torchdata`` reads a built dataset lazily for PyTorch; ``megc`` is the spotting metric.
 """
 
@@ -11,20 +12,27 @@ from .builder import DatasetBuilder, resample_indices
 from .ckplus import CkplusLayout, build_ckplus
 from .crops import write_crops
 from .layout import Item, Layout, Scan
+from .manifest import ManifestLayout, build_manifest
+from .registry import LAYOUTS, LayoutInfo, list_layouts
 from .samm import SammLayout, build_samm
 
 __all__ = [
+    "LAYOUTS",
     "BuildReport",
     "CkplusLayout",
     "Dataset",
     "DatasetBuilder",
     "Item",
     "Layout",
+    "LayoutInfo",
+    "ManifestLayout",
     "SammLayout",
     "Scan",
     "build_ckplus",
     "build_dataset",
+    "build_manifest",
     "build_samm",
+    "list_layouts",
     "read_crops",
     "read_dataset",
     "resample_indices",

@@ -1,0 +1,85 @@
+"""`landmarkset build manifest`: anyone's labelled clips (videos and frame folders) listed in a CSV."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from helpers import write_images
+from landmarkset.cli.main import main
+
+from landmarkset.datasets import read_dataset
+
+
+@pytest.fixture
+def clips(tmp_path, carphone, carphone_frames):
+    """A root with the project's sample clip twice (video) and two frame folders, and a manifest of them
+    with hostile rows."""
+    root = tmp_path / "clips"
+    (root / "S01").mkdir(parents=True)
+    (root / "S02").mkdir()
+    shutil.copy(carphone, root / "S01" / "talk.mp4")
+    shutil.copy(carphone, root / "S02" / "talk.mp4")
+    write_images(str(root / "S01" / "smile"), carphone_frames[:30])
+    write_images(str(root / "S02" / "frown"), carphone_frames[40:70])
+    (root / "S02" / "one.png").write_bytes((root / "S01" / "smile" / "img1.png").read_bytes())
+    outside = tmp_path / "elsewhere.mp4"
+    shutil.copy(carphone, outside)
+    os.symlink(outside, root / "S02" / "linked.mp4")
+    rows = [
+        "Clip,Label,Subject,Onset,Apex,Offset",
+        "S01/talk.mp4,neutral,S01,,,",
+        "S02/talk.mp4,neutral,S02,11,20,40",
+        "S01/smile,happy,S01,,,",
+        "S02/frown,sadness,S02,1,10,30",
+        "/etc/passwd,happy,S01,,,",
+        "../clips/S01/smile,happy,S01,,,",
+        "S01/missing,happy,S01,,,",
+        "S02/one.png,happy,S02,,,",
+        "S02/frown,sadness,S02,5,,30",
+        "S02/frown,sad ness/x,S02,,,",
+        "S02/linked.mp4,happy,S02,,,",
+        ",,,,,",
+    ]
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_bytes(b"\xef\xbb\xbf" + "\n".join(rows).encode() + b"\n")  # as Excel saves a CSV
+    return root, manifest
+
+
+def test_a_manifest_builds_its_clips_and_bad_rows_fail_alone(clips, tmp_path):
+    root, manifest = clips
+    out = str(tmp_path / "m.h5")
+    result = CliRunner().invoke(main, ["build", "manifest", str(root), "--manifest", str(manifest), "-o", out,
+                                       "-b", "dlib", "--min-frames", "5", "-q"])  # fmt: skip
+    assert result.exit_code == 1, result.output  # some rows failed, the rest is built
+    failed = [line for line in result.output.splitlines() if line.startswith("FAILED")]
+    reasons = "\n".join(failed)
+    assert len(failed) == 7, reasons
+    for row, text in ((6, "not a path inside the root"), (7, "not a path inside the root"), (8, "no such file"),
+                      (9, "is one image"), (10, "onset, apex and offset go together"), (11, "cannot name a folder"),
+                      (12, "outside the dataset root")):  # fmt: skip
+        assert any(f"manifest.csv row {row}:" in line and text in line for line in failed), (row, reasons)
+    dataset = read_dataset(out)
+    assert sorted(dataset.sequence) == ["S01__smile", "S01__talk", "S02__frown", "S02__talk"]
+    assert sorted(set(dataset.subject)) == ["S01", "S02"] and set(dataset.classes) == {"neutral", "happy", "sadness"}
+    index = list(dataset.sequence).index("S02__talk")  # a video's interval: frames 11..40 of the whole clip
+    assert dataset.source_frames[index][0] == 10 and dataset.source_frames[index][-1] == 39
+    assert dataset.attrs["layout"] == "manifest" and json.loads(dataset.attrs["settings"])["manifest"] == "manifest.csv"
+    frown = list(dataset.sequence).index("S02__frown")
+    assert dataset.source_frames[frown][-1] == 29 and np.isfinite(dataset.X[frown]).all()
+    listing = CliRunner().invoke(main, ["layouts"])
+    assert listing.exit_code == 0 and {line.split()[0] for line in listing.output.splitlines()} >= {
+        "ckplus", "samm", "manifest"}  # fmt: skip
+
+
+def test_a_manifest_without_its_columns_is_one_line(tmp_path):
+    (tmp_path / "m.csv").write_text("path,emotion\nx,happy\n")
+    result = CliRunner().invoke(main, ["build", "manifest", str(tmp_path), "--manifest", str(tmp_path / "m.csv"),
+                                       "-o", str(tmp_path / "o.h5")])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ") and "no 'clip' column in the first row" in result.output
+    assert not (tmp_path / "o.h5").exists()
