@@ -182,3 +182,24 @@ def test_a_store_with_flipped_bytes_is_refused_in_one_line_or_read(tmp_path):
             assert str(damaged) in str(error) and "\n" not in str(error)
             refused += 1
     assert refused >= 10  # checksums (fletcher32) catch flips in the landmarks too, not only in the metadata
+
+
+def test_checkpoints_join_chunks_that_follow_on_and_drop_stale_ones(tmp_path):
+    import numpy as np
+
+    from landmarkset.extraction.checkpoint import Checkpoints
+    from landmarkset.provenance import Provenance
+
+    ours, other = Provenance("dlib", "20.0", {}), Provenance("mediapipe", "0.10", {})
+    chunk = {"valid": np.ones(64, bool), "timestamp": np.arange(64.0), "unreadable": np.array(1)}
+    saved = Checkpoints(str(tmp_path / "partial"))
+    saved.save("v", ours, 0, chunk)
+    saved.save("v", ours, 64, chunk)
+    saved.save("v", other, 128, chunk)  # a run of another setting, killed later
+    saved.save("v", ours, 256, chunk)  # after a gap
+    joined = saved.load("v", ours)
+    assert len(joined["valid"]) == 128 and joined["timestamp"][64] == 0.0 and int(joined["unreadable"]) == 1
+    assert len(os.listdir(tmp_path / "partial")) == 2  # the stale chunks went
+    assert saved.load("v", other) is None and not os.listdir(tmp_path / "partial")
+    saved.clear("v")
+    assert not (tmp_path / "partial").exists()

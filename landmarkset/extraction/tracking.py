@@ -52,10 +52,10 @@ class _TrackBuffer:
 
     _FIELDS = ("landmarks", "confidence", "box", "valid", "faces", "timestamp")
 
-    def state(self) -> dict[str, np.ndarray]:
-        """The frames so far, for a checkpoint."""
-        arrays = {name: getattr(self, name)[: self.n] for name in self._FIELDS}
-        arrays.update({f"extra_{name}": values[: self.n] for name, values in self.extra_values.items()})
+    def state(self, start: int = 0) -> dict[str, np.ndarray]:
+        """Frames ``start`` to now, for a checkpoint."""
+        arrays = {name: getattr(self, name)[start : self.n] for name in self._FIELDS}
+        arrays.update({f"extra_{name}": values[start : self.n] for name, values in self.extra_values.items()})
         return arrays
 
     def restore(self, arrays: dict[str, np.ndarray]) -> bool:
@@ -145,17 +145,19 @@ def track_source(
     saved = checkpoints.load(source.id, provenance) if checkpoints is not None else None
     if saved is not None and "unreadable" in saved and buffer.restore(saved):
         unreadable = int(saved["unreadable"])
-    chunks_done = buffer.n // CHUNK
+    chunks_done, saved_up_to = buffer.n // CHUNK, buffer.n
     last_report = time.monotonic()
     for frames in _batches(prefetched(source.frames(start=buffer.n)), getattr(extractor, "batch_size", 1)):
         for frame, result in zip(frames, _results(extractor, frames)):
             unreadable += frame.image is None
             buffer.append(result, frame.timestamp)
-        if buffer.n // CHUNK > chunks_done:  # a boundary: reset (see above) and save
+        if buffer.n // CHUNK > chunks_done:  # a boundary: reset (see above) and save the chunk
             chunks_done = buffer.n // CHUNK
             extractor.reset()
             if checkpoints is not None:
-                checkpoints.save(source.id, provenance, {**buffer.state(), "unreadable": np.array(unreadable)})
+                chunk = {**buffer.state(saved_up_to), "unreadable": np.array(unreadable)}
+                checkpoints.save(source.id, provenance, saved_up_to, chunk)
+            saved_up_to = buffer.n
         if on_progress is not None and time.monotonic() - last_report > _PROGRESS_INTERVAL:
             on_progress(buffer.n, source.frame_count)
             last_report = time.monotonic()
