@@ -1,5 +1,5 @@
 """Commands that build training sets (registered on the main group): `build LAYOUT` for every layout
-(ckplus, samm, manifest), `build-ckplus` and `build-samm` as before, and `layouts`.
+(ckplus, samm, casme2, manifest), `build-ckplus` and `build-samm` as before, and `layouts`.
 
 All share their options and one build path (landmarkset.datasets.build_dataset).
 """
@@ -170,6 +170,30 @@ def build_manifest_command(quiet: bool, options: tuple[str, ...], **arguments: A
     _run_build(build_manifest, quiet, options, **arguments)
 
 
+@click.command("casme2")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The coding sheet (CASME2-coding-20140508.xlsx or a later version).",
+)
+@_build_options
+@click.option("--cropped", is_flag=True, help="Frames from Cropped/ (reg_imgN.jpg) instead of CASME2_RAW_selected/.")
+@click.option("--apex", is_flag=True, help="Frames from onset to apex; default onset to offset.")
+@library_option(
+    "--neutral",
+    type=click.IntRange(min=0),
+    source=_build_dataset,
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+def build_casme2_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
+    """Build a CASME II training set (micro-expressions, the emotions of its coding sheet) into OUTPUT."""
+    from landmarkset.datasets import build_casme2
+
+    _run_build(build_casme2, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+
+
 @click.group("build")
 def build_group() -> None:
     """Build a training set from a dataset LAYOUT (`landmarkset layouts` lists them)."""
@@ -177,6 +201,7 @@ def build_group() -> None:
 
 build_group.add_command(build_ckplus_command, "ckplus")
 build_group.add_command(build_samm_command, "samm")
+build_group.add_command(build_casme2_command, "casme2")
 build_group.add_command(build_manifest_command, "manifest")
 
 

@@ -146,6 +146,31 @@ def synth_samm_command(
     )
 
 
+@synth.command("casme2")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=6, show_default=True, type=click.IntRange(min=1))
+@click.option("--clips-per-subject", default=4, show_default=True, type=click.IntRange(min=1))
+@_synth_options(workers=False)
+def synth_casme2_command(
+    out: str, subjects: int, clips_per_subject: int, seed: int, faces: tuple[str, ...], quiet: bool
+) -> None:
+    """A CASME II tree: CASME2_RAW_selected/subNN/<clip>/imgN.jpg and CASME2-coding-20140508.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_casme2
+
+    truth = synth_casme2(
+        out,
+        subjects=subjects,
+        clips_per_subject=clips_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    click.echo(
+        f"wrote {len(truth['sequences'])} CASME II clips of {subjects} subjects to {out}; "
+        f"truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
 @synth.command("samm-long")
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--subjects", default=4, show_default=True, type=click.IntRange(min=1))

@@ -9,6 +9,7 @@ SCN's face crops; ``torchdata`` reads a built dataset lazily for PyTorch; ``megc
 from ..io.datasets import Dataset, read_crops, read_dataset
 from .build import BuildReport, build_dataset, write_dataset
 from .builder import DatasetBuilder, resample_indices
+from .casme2 import CasmeIILayout, build_casme2
 from .ckplus import CkplusLayout, build_ckplus
 from .crops import write_crops
 from .layout import Item, Layout, Scan
@@ -19,6 +20,7 @@ from .samm import SammLayout, build_samm
 __all__ = [
     "LAYOUTS",
     "BuildReport",
+    "CasmeIILayout",
     "CkplusLayout",
     "Dataset",
     "DatasetBuilder",
@@ -28,6 +30,7 @@ __all__ = [
     "ManifestLayout",
     "SammLayout",
     "Scan",
+    "build_casme2",
     "build_ckplus",
     "build_dataset",
     "build_manifest",

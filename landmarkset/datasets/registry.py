@@ -24,6 +24,7 @@ class LayoutInfo:
 LAYOUTS = {
     "ckplus": LayoutInfo("ckplus", "CK+ as distributed: cohn-kanade-images, Emotion, Landmarks", "build ckplus"),
     "samm": LayoutInfo("samm", "SAMM and SAMM Long Videos with their .xlsx sheet", "build samm"),
+    "casme2": LayoutInfo("casme2", "CASME II: CASME2_RAW_selected (or Cropped) and its coding sheet", "build casme2"),
     "manifest": LayoutInfo(
         "manifest", "any labelled clips (videos or frame folders) listed in a CSV or .xlsx", "build manifest"
     ),

@@ -12,6 +12,7 @@ tree records every sequence's true landmarks, AUs, timing and nuisances.
 """
 
 from ._aus import AU_NAMES, EMOTIONS, au_field, expression_field
+from ._casme2 import synth_casme2
 from ._ckplus import TRUTH_FILE, synth_ckplus
 from ._identity import astronaut, identity_from_photo, load_identities, packaged_identities
 from ._nuisance import Nuisances
@@ -33,6 +34,7 @@ __all__ = [
     "identity_from_photo",
     "load_identities",
     "packaged_identities",
+    "synth_casme2",
     "synth_ckplus",
     "synth_samm",
     "synth_samm_long",

@@ -1,0 +1,172 @@
+"""The CASME II layout (Yan et al., 2014): clips of frames and the coding sheet.
+
+Found under the root or one wrapper folder down: ``CASME2_RAW_selected/sub01/EP02_01f/img46.jpg`` (or,
+with ``cropped``, ``Cropped/sub01/EP02_01f/reg_img46.jpg``); frame numbers are the integers at the end of
+the file names, absolute as the sheet's. The sheet (``CASME2-coding-20140508.xlsx`` or a later version)
+has its header on the first row; columns are read by name (Subject, Filename, OnsetFrame, ApexFrame,
+OffsetFrame, Action Units, Estimated Emotion; two have no name). Subject is an integer: 1 is ``sub01``.
+
+Policies, each recorded: an ApexFrame that is "/", empty or outside [onset, offset] becomes the midpoint
+(``repairs``); a row whose offset is before its onset is dropped; a cell that is not data fails its row.
+Every expression is a micro-expression (``kind`` micro); the classes are the emotions found (happiness,
+disgust, repression, surprise, others, sadness, fear in the release).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..errors import InputError
+from ..extraction.report import Failure
+from ..provenance import Provenance
+from ..track import Track
+from .cells import CellError, integer_cell, name_cell, text_cell
+from .layout import Item, Scan, link_out_of, outside_root
+
+__all__ = ["CasmeIILayout", "build_casme2"]
+
+_TREES = {False: "CASME2_RAW_selected", True: "Cropped"}
+_COLUMNS = {
+    "subject": "subject",
+    "filename": "filename",
+    "onsetframe": "onset",
+    "apexframe": "apex",
+    "offsetframe": "offset",
+    "actionunits": "aus",
+    "estimatedemotion": "emotion",
+}
+_NUMBER_AT_END = re.compile(r"(\d+)$")
+_IMAGES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def _find_tree(root: str, name: str) -> Optional[str]:
+    children = sorted(os.path.join(root, child) for child in os.listdir(root) if not child.startswith("."))
+    for base in [root, *children]:
+        if os.path.isdir(os.path.join(base, name)):
+            return os.path.join(base, name)
+    return None
+
+
+def _frames(folder: str) -> dict[int, str]:
+    """Frame number (the integer ending the file name: img46, reg_img46) -> file name."""
+    frames = {}
+    for name in os.listdir(folder):
+        stem, extension = os.path.splitext(name)
+        match = _NUMBER_AT_END.search(stem)
+        if match and not name.startswith(".") and extension.lower() in _IMAGES:
+            frames[int(match.group(1))] = name
+    return dict(sorted(frames.items()))
+
+
+class CasmeIILayout:
+    """The CASME II tree under ``root`` and its coding ``annotations`` sheet (see the module doc)."""
+
+    name = "CASME II"
+    provides_landmarks = False
+    classes: Optional[list[str]] = None  # the emotions found
+
+    def __init__(self, root: str, annotations: str, *, cropped: bool = False) -> None:
+        self.root, self.annotations, self.cropped = root, annotations, cropped
+        tree = _find_tree(root, _TREES[cropped])
+        if tree is None:
+            raise InputError(f"{root}: no {_TREES[cropped]} folder (checked one wrapper level down): is this CASME II?")
+        self.tree = tree
+        self._rows = self._read_sheet()
+
+    def inputs(self) -> list[str]:
+        return [self.root, self.annotations]
+
+    def settings(self) -> dict[str, Any]:
+        return {"dataset": "CASME II", "frames_from": _TREES[self.cropped], "sheet": os.path.basename(self.annotations)}
+
+    def _read_sheet(self) -> list[tuple[int, dict[str, Any]]]:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
+        except Exception as error:  # openpyxl raises many types for non-xlsx files
+            raise InputError(
+                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
+            ) from None
+        try:
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+        for at, row in enumerate(rows[:20]):
+            names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
+            if "subject" in names and "filename" in names:
+                position = {key: names.index(column) for column, key in _COLUMNS.items() if column in names}
+                missing = [c for c in ("onsetframe", "offsetframe", "estimatedemotion") if c not in names]
+                if missing:
+                    raise InputError(f"{self.annotations}: no {missing[0]!r} column in the header row {at + 1}")
+                return [
+                    (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
+                    for number, row in enumerate(rows[at + 1 :], start=at + 2)
+                ]
+        raise InputError(
+            f"{self.annotations}: no header row with Subject and Filename: is this CASME II's coding sheet?"
+        )
+
+    def scan(self) -> Scan:
+        scan = Scan()
+        for number, cells in self._rows:
+            if all(text_cell(value, key) == "" for key, value in cells.items() if key != "apex"):
+                continue  # a blank row
+            label = f"{os.path.basename(self.annotations)} row {number}"
+            try:
+                item = self._item(number, cells, scan)
+            except (CellError, InputError) as error:
+                scan.failed.append(Failure(label, str(error)))
+                continue
+            if item is not None:
+                scan.items.append(item)
+        return scan
+
+    def _item(self, number: int, cells: dict[str, Any], scan: Scan) -> Optional[Item]:
+        try:
+            subject_number = integer_cell(cells["subject"], "Subject")
+        except CellError:
+            subject_number = None
+        if subject_number is None or subject_number < 1:
+            raise CellError(f"Subject {cells['subject']!r} is not a subject number (1 is sub01)")
+        subject = f"sub{subject_number:02d}"
+        clip = name_cell(cells["filename"], "Filename")
+        onset, offset = integer_cell(cells["onset"], "OnsetFrame"), integer_cell(cells["offset"], "OffsetFrame")
+        if onset is None or offset is None:
+            raise CellError("OnsetFrame and OffsetFrame are needed")
+        emotion = name_cell(cells["emotion"], "Estimated Emotion").lower()
+        sample = f"{subject}__{clip}"
+        if offset < onset:
+            scan.dropped.append((sample, f"row {number}: offset {offset} before onset {onset}"))
+            return None
+        apex_cell = cells.get("apex")
+        apex = None if text_cell(apex_cell, "ApexFrame") in ("", "/") else integer_cell(apex_cell, "ApexFrame")
+        if apex is None or not onset <= apex <= offset:
+            given = text_cell(apex_cell, "ApexFrame") or "empty"
+            apex = (onset + offset) // 2
+            scan.repairs.append((sample, f"apex {given} -> midpoint {apex}"))
+        folder = os.path.join(self.tree, subject, clip)
+        if not os.path.isdir(folder):
+            raise InputError(f"no folder {os.path.relpath(folder, self.root)} for {clip}")
+        frames = _frames(folder)
+        linked = outside_root(self.root, [folder] + [os.path.join(folder, name) for name in frames.values()])
+        if linked is not None:
+            raise InputError(f"{os.path.relpath(linked, self.root)} {link_out_of(self.root, linked)}")
+        origin = f"{os.path.basename(self.annotations)} row {number}"
+        aus = text_cell(cells.get("aus"), "Action Units")
+        return Item(sample, subject, emotion, folder, frames, origin, (onset, apex, offset), "micro", {"aus": aus})
+
+    def provided_provenance(self, item: Item) -> Provenance:
+        raise InputError("CASME II has no landmark files of its own: extract them with a backend")
+
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
+        raise InputError("CASME II has no landmark files of its own: extract them with a backend")
+
+
+def build_casme2(root: str, annotations: str, output: str, *, cropped: bool = False, **settings: Any) -> Any:
+    """Build a CASME II dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build_dataset
+
+    return build_dataset(CasmeIILayout(root, annotations, cropped=cropped), output, **settings)
