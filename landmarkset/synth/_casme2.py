@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from ._identity import Identity, load_identities
 from ._render import Look, Renderer
-from ._samm import _au_text, _micro_expression, _save_truth, _write_frames
+from ._samm import facs_text, micro_expression, save_truth, write_frames
 
 __all__ = ["CASME2_EMOTION", "CASME2_SHEET", "synth_casme2"]
 
@@ -55,19 +55,19 @@ def synth_casme2(
         for clip in range(1, clips_per_subject + 1):
             choice = str(rng.choice([*emotions, "others"]))
             emotion = choice if choice in CASME2_EMOTION else None
-            expression = _micro_expression(rng, emotion, micro=True)
+            expression = micro_expression(rng, emotion, micro=True)
             name = f"EP{int(rng.integers(1, 20)):02d}_{clip:02d}{'f' if rng.random() < 0.5 else ''}"
             onset = int(rng.integers(1, 120))
             frames = expression.offset + 1
             names = [f"img{onset + t}.jpg" for t in range(frames)]
-            track = _write_frames(renderer, expression, os.path.join(out, CASME2_TREE, subject, name), names)
+            track = write_frames(renderer, expression, os.path.join(out, CASME2_TREE, subject, name), names)
             apex, offset = onset + expression.apex, onset + frames - 1
             label = CASME2_EMOTION.get(emotion, choice)
             defects, sheet_apex = [], apex
             if index == 0 and clip == 1:
                 defects.append("apex '/' in the sheet")
                 sheet_apex = "/"
-            rows.append([index + 1, name, None, onset, sheet_apex, offset, None, _au_text(expression.aus), label])
+            rows.append([index + 1, name, None, onset, sheet_apex, offset, None, facs_text(expression.aus), label])
             truth[f"{subject}/{name}"] = {
                 "subject": subject,
                 "clip": name,
@@ -88,4 +88,4 @@ def synth_casme2(
         for column, value in enumerate(values, start=1):
             sheet.cell(row=row, column=column, value=value)
     book.save(os.path.join(out, CASME2_SHEET))
-    return _save_truth(out, "casme2", seed, subjects, size, identities, truth)
+    return save_truth(out, "casme2", seed, subjects, size, identities, truth)

@@ -80,7 +80,7 @@ def _subject_id(index: int) -> str:
     return f"{index + 6:03d}"  # SAMM subjects are 006..037
 
 
-def _au_text(aus: dict[str, int], letters: bool = False) -> str:
+def facs_text(aus: dict[str, int], letters: bool = False) -> str:
     """SAMM style: '4+7', 'R12+R14'; with ``letters`` intensities as FACS letters ('B4+C7')."""
     order = sorted(aus, key=lambda au: int(au.lstrip("RL")))
     return "+".join((("ABCDE"[aus[au] - 1] if letters else "") + au) for au in order)
@@ -101,7 +101,7 @@ def _write_sheet(path: str, title: str, sheet_name: str, header_row: int, header
     book.save(path)
 
 
-def _micro_expression(rng: np.random.Generator, emotion: Optional[str], micro: bool) -> Expression:
+def micro_expression(rng: np.random.Generator, emotion: Optional[str], micro: bool) -> Expression:
     if emotion is not None:
         aus = {str(au): int(rng.choice([1, 2]) if micro else rng.choice([3, 4])) for au in EMOTIONS[emotion]}
     else:
@@ -113,7 +113,7 @@ def _micro_expression(rng: np.random.Generator, emotion: Optional[str], micro: b
     return Expression(aus, 0, rise, length - 1, emotion, amplitudes)
 
 
-def _write_frames(renderer: Renderer, expression: Expression, folder: str, names: list[str]) -> np.ndarray:
+def write_frames(renderer: Renderer, expression: Expression, folder: str, names: list[str]) -> np.ndarray:
     os.makedirs(folder, exist_ok=True)
     motion = np.zeros((len(names), 3))  # a still head: at 200 fps the AUs are the only movement
     track = np.empty((len(names), 68, 2), np.float32)
@@ -144,13 +144,13 @@ def synth_samm(
         frame = int(rng.integers(1000, 3000))
         for clip in range(1, clips_per_subject + 1):
             emotion = None if rng.random() < 0.15 else str(rng.choice(emotions))
-            expression = _micro_expression(rng, emotion, micro=True)
+            expression = micro_expression(rng, emotion, micro=True)
             name = f"{subject}_{int(rng.integers(1, 8))}_{clip}"
             onset, frames = frame, expression.offset + 1
             names = [f"{subject}_{onset + t:05d}.jpg" for t in range(frames)]
-            track = _write_frames(renderer, expression, os.path.join(root, subject, name), names)
+            track = write_frames(renderer, expression, os.path.join(root, subject, name), names)
             apex, offset = onset + expression.apex, onset + frames - 1
-            defects, sheet_apex, sheet_offset, au_text = [], apex, offset, _au_text(expression.aus, letters=True)
+            defects, sheet_apex, sheet_offset, au_text = [], apex, offset, facs_text(expression.aus, letters=True)
             if index == 0 and clip == 1:
                 defects.append("apex missing (-1) in the sheet")
                 sheet_apex = -1
@@ -199,7 +199,7 @@ def synth_samm(
         MICRO_HEADER,
         rows,
     )
-    return _save_truth(out, "samm", seed, subjects, size, identities, truth)
+    return save_truth(out, "samm", seed, subjects, size, identities, truth)
 
 
 def synth_samm_long(
@@ -240,7 +240,7 @@ def synth_samm_long(
             while True:
                 micro = rng.random() < 0.4
                 emotion = None if rng.random() < 0.2 else str(rng.choice(emotions))
-                expression = _micro_expression(rng, emotion, micro=micro)
+                expression = micro_expression(rng, emotion, micro=micro)
                 length = expression.offset + 1
                 if start + length + 20 > frames:
                     break
@@ -294,7 +294,7 @@ def synth_samm_long(
                         offset,
                         offset - sheet_onset + 1 if sheet_onset else offset,
                         kind,
-                        _au_text(expression.aus),
+                        facs_text(expression.aus),
                         None,
                     ]
                 )  # defects are silent, as in the real sheet
@@ -334,7 +334,7 @@ def synth_samm_long(
         LONG_HEADER,
         rows,
     )
-    return _save_truth(out, "samm-long", seed, subjects, size, identities, truth)
+    return save_truth(out, "samm-long", seed, subjects, size, identities, truth)
 
 
 def _rotate_field(field: np.ndarray, degrees: float) -> np.ndarray:
@@ -375,7 +375,7 @@ def true_track(video: dict[str, Any], root: Optional[str] = None) -> np.ndarray:
     return track
 
 
-def _save_truth(out, layout, seed, subjects, size, identities, sequences) -> dict[str, Any]:
+def save_truth(out, layout, seed, subjects, size, identities, sequences) -> dict[str, Any]:
     record = {
         "generator": {
             "layout": layout,
