@@ -18,7 +18,7 @@ from landmarkset.models.training import TrainConfig, cross_validate
 from landmarkset.models.training.config import steps_per_epoch, training_budget
 
 from landmarkset.datasets import DatasetBuilder, read_dataset, write_dataset
-from landmarkset.errors import InputError, TrainingError
+from landmarkset.errors import InputError, OptionError, TrainingError
 
 
 def test_the_budget_comes_from_the_data():
@@ -151,3 +151,36 @@ def test_a_spiking_validation_loss_is_named():
     assert fitted([1.0, 0.5, 0.3, 0.35, 0.2]).loss_spike == 0  # noise is not a spike
     assert fitted([1.0, 0.3, 0.25, 1.2, 0.3]).loss_spike == 4  # above 3x its lowest and above its start
     assert fitted([1.0, 0.3, 0.9, 0.2]).loss_spike == 0  # 3x the lowest but below where it started
+
+
+def test_leave_one_subject_out_and_the_unweighted_figures(tmp_path):
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    path = str(tmp_path / "tiny.h5")
+    _tiny_dataset(path, poison=False)
+    dataset = read_dataset(path)
+    report = cross_validate(path, dataset, str(tmp_path / "loso"), protocol="loso", folds=2,
+                            config=TrainConfig(epochs=3, batch_size=4), keep_rejected=True, progress=False)  # fmt: skip
+    assert len(report.folds) == 6  # one per subject, whatever --folds says
+    assert all(len(fold.test_subjects) == 1 for fold in report.folds)
+    assert sorted(s for fold in report.folds for s in fold.test_subjects) == sorted(set(dataset.subject))
+    matrix = np.array(report.confusion_matrix)  # the pooled predictions, rebuilt from the matrix
+    truth = np.repeat(np.arange(len(matrix)), matrix.sum(axis=1))
+    guess = np.concatenate([np.repeat(np.arange(len(matrix)), row) for row in matrix])
+    assert report.uar == pytest.approx(balanced_accuracy_score(truth, guess))
+    assert report.macro_f1 == pytest.approx(f1_score(truth, guess, average="macro", zero_division=0))
+    assert "UF1" in report.summary() and "UAR" in report.summary()
+    with pytest.raises(OptionError, match="at least 3 subjects"):
+        _loso_on_two_subjects(tmp_path)
+
+
+def _loso_on_two_subjects(tmp_path):
+    builder = DatasetBuilder(frames=8, min_frames=2)
+    rng = np.random.default_rng(0)
+    for index in range(8):
+        label, subject = ["a", "b"][index % 2], f"S{index % 2}"
+        builder.add_sequence(f"s{index}", rng.random((10, 68, 2)), label=label, subject=subject)
+    with pytest.warns(UserWarning, match="no track"):
+        write_dataset(str(tmp_path / "two.h5"), builder.build())
+    cross_validate(str(tmp_path / "two.h5"), read_dataset(str(tmp_path / "two.h5")), str(tmp_path / "y"),
+                   protocol="loso", progress=False)  # fmt: skip

@@ -87,6 +87,7 @@ def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cp
         classes=scores["classes"],
         per_class=scores["per_class"],
         macro_f1=scores["macro_f1"],
+        uar=scores["uar"],
         confusion_matrix=scores["confusion_matrix"],
         samples_scored=int(known.sum()),
         left_out_classes=left_out,

@@ -18,7 +18,7 @@ class EvaluationReport(JsonReport):
     accuracy: float
     classes: list[str]
     per_class: dict[str, dict[str, float]]
-    macro_f1: float
+    macro_f1: float  # UF1: the unweighted mean of the classes' F1
     confusion_matrix: list[list[int]]
     samples_scored: int
     left_out_classes: dict[str, int]
@@ -27,6 +27,7 @@ class EvaluationReport(JsonReport):
     predicted_classes: dict[str, int] = field(default_factory=dict)  # predicted class -> samples
     megc: Optional[dict[str, Any]] = None
     warnings: list[str] = field(default_factory=list)
+    uar: float = float("nan")  # UAR: the unweighted mean of the classes' recall
     files: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -37,7 +38,8 @@ class EvaluationReport(JsonReport):
         return content
 
     def summary(self) -> str:
-        line = f"accuracy {self.accuracy:.3f} on {self.samples_scored} samples"
+        line = f"accuracy {self.accuracy:.3f}, UF1 {self.macro_f1:.3f}, UAR {self.uar:.3f}"
+        line += f" on {self.samples_scored} samples"
         if self.left_out_classes:
             line += f" (left out, unknown to the model: {self.left_out_classes})"
         lines = [line, *(f"Warning: {text}" for text in self.warnings)]

@@ -230,6 +230,7 @@ def cross_validate(
         classes=scores["classes"],
         per_class=scores["per_class"],
         macro_f1=scores["macro_f1"],
+        uar=scores["uar"],
         confusion_matrix=scores["confusion_matrix"],
         chance=float(np.bincount(dataset.y).max() / len(dataset.y)),
         parameters=count_parameters(final),

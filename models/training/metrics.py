@@ -27,7 +27,10 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: list[
             }
             for i, name in enumerate(classes)
         },
+        # UF1 and UAR (the micro-expression field's figures, MEGC): the unweighted means over the classes
+        # present of F1 and of recall, on the pooled predictions
         "macro_f1": float(np.mean(f1[support > 0])) if (support > 0).any() else float("nan"),
+        "uar": float(np.mean(recall[support > 0])) if (support > 0).any() else float("nan"),
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
 

@@ -5,6 +5,8 @@
   The inner validation split that drives early stopping is grouped by subject too.
 - ``paper``: six random 85/15 splits by sequence, as published; the same subject can then be in training
   and test, which inflates accuracy. Reported side by side with ``subject`` so the difference is visible.
+- ``loso``: leave one subject out, a fold per subject (the micro-expression field's protocol, with UF1
+  and UAR in every report).
 
 Add a protocol by subclassing :class:`Protocol` and adding it to :data:`PROTOCOLS`; training and the CLI
 read only this table.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedGroupKFold
+from sklearn.model_selection import GroupShuffleSplit, LeaveOneGroupOut, ShuffleSplit, StratifiedGroupKFold
 
 from landmarkset.errors import OptionError
 from landmarkset.io import Dataset
@@ -101,7 +103,30 @@ class PaperProtocol(Protocol):
         return train[fit_part], train[val]
 
 
-PROTOCOLS: dict[str, Protocol] = {protocol.name: protocol for protocol in (SubjectProtocol(), PaperProtocol())}
+@dataclass(frozen=True)
+class LeaveOneSubjectOut(SubjectProtocol):
+    """One fold per subject, its test part that subject alone: the micro-expression field's protocol
+    (MEGC); ``folds`` is not used."""
+
+    name: ClassVar[str] = "loso"
+    description: ClassVar[str] = "leave one subject out: a fold per subject (--folds not used)"
+
+    def splits(self, dataset: Dataset, folds: int, seed: int) -> list[Split]:
+        subjects = np.array(dataset.subject)
+        if len(set(subjects)) < 3:
+            raise OptionError(
+                f"leave-one-subject-out needs at least 3 subjects (2 to train and validate on); the data has "
+                f"{len(set(subjects))}: use --protocol paper, or build a dataset with more subjects"
+            )
+        parts = list(LeaveOneGroupOut().split(np.arange(len(dataset)), dataset.y, groups=subjects))
+        if min(len(train) for train, _ in parts) < MIN_TRAINING:
+            raise OptionError(f"{len(dataset)} samples are too few to leave one subject out and still train")
+        return parts
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    protocol.name: protocol for protocol in (SubjectProtocol(), PaperProtocol(), LeaveOneSubjectOut())
+}
 DEFAULT_PROTOCOL = "subject"
 
 

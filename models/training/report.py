@@ -54,7 +54,7 @@ class TrainReport(JsonReport):
     accuracy_pooled: float
     classes: list[str]
     per_class: dict[str, dict[str, float]]
-    macro_f1: float
+    macro_f1: float  # UF1: the unweighted mean of the classes' F1
     confusion_matrix: list[list[int]]
     chance: float
     parameters: int
@@ -64,6 +64,7 @@ class TrainReport(JsonReport):
     versions: dict[str, str]
     final: FinalModel
     warnings: list[str] = field(default_factory=list)
+    uar: float = float("nan")  # UAR: the unweighted mean of the classes' recall (pooled predictions)
     run_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)  # what the run wrote: name -> path
 
@@ -79,8 +80,8 @@ class TrainReport(JsonReport):
         """The lines the CLI prints: the headline figure and the files."""
         lines = [
             f"{self.model.upper()} {self.protocol} protocol, {len(self.folds)} folds: accuracy "
-            f"{self.accuracy_mean:.3f} +- {self.accuracy_std:.3f} (chance {self.chance:.3f}), "
-            f"{self.parameters:,} parameters"
+            f"{self.accuracy_mean:.3f} +- {self.accuracy_std:.3f} (chance {self.chance:.3f}), UF1 {self.macro_f1:.3f}, "
+            f"UAR {self.uar:.3f}, {self.parameters:,} parameters"
         ]
         final = self.final
         lines.append(
