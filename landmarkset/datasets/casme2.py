@@ -23,7 +23,7 @@ from ..extraction.report import Failure
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, outside_root
+from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
 
 __all__ = ["CasmeIILayout", "build_casme2"]
 
@@ -38,7 +38,6 @@ _COLUMNS = {
     "estimatedemotion": "emotion",
 }
 _NUMBER_AT_END = re.compile(r"(\d+)$")
-_IMAGES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def _find_tree(root: str, name: str) -> Optional[str]:
@@ -49,15 +48,10 @@ def _find_tree(root: str, name: str) -> Optional[str]:
     return None
 
 
-def _frames(folder: str) -> dict[int, str]:
-    """Frame number (the integer ending the file name: img46, reg_img46) -> file name."""
-    frames = {}
-    for name in os.listdir(folder):
-        stem, extension = os.path.splitext(name)
-        match = _NUMBER_AT_END.search(stem)
-        if match and not name.startswith(".") and extension.lower() in _IMAGES:
-            frames[int(match.group(1))] = name
-    return dict(sorted(frames.items()))
+def _number_at_end(stem: str) -> Optional[int]:
+    """CASME II's frame number: the integer ending the file name (img46, reg_img46)."""
+    match = _NUMBER_AT_END.search(stem)
+    return int(match.group(1)) if match else None
 
 
 class CasmeIILayout:
@@ -150,7 +144,7 @@ class CasmeIILayout:
         folder = os.path.join(self.tree, subject, clip)
         if not os.path.isdir(folder):
             raise InputError(f"no folder {os.path.relpath(folder, self.root)} for {clip}")
-        frames = _frames(folder)
+        frames = numbered_frames(folder, _number_at_end)
         linked = outside_root(self.root, [folder] + [os.path.join(folder, name) for name in frames.values()])
         if linked is not None:
             raise InputError(f"{os.path.relpath(linked, self.root)} {link_out_of(self.root, linked)}")

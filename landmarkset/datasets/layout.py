@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from ..extraction.report import Failure
 from ..io.frames import Source
@@ -17,7 +17,23 @@ from ..provenance import Provenance
 from ..track import Track
 from .builder import ONSET_OFFSET, interval_frames
 
-__all__ = ["Item", "Layout", "Scan", "link_out_of", "outside_root"]
+__all__ = ["Item", "Layout", "Scan", "link_out_of", "numbered_frames", "outside_root"]
+
+FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
+
+def numbered_frames(folder: str, number: Callable[[str], Optional[int]]) -> dict[int, str]:
+    """Frame number -> file name of the visible images in ``folder``, in number order; ``number`` reads a
+    file name's stem (None: not a frame)."""
+    frames = {}
+    for name in os.listdir(folder):
+        stem, extension = os.path.splitext(name)
+        if name.startswith(".") or extension.lower() not in FRAME_EXTENSIONS:
+            continue
+        found = number(stem)
+        if found is not None:
+            frames[found] = name
+    return dict(sorted(frames.items()))
 
 
 def outside_root(root: str, paths: list[str]) -> Optional[str]:

@@ -24,7 +24,7 @@ from ..track import Track
 from .build import BuildReport, build_dataset
 from .builder import ONSET_APEX, ONSET_OFFSET
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, outside_root
+from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
 
 __all__ = ["Annotation", "AnnotationSheet", "SammLayout", "au_emotion", "au_set", "build_samm", "read_annotations"]
 
@@ -222,17 +222,10 @@ def _merged_and_hidden(sheet: Any, rows: list[list[Any]]) -> list[tuple[int, str
     return notes
 
 
-def _numbered_frames(folder: str) -> dict[int, str]:
-    """Frame number (the integer after the last '_') -> file name, in number order."""
-    frames = {}
-    for name in os.listdir(folder):
-        stem, extension = os.path.splitext(name)
-        if name.startswith(".") or extension.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"):
-            continue
-        digits = stem.rsplit("_", 1)[-1]
-        if digits.isdigit():
-            frames[int(digits)] = name
-    return dict(sorted(frames.items()))
+def _number_after_last_underscore(stem: str) -> Optional[int]:
+    """SAMM's frame number: the integer after the last '_' (006_05562, 006_1_0001)."""
+    digits = stem.rsplit("_", 1)[-1]
+    return int(digits) if digits.isdigit() else None
 
 
 def _load_mapping(path: str) -> dict[str, str]:
@@ -347,7 +340,9 @@ class SammLayout:
                 continue
             if folder not in listings:
                 try:
-                    listings[folder] = _numbered_frames(folder) if os.path.isdir(folder) else {}
+                    listings[folder] = (
+                        numbered_frames(folder, _number_after_last_underscore) if os.path.isdir(folder) else {}
+                    )
                 except OSError as error:  # an unreadable clip folder fails alone
                     scan.failed.append(Failure(folder, f"cannot list this folder ({error.strerror or error})"))
                     listings[folder] = {}

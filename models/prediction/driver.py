@@ -42,6 +42,9 @@ class Span:
     value: float
     seconds: bool = False
 
+    def __str__(self) -> str:
+        return f"{self.value:g} s" if self.seconds else f"{int(self.value)} frames"
+
     def frames(self, fps: float) -> int:
         if not self.seconds:
             return max(1, int(self.value))

@@ -75,8 +75,8 @@ def spot_tracks(
         raise OptionError(f"unknown region {unknown[0]!r} to mask; regions: {', '.join(SPOT_REGIONS)}")
     if not 0 <= p <= 1:
         raise OptionError(f"-p must be between 0 and 1 (the threshold's place between mean and max); got {p}")
-    seconds = {kind: span.value for kind, span in windows.items() if span.seconds}
-    report = SpotReport(tracks_path, METHOD, seconds, p, list(masked), MICRO_LIMIT_SECONDS, annotations=annotations)
+    given = {kind: str(span) for kind, span in windows.items()}
+    report = SpotReport(tracks_path, METHOD, given, p, list(masked), MICRO_LIMIT_SECONDS, annotations=annotations)
     truth = _truth_by_video(annotations, report) if annotations else {}
     os.makedirs(os.path.join(out_dir, "curves"), exist_ok=True)
     rows: list[list] = []

@@ -27,7 +27,7 @@ class VideoSpots:
 class SpotReport(JsonReport):
     tracks: str
     method: str
-    windows_seconds: dict[str, float]  # k per type
+    windows: dict[str, str]  # k per type as given: "0.2 s" or "40 frames" (each video's frames: VideoSpots)
     p: float
     masked: list[str]
     micro_limit_seconds: float  # a proposal shorter than this is micro, else macro
@@ -47,7 +47,7 @@ class SpotReport(JsonReport):
         counts = {kind: sum(p["type"] == kind for v in self.videos for p in v.proposals) for kind in ("micro", "macro")}
         lines = [
             f"{len(self.videos)} video(s) spotted by {self.method}: {counts['micro']} micro and {counts['macro']} "
-            f"macro proposals (k = {self.windows_seconds['micro']:g} s and {self.windows_seconds['macro']:g} s, "
+            f"macro proposals (k = {self.windows['micro']} and {self.windows['macro']}, "
             f"p = {self.p:g})"
         ]
         if self.megc:

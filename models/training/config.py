@@ -46,7 +46,7 @@ class TrainConfig:
     # with augment: tracking jitter, Gaussian noise on every point of every frame, sigma as a fraction of the
     # inter-ocular distance (0.01 helps models meant for real trackers' landmarks; docs/training.md)
     jitter: float = 0.0
-    preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: motion)
+    preprocessing: Optional[str] = None  # None: the input kind's default (landmarks: aligned)
     seed: int = 0
     device: str = "cpu"
     # "auto": bfloat16 autocast on a CPU with native bfloat16 (AVX512-BF16, AMX), else float32
