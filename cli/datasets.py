@@ -1,11 +1,14 @@
 """Commands that build training sets (registered on the main group): `build LAYOUT` for every layout
-(ckplus, samm, casme2, manifest), `build-ckplus` and `build-samm` as before, and `layouts`.
+(ckplus, samm, casme2, casme-sq, casme3,
+smic, manifest), `build-ckplus` and `build-samm` as before, `layouts`, and `merge`
+(a composite of built datasets).
 
 All share their options and one build path (landmarkset.datasets.build_dataset).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -194,15 +197,165 @@ def build_casme2_command(quiet: bool, options: tuple[str, ...], apex: bool, **ar
     _run_build(build_casme2, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
 
 
-@click.group("build")
+@click.command("casme-sq")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The code workbook (CAS(ME)^2code_final.xlsx, with its naming rule sheets).",
+)
+@_build_options
+@click.option("--type", "kind", default="all", show_default=True, type=click.Choice(["all", "macro", "micro"]))
+@click.option(
+    "--frames-from",
+    default="rawpic",
+    show_default=True,
+    type=click.Choice(["rawpic", "cropped", "selectedpic"]),
+    help="Which frame tree of the release.",
+)
+@click.option("--apex", is_flag=True, help="Frames from onset to apex; default onset to offset.")
+@library_option(
+    "--neutral",
+    type=click.IntRange(min=0),
+    source=_build_dataset,
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+def build_casme_sq_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
+    """Build a CAS(ME)^2 training set (macro- and micro-expression intervals of its long videos) into OUTPUT."""
+    from landmarkset.datasets import build_casme_sq
+
+    _run_build(build_casme_sq, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+
+
+@click.command("casme3")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The part A micro-expression sheet (cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx).",
+)
+@_build_options
+@click.option("--apex", is_flag=True, help="Frames from onset to apex; default onset to offset.")
+@library_option(
+    "--neutral",
+    type=click.IntRange(min=0),
+    source=_build_dataset,
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+def build_casme3_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
+    """Build a CAS(ME)^3 part A training set (micro-expressions, the emotions of its sheet) into OUTPUT."""
+    from landmarkset.datasets import build_casme3
+
+    _run_build(build_casme3, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+
+
+@click.command("smic")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@_build_options
+@click.option("--camera", default="HS", show_default=True, type=click.Choice(["HS", "VIS", "NIR"]),
+              help="Which of SMIC's cameras (HS: 100 fps; VIS, NIR: 25 fps).")  # fmt: skip
+@click.option("--apex", is_flag=True, help="Frames from the first to the middle frame; default the whole clip.")
+@library_option(
+    "--neutral",
+    type=click.IntRange(min=0),
+    source=_build_dataset,
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+def build_smic_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
+    """Build a SMIC training set (micro-expressions: positive, negative, surprise) into OUTPUT."""
+    from landmarkset.datasets import build_smic
+
+    _run_build(build_smic, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+
+
+def _plugin_build_command(name: str, entry: Any) -> click.Command:
+    """`build NAME ROOT -o OUT [-L KEY=VALUE]...` for a layout an installed package declares."""
+
+    def run(root: str, layout_options: tuple[str, ...], quiet: bool, options: tuple[str, ...], **arguments: Any):
+        from landmarkset.datasets import build_dataset
+        from landmarkset.datasets.registry import make_plugin_layout
+        from landmarkset.extractors import parse_option_pairs
+
+        layout = make_plugin_layout(name, root, parse_option_pairs(layout_options))
+        _run_build(lambda **given: build_dataset(layout, **given), quiet, options, **arguments)
+
+    def declared() -> str:
+        from landmarkset.datasets.registry import layout_options
+
+        try:
+            spec = layout_options(entry.load())
+        except Exception as error:  # a broken plug-in must not break `build --help`
+            return f"(its options could not be read: {error})"
+        lines = [
+            f"{key}: {option.doc} ({option.describe()}, default {option.default!r})" for key, option in spec.items()
+        ]
+        return "Layout options (-L KEY=VALUE):\n\n" + ("\n\n".join(lines) if lines else "none")
+
+    run = _build_options(run)
+    run = click.option("-L", "--layout-option", "layout_options", multiple=True, metavar="KEY=VALUE",
+                       help="An option the layout declares, repeatable (listed below).")(run)  # fmt: skip
+    run = click.argument("root", type=click.Path(exists=True, file_okay=False))(run)
+    help_text = f"Build the {name} layout ({entry.value}, from an installed package) under ROOT into OUTPUT."
+    command = click.command(name, help=help_text, epilog=declared())(run)
+    return command
+
+
+class _LayoutGroup(click.Group):
+    """landmarkset's layouts, then a command per layout installed packages declare."""
+
+    def _plugins(self) -> dict[str, Any]:
+        from landmarkset.datasets.registry import plugin_layouts
+
+        return plugin_layouts()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *sorted(set(self._plugins()) - set(self.commands))]
+
+    def get_command(self, ctx: click.Context, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        if command is None and name in self._plugins():
+            command = _plugin_build_command(name, self._plugins()[name])
+        return command
+
+
+@click.group("build", cls=_LayoutGroup)
 def build_group() -> None:
-    """Build a training set from a dataset LAYOUT (`landmarkset layouts` lists them)."""
+    """Build a training set from a dataset LAYOUT (`landmarkset layouts` lists them, with installed packages')."""
 
 
 build_group.add_command(build_ckplus_command, "ckplus")
 build_group.add_command(build_samm_command, "samm")
 build_group.add_command(build_casme2_command, "casme2")
+build_group.add_command(build_casme_sq_command, "casme-sq")
+build_group.add_command(build_casme3_command, "casme3")
+build_group.add_command(build_smic_command, "smic")
 build_group.add_command(build_manifest_command, "manifest")
+
+
+@click.command("merge")
+@click.argument("parts", nargs=-1, required=True, metavar="NAME=DATASET...")
+@click.option("-o", "--output", required=True, type=click.Path(), help="File to write (tracks + /dataset).")
+@click.option(
+    "--classes",
+    "mapping",
+    default="megc2019",
+    show_default=True,
+    help="Class mapping: 'megc2019' (positive, negative, surprise; others left out) or 'keep' (the parts' labels).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUTPUT.")
+def merge_command(parts: tuple[str, ...], output: str, mapping: str, overwrite: bool) -> None:
+    """Merge built datasets into one composite, subjects kept apart per dataset (the MEGC 2019 protocol:
+    train it with --protocol loso; UF1 and UAR are reported per dataset and pooled)."""
+    from landmarkset.datasets import merge_datasets
+    from landmarkset.datasets.composite import parse_parts
+
+    named = parse_parts(list(parts))
+    for name, path in named.items():
+        if not os.path.isfile(path):
+            raise click.BadParameter(f"{path}: no such file", param_hint=f"part {name}")
+    click.echo(merge_datasets(named, output, mapping=mapping, overwrite=overwrite).summary())
 
 
 @click.command("layouts")
@@ -211,7 +364,7 @@ def layouts_command() -> None:
     from landmarkset.datasets import list_layouts
 
     for layout in list_layouts():
-        click.echo(f"{layout.name:<10} {layout.command:<40} {layout.reads}")
+        click.echo(f"{layout.name:<14} {layout.command:<22} {layout.reads}")
 
 
-COMMANDS = (build_ckplus_command, build_samm_command, build_group, layouts_command)
+COMMANDS = (build_ckplus_command, build_samm_command, build_group, layouts_command, merge_command)

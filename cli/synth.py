@@ -171,6 +171,87 @@ def synth_casme2_command(
     )
 
 
+@synth.command("casme-sq")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=3, show_default=True, type=click.IntRange(min=1, max=22))
+@click.option("--videos-per-subject", default=2, show_default=True, type=click.IntRange(min=1, max=4))
+@click.option(
+    "--frames", default=450, show_default=True, type=click.IntRange(min=150), help="Frames per video (30 fps)."
+)
+@_synth_options(workers=False)
+def synth_casme_sq_command(
+    out: str, subjects: int, videos_per_subject: int, frames: int, seed: int, faces: tuple[str, ...], quiet: bool
+) -> None:
+    """A CAS(ME)^2 tree: rawpic/sNN/NN_<code><name>/imgN.jpg long videos and CAS(ME)^2code_final.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_casme_sq
+
+    truth = synth_casme_sq(
+        out,
+        subjects=subjects,
+        videos_per_subject=videos_per_subject,
+        frames=frames,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    intervals = sum(len(video["intervals"]) for video in truth["sequences"].values())
+    click.echo(
+        f"wrote {len(truth['sequences'])} CAS(ME)^2 long videos ({intervals} intervals) of {subjects} subjects to "
+        f"{out}; truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+@synth.command("casme3")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--clips-per-subject", default=2, show_default=True, type=click.IntRange(min=1, max=16))
+@_synth_options(workers=False)
+def synth_casme3_command(
+    out: str, subjects: int, clips_per_subject: int, seed: int, faces: tuple[str, ...], quiet: bool
+) -> None:
+    """A CAS(ME)^3 part A tree: data/spNO.N/<clip>/color/<0-based>.jpg and its ME label sheet."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_casme3
+
+    truth = synth_casme3(
+        out,
+        subjects=subjects,
+        clips_per_subject=clips_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    intervals = sum(len(clip["intervals"]) for clip in truth["sequences"].values())
+    click.echo(
+        f"wrote {len(truth['sequences'])} CAS(ME)^3 clips ({intervals} micro-expressions) of {subjects} subjects to "
+        f"{out}; truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
+@synth.command("smic")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=6, show_default=True, type=click.IntRange(min=1))
+@click.option("--clips-per-subject", default=4, show_default=True, type=click.IntRange(min=1))
+@_synth_options(workers=False)
+def synth_smic_command(
+    out: str, subjects: int, clips_per_subject: int, seed: int, faces: tuple[str, ...], quiet: bool
+) -> None:
+    """A SMIC-HS tree: SMIC_all_cropped/HS/sN/micro/<class>/<clip>/imageN.jpg (no sheet: the class is the folder)."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_smic
+
+    truth = synth_smic(
+        out,
+        subjects=subjects,
+        clips_per_subject=clips_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    click.echo(
+        f"wrote {len(truth['sequences'])} SMIC clips of {subjects} subjects to {out}; "
+        f"truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
 @synth.command("samm-long")
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--subjects", default=4, show_default=True, type=click.IntRange(min=1))

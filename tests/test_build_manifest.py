@@ -83,3 +83,27 @@ def test_a_manifest_without_its_columns_is_one_line(tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith("Error: ") and "no 'clip' column in the first row" in result.output
     assert not (tmp_path / "o.h5").exists()
+
+
+def test_a_plugin_layout_builds_through_the_cli_with_its_declared_options(tmp_path, carphone_frames):
+    """The example package's layout (entry point landmarkset.layouts): listed, built by `build NAME`, its
+    options validated against its declaration."""
+    root = tmp_path / "folders"
+    write_images(str(root / "S01" / "happy" / "a"), carphone_frames[:12])
+    write_images(str(root / "S02" / "neutral" / "b"), carphone_frames[20:32])
+    write_images(str(root / "S02" / "neutral" / "short"), carphone_frames[40:42])
+    listing = CliRunner().invoke(main, ["layouts"])
+    assert "class-folders" in listing.output and "landmarkset-haar" in listing.output
+    assert "min_images: clips with fewer images" in CliRunner().invoke(main, ["build", "class-folders", "-h"]).output
+    out = str(tmp_path / "f.h5")
+    command = ["build", "class-folders", str(root), "-o", out, "-b", "dlib", "--min-frames", "5", "--frames", "6", "-q"]
+    result = CliRunner().invoke(main, [*command, "-L", "min_images=3"])
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 sequence(s): 2 images, fewer than min_images" in result.output
+    dataset = read_dataset(out)
+    assert sorted(dataset.sequence) == ["S01__a", "S02__b"] and set(dataset.classes) == {"happy", "neutral"}
+    assert json.loads(dataset.attrs["settings"])["min_images"] == 3
+    result = CliRunner().invoke(main, [*command, "-L", "min_imgs=3"])
+    assert result.exit_code == 2 and "Unknown option 'min_imgs' for the class-folders layout" in result.output
+    result = CliRunner().invoke(main, [*command, "-L", "min_images=zero"])
+    assert result.exit_code == 2 and "must be an int >= 1" in result.output

@@ -1,41 +1,56 @@
-"""Training sets: the builder for any data, the CK+ and SAMM layouts, and the one build path they share.
+"""Training sets: the builder for any data, the layouts of the field's datasets, and the one build path.
 
 ``builder`` resamples sequences into samples (the Python API for custom data); ``layout`` is what a
-dataset layout declares (``ckplus``, ``samm``, ``manifest`` for anyone's labelled clips; ``registry``
-lists them and those of installed packages); ``build`` runs every layout's build; ``crops`` makes the
-SCN's face crops; ``torchdata`` reads a built dataset lazily for PyTorch; ``megc`` is the spotting metric.
+dataset layout declares (``ckplus``, ``samm``, ``casme2``, ``casme_sq`` (CAS(ME)^2), ``casme3``, ``smic``,
+``manifest`` for anyone's labelled clips; ``registry`` lists them and those of installed packages);
+``build`` runs every layout's build; ``crops`` makes the SCN's face crops; ``composite`` merges built
+datasets (MEGC 2019); ``torchdata`` reads a built dataset lazily for PyTorch; ``megc`` is the spotting metric.
 """
 
 from ..io.datasets import Dataset, read_crops, read_dataset
 from .build import BuildReport, build_dataset, write_dataset
 from .builder import DatasetBuilder, resample_indices
 from .casme2 import CasmeIILayout, build_casme2
+from .casme3 import CasmeIIILayout, build_casme3
+from .casme_sq import CasmeSquaredLayout, build_casme_sq
 from .ckplus import CkplusLayout, build_ckplus
+from .composite import CLASS_MAPPINGS, ClassMapping, MergeReport, merge_datasets
 from .crops import write_crops
 from .layout import Item, Layout, Scan
 from .manifest import ManifestLayout, build_manifest
 from .registry import LAYOUTS, LayoutInfo, list_layouts
 from .samm import SammLayout, build_samm
+from .smic import SmicLayout, build_smic
 
 __all__ = [
+    "CLASS_MAPPINGS",
     "LAYOUTS",
     "BuildReport",
+    "CasmeIIILayout",
     "CasmeIILayout",
+    "CasmeSquaredLayout",
     "CkplusLayout",
+    "ClassMapping",
     "Dataset",
     "DatasetBuilder",
     "Item",
     "Layout",
     "LayoutInfo",
     "ManifestLayout",
+    "MergeReport",
     "SammLayout",
     "Scan",
+    "SmicLayout",
     "build_casme2",
+    "build_casme3",
+    "build_casme_sq",
     "build_ckplus",
     "build_dataset",
     "build_manifest",
     "build_samm",
+    "build_smic",
     "list_layouts",
+    "merge_datasets",
     "read_crops",
     "read_dataset",
     "resample_indices",

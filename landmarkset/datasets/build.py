@@ -13,6 +13,7 @@ import os
 import re
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -287,15 +288,15 @@ def build_dataset(
     return report
 
 
-def write_dataset(path: str, dataset: Dataset, *, overwrite: bool = False) -> None:
+def write_dataset(path: str, dataset: Dataset, *, overwrite: bool = False, inputs: Sequence[str] = ()) -> None:
     """Write ``dataset`` into the store ``path`` (created if needed): ``/dataset`` and the tracks its samples
     came from (``dataset.tracks``), so that figures can show their frames.
 
     A track already in the store is kept when it is the same; one made otherwise is refused
     (ProvenanceError). Samples added as bare arrays have no track: a warning says that figures will draw
-    their landmarks as outlines instead of faces.
+    their landmarks as outlines instead of faces. ``path`` may not be one of ``inputs`` (the files read).
     """
-    with TrackWriter(path, overwrite=overwrite) as writer:
+    with TrackWriter(path, overwrite=overwrite, inputs=inputs) as writer:
         requests = {track_id: track.provenance for track_id, track in dataset.tracks.items()}
         check_resume(writer, requests)
         for track_id, track in dataset.tracks.items():

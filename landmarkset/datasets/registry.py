@@ -1,12 +1,21 @@
 """The layouts landmarkset can build: its own, and those installed packages declare under the entry-point
-group ``landmarkset.layouts`` (a name -> a Layout class, as backends and models are plugged in)."""
+group ``landmarkset.layouts`` (a name -> a Layout class, as backends and models are plugged in).
+
+A plug-in layout class is made as ``LayoutClass(root, **options)``; it declares the options it takes in
+one place, a class attribute ``options: dict[str, Option]`` (the backends' :class:`Option`), which
+``landmarkset build NAME ROOT -L KEY=VALUE`` validates and ``landmarkset build NAME --help`` lists.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
-__all__ = ["LAYOUTS", "LayoutInfo", "list_layouts"]
+from ..errors import OptionError
+from ..extractors import Option, validate_options
+
+__all__ = ["LAYOUTS", "LayoutInfo", "layout_options", "list_layouts", "make_plugin_layout", "plugin_layouts"]
 
 ENTRY_POINTS = "landmarkset.layouts"
 
@@ -25,6 +34,17 @@ LAYOUTS = {
     "ckplus": LayoutInfo("ckplus", "CK+ as distributed: cohn-kanade-images, Emotion, Landmarks", "build ckplus"),
     "samm": LayoutInfo("samm", "SAMM and SAMM Long Videos with their .xlsx sheet", "build samm"),
     "casme2": LayoutInfo("casme2", "CASME II: CASME2_RAW_selected (or Cropped) and its coding sheet", "build casme2"),
+    "casme-sq": LayoutInfo(
+        "casme-sq",
+        "CAS(ME)^2: rawpic (or cropped, selectedpic) long videos and CAS(ME)^2code_final.xlsx",
+        "build casme-sq",
+    ),
+    "casme3": LayoutInfo(
+        "casme3", "CAS(ME)^3 part A: data/spNO.N/<clip>/color frames and its ME label sheet", "build casme3"
+    ),
+    "smic": LayoutInfo(
+        "smic", "SMIC (HS, VIS or NIR): SMIC_all_cropped, the class from each clip's folder", "build smic"
+    ),
     "manifest": LayoutInfo(
         "manifest", "any labelled clips (videos or frame folders) listed in a CSV or .xlsx", "build manifest"
     ),
@@ -32,11 +52,34 @@ LAYOUTS = {
 
 
 def list_layouts() -> list[LayoutInfo]:
-    """landmarkset's layouts, then those of installed packages (built from Python with build_dataset)."""
+    """landmarkset's layouts, then those of installed packages."""
     found = list(LAYOUTS.values())
-    for entry in metadata.entry_points(group=ENTRY_POINTS):
-        if entry.name not in LAYOUTS:
-            distribution = entry.dist.name if entry.dist is not None else "a plug-in"
-            found.append(LayoutInfo(entry.name, f"{entry.value} (from {distribution})",
-                                    "Python: build_dataset(layout, output)", distribution))  # fmt: skip
+    for entry in plugin_layouts().values():
+        distribution = entry.dist.name if entry.dist is not None else "a plug-in"
+        found.append(
+            LayoutInfo(entry.name, f"{entry.value} (from {distribution})", f"build {entry.name}", distribution)
+        )
     return found
+
+
+def plugin_layouts() -> dict[str, metadata.EntryPoint]:
+    """The layouts installed packages declare (landmarkset's own names win)."""
+    return {e.name: e for e in metadata.entry_points(group=ENTRY_POINTS) if e.name not in LAYOUTS}
+
+
+def layout_options(layout_class: type) -> dict[str, Option]:
+    """The options a plug-in layout class declares (none: an empty dict)."""
+    declared = getattr(layout_class, "options", None) or {}
+    if not isinstance(declared, dict) or not all(isinstance(o, Option) for o in declared.values()):
+        raise OptionError(f"{layout_class.__name__}.options must be a dict of landmarkset.extractors.Option")
+    return declared
+
+
+def make_plugin_layout(name: str, root: str, given: dict[str, Any]) -> Any:
+    """The plug-in layout ``name`` on ``root`` with ``given`` options, validated against its declaration."""
+    found = plugin_layouts()
+    if name not in found:
+        raise OptionError(f"no installed layout named {name!r}: `landmarkset layouts` lists them")
+    layout_class = found[name].load()
+    options = validate_options(f"the {name} layout", layout_options(layout_class), given)
+    return layout_class(root, **options)

@@ -1,7 +1,7 @@
 """Landmark backends: the :class:`Extractor` protocol, :class:`FrameResult`, and the registry."""
 
 from ._base import N_LANDMARKS, BaseExtractor, Extractor, FrameResult, declared_extras
-from ._options import Option, parse_option_pairs, provenance_exempt_options
+from ._options import Option, parse_option_pairs, provenance_exempt_options, validate_options
 from ._registry import ENTRY_POINT_GROUP, describe_extractors, get_extractor, get_extractor_class, list_extractors
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "list_extractors",
     "parse_option_pairs",
     "provenance_exempt_options",
+    "validate_options",
 ]

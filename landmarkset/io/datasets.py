@@ -39,6 +39,7 @@ class Dataset:
     source_frames: np.ndarray
     attrs: dict[str, Any] = field(default_factory=dict)
     intervals: Optional[np.ndarray] = None  # (N, 3) onset, apex, offset (1-based frame numbers); -1 where unknown
+    parts: Optional[list[str]] = None  # a composite's: the dataset each sample comes from (landmarkset merge)
     tracks: dict[str, Track] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -81,6 +82,8 @@ def write_dataset_group(file: h5py.File, dataset: Dataset) -> None:
     group.create_dataset("source_frames", data=dataset.source_frames)
     if dataset.intervals is not None:
         group.create_dataset("intervals", data=dataset.intervals)
+    if dataset.parts is not None:
+        group.create_dataset("part", data=np.array(dataset.parts, dtype=object), dtype=_STRINGS)
 
 
 def write_crops_group(file: h5py.File, crops: np.ndarray, attrs: dict[str, Any]) -> None:
@@ -125,6 +128,7 @@ def read_dataset(path: str) -> Dataset:
             source_frames=group["source_frames"][()],
             attrs=attrs,
             intervals=group["intervals"][()] if "intervals" in group else None,
+            parts=_strings(group["part"][()]) if "part" in group else None,
         )
 
 

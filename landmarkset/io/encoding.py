@@ -74,7 +74,7 @@ class Element:
 
 STORE = Element("landmarkset-tracks", "1.1.0")  # the file (root group)
 TRACK = Element("landmark-track", "1.2.0")  # /sequences/<id>
-DATASET = Element("landmarkset-dataset", "1.1.0")  # /dataset (crops are its optional member)
+DATASET = Element("landmarkset-dataset", "1.2.0")  # /dataset (crops are its optional member)
 
 
 def _major(version: object) -> int:

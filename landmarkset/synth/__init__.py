@@ -1,4 +1,4 @@
-"""Sample data from real faces: CK+- and SAMM-layout trees with known ground truth.
+"""Sample data from real faces: CK+, SAMM, CASME II, CAS(ME)^2, CAS(ME)^3 and SMIC trees with known ground truth.
 
     from landmarkset.synth import synth_ckplus
     truth = synth_ckplus("ck-synth", subjects=30, sequences_per_subject=7, seed=0)
@@ -13,12 +13,15 @@ tree records every sequence's true landmarks, AUs, timing and nuisances.
 
 from ._aus import AU_NAMES, EMOTIONS, au_field, expression_field
 from ._casme2 import synth_casme2
+from ._casme3 import synth_casme3
+from ._casme_sq import synth_casme_sq
 from ._ckplus import TRUTH_FILE, synth_ckplus
 from ._identity import astronaut, identity_from_photo, load_identities, packaged_identities
 from ._nuisance import Nuisances
 from ._render import Identity, Look, Renderer
 from ._samm import synth_samm, synth_samm_long, true_track
 from ._sheet import write_contact_sheet
+from ._smic import synth_smic
 
 __all__ = [
     "AU_NAMES",
@@ -35,9 +38,12 @@ __all__ = [
     "load_identities",
     "packaged_identities",
     "synth_casme2",
+    "synth_casme3",
+    "synth_casme_sq",
     "synth_ckplus",
     "synth_samm",
     "synth_samm_long",
+    "synth_smic",
     "true_track",
     "write_contact_sheet",
 ]

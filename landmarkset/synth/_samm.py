@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
-from typing import Any, Optional
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
 
 import cv2
 import numpy as np
@@ -22,7 +22,7 @@ from ._aus import EMOTIONS
 from ._ckplus import TRUTH_FILE
 from ._identity import Identity, load_identities
 from ._motion import Expression, render_sequence
-from ._nuisance import Nuisances, nuisance_motion, turn
+from ._nuisance import NuisanceMotion, Nuisances, nuisance_motion, turn
 from ._render import Look, Renderer
 
 FPS = 200
@@ -101,13 +101,17 @@ def _write_sheet(path: str, title: str, sheet_name: str, header_row: int, header
     book.save(path)
 
 
-def micro_expression(rng: np.random.Generator, emotion: Optional[str], micro: bool) -> Expression:
+def micro_expression(rng: np.random.Generator, emotion: Optional[str], micro: bool, fps: float = FPS) -> Expression:
+    """An expression of ``emotion`` (None: AUs of no emotion) lasting 0.15-0.5 s (micro) or 0.5-1.3 s (macro)
+    at ``fps``; the random draws do not depend on ``fps``."""
     if emotion is not None:
         aus = {str(au): int(rng.choice([1, 2]) if micro else rng.choice([3, 4])) for au in EMOTIONS[emotion]}
     else:
         chosen = rng.choice(_OTHER_AUS, size=int(rng.integers(1, 3)), replace=False)
         aus = {str(au): int(rng.choice([1, 2])) for au in chosen}
     length = int(rng.integers(30, 102)) if micro else int(rng.integers(102, 260))
+    if fps != FPS:  # the lengths above are SAMM's 200 fps frames
+        length = max(3, round(length * fps / FPS))
     rise = int(length * rng.uniform(0.3, 0.55))
     amplitudes = {au: float(i / 5 * rng.uniform(0.9, 1.1)) for au, i in aus.items()}
     return Expression(aus, 0, rise, length - 1, emotion, amplitudes)
@@ -233,45 +237,12 @@ def synth_samm_long(
         for number in range(1, videos_per_subject + 1):
             video = f"{subject}_{number}"
             folder = os.path.join(root, video)
-            os.makedirs(folder, exist_ok=True)
-            neutral_image, neutral = renderer.render(renderer.neutral)
-            _, neutral_jpeg = cv2.imencode(".jpg", neutral_image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-            intervals, start = [], int(rng.integers(20, 150))
-            while True:
-                micro = rng.random() < 0.4
-                emotion = None if rng.random() < 0.2 else str(rng.choice(emotions))
-                expression = micro_expression(rng, emotion, micro=micro)
-                length = expression.offset + 1
-                if start + length + 20 > frames:
-                    break
-                intervals.append((start, expression, micro))
-                start += length + int(rng.integers(60, 400))
-            busy = {}
-            for onset, expression, _ in intervals:
-                for t in range(expression.offset + 1):
-                    busy[onset + t] = (expression, t)
-            # Nuisances draw from their own stream: the intervals of a seed never depend on them.
-            extra = nuisance_motion(np.random.default_rng([seed, index, number, 7]), frames, FPS, nuisances,
-                                    renderer.neutral)  # fmt: skip
-            pose = slow_head_motion(np.random.default_rng([seed, index, number, 8]), frames, FPS, nuisances)
-            still = not extra.blinks and not pose.any()
-            landmarks_track = np.empty((frames, 68, 2), np.float32)
-            for t in range(frames):
-                path = os.path.join(folder, f"{video}_{t + 1:04d}.jpg")
-                if t in busy or not still:
-                    expression, local = busy.get(t, (None, 0))
-                    face = renderer.neutral + extra.offsets[t]
-                    if expression is not None:
-                        face = face + expression.strength(local) * expression.field()
-                    yaw, pitch, roll, dx, dy, scale = pose[t] if pose.any() else (0, 0, 0, 0, 0, 1)
-                    image, landmarks_track[t] = renderer.render(turn(face, yaw, pitch) * scale, (dx, dy, roll))
-                    cv2.imwrite(path, image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-                else:
-                    with open(path, "wb") as handle:  # neutral frames of a still face are identical: encode once
-                        handle.write(neutral_jpeg.tobytes())
-                    landmarks_track[t] = neutral
+            video_rng = np.random.default_rng([seed, index, number, 7]), np.random.default_rng([seed, index, number, 8])
+            rendered = render_long_video(renderer, rng, video_rng, frames, FPS, nuisances, emotions, folder,
+                                         lambda t, video=video: f"{video}_{t:04d}.jpg")  # fmt: skip
+            intervals, neutral, extra, pose = rendered.intervals, rendered.neutral, rendered.extra, rendered.pose
             os.makedirs(os.path.join(out, LONG_TRUTH_TRACKS), exist_ok=True)
-            np.save(os.path.join(out, LONG_TRUTH_TRACKS, f"{video}.npy"), landmarks_track)
+            np.save(os.path.join(out, LONG_TRUTH_TRACKS, f"{video}.npy"), rendered.track)
             records = []
             first_macro = next((k for k, (_, _, micro) in enumerate(intervals, start=1) if not micro), None)
             for k, (onset0, expression, micro) in enumerate(intervals, start=1):
@@ -337,6 +308,73 @@ def synth_samm_long(
     return save_truth(out, "samm-long", seed, subjects, size, identities, truth)
 
 
+@dataclass
+class LongVideo:
+    """A rendered long video: its intervals (0-based onset, expression, micro?), every frame's true
+    landmarks, the neutral face, the nuisance motion and the head pose per frame."""
+
+    intervals: list[tuple[int, Expression, bool]]
+    track: np.ndarray
+    neutral: np.ndarray
+    extra: NuisanceMotion
+    pose: np.ndarray
+
+
+def render_long_video(
+    renderer: Renderer,
+    rng: np.random.Generator,
+    nuisance_rngs: tuple[np.random.Generator, np.random.Generator],
+    frames: int,
+    fps: float,
+    nuisances: Nuisances,
+    emotions: list[str],
+    folder: str,
+    frame_name: Callable[[int], str],  # of a 1-based frame number
+    micro_share: float = 0.4,
+) -> LongVideo:
+    """Write a long video's ``frames`` frames (``frame_name(1-based number)``) into ``folder``: macro and
+    micro intervals (micro with probability ``micro_share``) drawn from ``rng`` at real lengths for ``fps``,
+    separated by stretches where, with ``nuisances``, the face still moves. Nuisances draw from their own
+    streams (``nuisance_rngs``), so the intervals of a seed never depend on them."""
+    os.makedirs(folder, exist_ok=True)
+    scale = fps / FPS  # the draws below are in SAMM's 200 fps frames
+    neutral_image, neutral = renderer.render(renderer.neutral)
+    _, neutral_jpeg = cv2.imencode(".jpg", neutral_image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    intervals, start = [], round(int(rng.integers(20, 150)) * scale)
+    while True:
+        micro = rng.random() < micro_share
+        emotion = None if rng.random() < 0.2 else str(rng.choice(emotions))
+        expression = micro_expression(rng, emotion, micro=micro, fps=fps)
+        length = expression.offset + 1
+        if start + length + round(20 * scale) > frames:
+            break
+        intervals.append((start, expression, micro))
+        start += length + round(int(rng.integers(60, 400)) * scale)
+    busy = {}
+    for onset, expression, _ in intervals:
+        for t in range(expression.offset + 1):
+            busy[onset + t] = (expression, t)
+    extra = nuisance_motion(nuisance_rngs[0], frames, fps, nuisances, renderer.neutral)
+    pose = slow_head_motion(nuisance_rngs[1], frames, fps, nuisances)
+    still = not extra.blinks and not pose.any()
+    track = np.empty((frames, 68, 2), np.float32)
+    for t in range(frames):
+        path = os.path.join(folder, frame_name(t + 1))
+        if t in busy or not still:
+            expression, local = busy.get(t, (None, 0))
+            face = renderer.neutral + extra.offsets[t]
+            if expression is not None:
+                face = face + expression.strength(local) * expression.field()
+            yaw, pitch, roll, dx, dy, size = pose[t] if pose.any() else (0, 0, 0, 0, 0, 1)
+            image, track[t] = renderer.render(turn(face, yaw, pitch) * size, (dx, dy, roll))
+            cv2.imwrite(path, image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        else:
+            with open(path, "wb") as handle:  # neutral frames of a still face are identical: encode once
+                handle.write(neutral_jpeg.tobytes())
+            track[t] = neutral
+    return LongVideo(intervals, track, neutral, extra, pose)
+
+
 def _rotate_field(field: np.ndarray, degrees: float) -> np.ndarray:
     angle = np.radians(degrees)
     c, s = np.cos(angle), np.sin(angle)
@@ -375,14 +413,14 @@ def true_track(video: dict[str, Any], root: Optional[str] = None) -> np.ndarray:
     return track
 
 
-def save_truth(out, layout, seed, subjects, size, identities, sequences) -> dict[str, Any]:
+def save_truth(out, layout, seed, subjects, size, identities, sequences, fps: float = FPS) -> dict[str, Any]:
     record = {
         "generator": {
             "layout": layout,
             "landmarkset_version": __version__,
             "seed": seed,
             "subjects": subjects,
-            "fps": FPS,
+            "fps": fps,
             "frame_size": list(size),
             "identities": [i.name for i in identities],
         },
@@ -393,4 +431,4 @@ def save_truth(out, layout, seed, subjects, size, identities, sequences) -> dict
     return record
 
 
-__all__ = ["LONG_VIDEO_NUISANCES", "synth_samm", "synth_samm_long", "true_track"]
+__all__ = ["LONG_VIDEO_NUISANCES", "LongVideo", "render_long_video", "synth_samm", "synth_samm_long", "true_track"]

@@ -25,7 +25,7 @@ from landmarkset.io import Dataset, read_dataset
 from ..inference import collapse_warning, predict_proba, read_samples
 from ..modelfile import load_model
 from ..runinfo import data_record, versions
-from ..training.metrics import classification_scores, write_classification_figures
+from ..training.metrics import classification_scores, scores_by_part, write_classification_figures
 from .megc import Interval, spotting_score
 from .report import EvaluationReport
 
@@ -73,6 +73,7 @@ def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cp
     predicted = probabilities.argmax(1)
     y_true = np.array([classes.index(name) for name, ok in zip(data_names, known) if ok], dtype=np.int64)
     scores = classification_scores(y_true, predicted[known], classes)
+    parts = None if dataset.parts is None else [part for part, ok in zip(dataset.parts, known) if ok]
     left_out: dict[str, int] = {}
     for name, ok in zip(data_names, known):
         if not ok:
@@ -88,6 +89,7 @@ def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cp
         per_class=scores["per_class"],
         macro_f1=scores["macro_f1"],
         uar=scores["uar"],
+        by_dataset=scores_by_part(y_true, predicted[known], parts, classes),
         confusion_matrix=scores["confusion_matrix"],
         samples_scored=int(known.sum()),
         left_out_classes=left_out,

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from ..runinfo import JsonReport
+from ..training.metrics import by_part_lines
 
 
 @dataclass
@@ -28,6 +29,7 @@ class EvaluationReport(JsonReport):
     megc: Optional[dict[str, Any]] = None
     warnings: list[str] = field(default_factory=list)
     uar: float = float("nan")  # UAR: the unweighted mean of the classes' recall
+    by_dataset: dict[str, dict[str, float]] = field(default_factory=dict)  # a composite's: part -> figures
     files: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -42,7 +44,7 @@ class EvaluationReport(JsonReport):
         line += f" on {self.samples_scored} samples"
         if self.left_out_classes:
             line += f" (left out, unknown to the model: {self.left_out_classes})"
-        lines = [line, *(f"Warning: {text}" for text in self.warnings)]
+        lines = [line, *by_part_lines(self.by_dataset), *(f"Warning: {text}" for text in self.warnings)]
         if self.megc is not None:
             for kind in ("macro", "micro", "overall"):
                 s = self.megc[kind]

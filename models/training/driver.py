@@ -28,7 +28,7 @@ from ..spec import ModelSpec, get_model, get_spec
 from ..tcn import count_parameters
 from .config import Budget, TrainConfig, resolve_config, steps_per_epoch, training_budget
 from .fitting import Fitted, fit, seed_everything
-from .metrics import classification_scores, write_classification_figures
+from .metrics import classification_scores, scores_by_part, write_classification_figures
 from .protocols import DEFAULT_PROTOCOL, get_protocol
 from .report import FinalModel, FoldResult, TrainReport, files_in
 
@@ -142,7 +142,7 @@ def cross_validate(
     job = _Job(spec, samples, config, list(dataset.classes))
     os.makedirs(os.path.join(run_dir, "folds"), exist_ok=True)
     fold_splits = chosen.splits(dataset, folds, config.seed)
-    truth, predicted, per_fold, curves, best_steps = [], [], [], [], []
+    truth, predicted, tested, per_fold, curves, best_steps = [], [], [], [], [], []
     disable = None if progress is None else not progress
     data = data_record(data_path, dataset)
     training = {**asdict(config), "protocol": protocol, "folds": folds}
@@ -170,6 +170,7 @@ def cross_validate(
             guess = predict(fitted.model, record, samples[test], device=config.device)
             truth.append(dataset.y[test])
             predicted.append(guess)
+            tested.append(test)
             per_fold.append(
                 FoldResult(
                     fold=number,
@@ -209,6 +210,8 @@ def cross_validate(
         overall.update()
     accuracies = [fold.accuracy for fold in per_fold]
     scores = classification_scores(np.concatenate(truth), np.concatenate(predicted), dataset.classes)
+    parts = None if dataset.parts is None else [dataset.parts[i] for i in np.concatenate(tested)]
+    by_part = scores_by_part(np.concatenate(truth), np.concatenate(predicted), parts, dataset.classes)
     final_record = job.record(
         training={**training, "epochs": final_epochs, "final_rule": rule}, data=data, versions=software
     )
@@ -231,6 +234,7 @@ def cross_validate(
         per_class=scores["per_class"],
         macro_f1=scores["macro_f1"],
         uar=scores["uar"],
+        by_dataset=by_part,
         confusion_matrix=scores["confusion_matrix"],
         chance=float(np.bincount(dataset.y).max() / len(dataset.y)),
         parameters=count_parameters(final),

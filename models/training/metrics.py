@@ -35,6 +35,35 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: list[
     }
 
 
+def scores_by_part(
+    y_true: np.ndarray, y_pred: np.ndarray, parts: Optional[list[str]], classes: list[str]
+) -> dict[str, dict[str, float]]:
+    """A composite's figures per part (landmarkset merge): accuracy, UF1 and UAR over each part's pooled
+    predictions, as the MEGC reports them per dataset beside the composite; empty when there are no parts."""
+    if parts is None:
+        return {}
+    named = np.asarray(parts)
+    found = {}
+    for part in dict.fromkeys(parts):
+        mine = named == part
+        scores = classification_scores(y_true[mine], y_pred[mine], classes)
+        found[part] = {
+            "samples": int(mine.sum()),
+            "accuracy": scores["accuracy"],
+            "uf1": scores["macro_f1"],
+            "uar": scores["uar"],
+        }
+    return found
+
+
+def by_part_lines(by_part: dict[str, dict[str, float]]) -> list[str]:
+    """The summary lines of :func:`scores_by_part`'s figures."""
+    return [
+        f"  {part}: UF1 {s['uf1']:.3f}, UAR {s['uar']:.3f}, accuracy {s['accuracy']:.3f} ({s['samples']} samples)"
+        for part, s in by_part.items()
+    ]
+
+
 def write_classification_figures(
     matrix: list[list[int]],
     classes: list[str],

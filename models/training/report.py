@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..runinfo import JsonReport
+from .metrics import by_part_lines
 
 
 @dataclass
@@ -65,6 +66,7 @@ class TrainReport(JsonReport):
     final: FinalModel
     warnings: list[str] = field(default_factory=list)
     uar: float = float("nan")  # UAR: the unweighted mean of the classes' recall (pooled predictions)
+    by_dataset: dict[str, dict[str, float]] = field(default_factory=dict)  # a composite's: part -> figures
     run_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)  # what the run wrote: name -> path
 
@@ -83,6 +85,7 @@ class TrainReport(JsonReport):
             f"{self.accuracy_mean:.3f} +- {self.accuracy_std:.3f} (chance {self.chance:.3f}), UF1 {self.macro_f1:.3f}, "
             f"UAR {self.uar:.3f}, {self.parameters:,} parameters"
         ]
+        lines += by_part_lines(self.by_dataset)
         final = self.final
         lines.append(
             f"delivered model: {final.epochs} epochs on all data, training accuracy {final.training_accuracy:.3f}, "

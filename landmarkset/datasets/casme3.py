@@ -1,0 +1,185 @@
+"""The CAS(ME)^3 part A layout (Li et al., 2022): clips of 0-based frames and the micro-expression sheet.
+
+Found under the root or one wrapper folder down: ``data/spNO.1/a/color/0.jpg`` (frame files numbered
+from 0). The sheet (``cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx`` or a later version) has its header in
+the first rows; columns are read by name (Subject, Filename, Onset, Apex, Offset, AU, Objective class,
+emotion), and its frames are those 0-based file indices. A clip holding several expressions repeats its
+(Subject, Filename) pair, one row each: each row is a sample, named by its onset.
+
+Policies, each recorded: frame files and sheet indices are 0-based and stored 1-based as every layout's
+(``N.jpg`` is frame N + 1; ``settings``); a Subject given as a number is ``spNO.<number>``; an apex
+outside [onset, offset] or empty becomes the midpoint (``repairs``); a row whose offset is before its
+onset is dropped; a cell that is not data, a missing clip folder and frames not on disk fail their row.
+Every expression is a micro-expression (``kind`` micro); the classes are the emotions found.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..errors import InputError
+from ..extraction.report import Failure
+from ..provenance import Provenance
+from ..track import Track
+from .cells import CellError, integer_cell, name_cell, text_cell
+from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+
+__all__ = ["CasmeIIILayout", "build_casme3"]
+
+_COLUMNS = {
+    "subject": "subject",
+    "filename": "filename",
+    "onset": "onset",
+    "apex": "apex",
+    "offset": "offset",
+    "au": "aus",
+    "objectiveclass": "objective",
+    "emotion": "emotion",
+}
+_DIGITS = re.compile(r"^\d+$")
+
+
+def _file_number(stem: str) -> Optional[int]:
+    """CAS(ME)^3's 0-based frame file ``N.jpg`` as a 1-based frame number."""
+    return int(stem) + 1 if _DIGITS.match(stem) else None
+
+
+class CasmeIIILayout:
+    """The CAS(ME)^3 part A tree under ``root`` and its ``annotations`` sheet (see the module doc)."""
+
+    name = "CAS(ME)^3 part A"
+    provides_landmarks = False
+    classes: Optional[list[str]] = None
+
+    def __init__(self, root: str, annotations: str) -> None:
+        self.root, self.annotations = root, annotations
+        children = sorted(os.path.join(root, c) for c in os.listdir(root) if not c.startswith("."))
+        found = [os.path.join(base, "data") for base in [root, *children] if os.path.isdir(os.path.join(base, "data"))]
+        if not found:
+            raise InputError(f"{root}: no data folder (checked one wrapper level down): is this CAS(ME)^3 part A?")
+        self.tree = found[0]
+        self._rows = self._read_sheet()
+
+    def inputs(self) -> list[str]:
+        return [self.root, self.annotations]
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "dataset": "CAS(ME)^3 part A",
+            "fps": 30.0,
+            "sheet": os.path.basename(self.annotations),
+            "frame_numbers": "the release's 0-based files and sheet indices, stored 1-based (N.jpg is frame N+1)",
+        }
+
+    def _read_sheet(self) -> list[tuple[int, dict[str, Any]]]:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
+        except Exception as error:  # openpyxl raises many types for non-xlsx files
+            raise InputError(
+                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
+            ) from None
+        try:
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+        for at, row in enumerate(rows[:20]):
+            names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
+            if "subject" in names and "filename" in names:
+                missing = [c for c in ("onset", "offset", "emotion") if c not in names]
+                if missing:
+                    raise InputError(f"{self.annotations}: no {missing[0]!r} column in the header row {at + 1}")
+                position = {key: names.index(column) for column, key in _COLUMNS.items() if column in names}
+                return [
+                    (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
+                    for number, row in enumerate(rows[at + 1 :], start=at + 2)
+                ]
+        raise InputError(f"{self.annotations}: no header row with Subject and Filename: is this CAS(ME)^3's sheet?")
+
+    def scan(self) -> Scan:
+        scan = Scan()
+        listings: dict[str, dict[int, str]] = {}
+        for number, cells in self._rows:
+            if all(text_cell(value, key) == "" for key, value in cells.items()):
+                continue
+            label = f"{os.path.basename(self.annotations)} row {number}"
+            try:
+                item = self._item(number, cells, scan, listings)
+            except (CellError, InputError) as error:
+                scan.failed.append(Failure(label, str(error)))
+            except OSError as error:
+                scan.failed.append(Failure(label, f"cannot list its folder ({error.strerror})"))
+            else:
+                if item is not None:
+                    scan.items.append(item)
+        return scan
+
+    def _item(
+        self, number: int, cells: dict[str, Any], scan: Scan, listings: dict[str, dict[int, str]]
+    ) -> Optional[Item]:
+        subject_cell = cells["subject"]
+        subject = f"spNO.{subject_cell}" if isinstance(subject_cell, int) else name_cell(subject_cell, "Subject")
+        clip = name_cell(cells["filename"], "Filename")
+        first, last = integer_cell(cells["onset"], "Onset"), integer_cell(cells["offset"], "Offset")
+        if first is None or last is None:
+            raise CellError("Onset and Offset are needed")
+        onset, offset = first + 1, last + 1  # 0-based file indices -> 1-based frame numbers
+        emotion = name_cell(cells["emotion"], "emotion").lower()
+        sample = f"{subject}__{clip}__{first}"
+        if offset < onset:
+            scan.dropped.append((sample, f"row {number}: offset {last} before onset {first}"))
+            return None
+        given = integer_cell(cells.get("apex"), "Apex")
+        apex = None if given is None else given + 1
+        if apex is None or not onset <= apex <= offset:
+            apex = (onset + offset) // 2
+            scan.repairs.append(
+                (sample, f"apex {given if given is not None else 'empty'} -> midpoint {apex - 1} (0-based)")
+            )
+        folder = os.path.join(self.tree, subject, clip, "color")
+        if not os.path.isdir(folder):
+            raise InputError(f"no folder {os.path.relpath(folder, self.root)} for {subject} {clip}")
+        if folder not in listings:
+            listings[folder] = numbered_frames(folder, _file_number)
+            linked = outside_root(self.root, [folder] + [os.path.join(folder, n) for n in listings[folder].values()])
+            if linked is not None:
+                listings[folder] = {}
+                raise InputError(f"{os.path.relpath(linked, self.root)} {link_out_of(self.root, linked)}")
+        frames = listings[folder]
+        missing = [n - 1 for n in range(onset, offset + 1) if n not in frames]
+        if missing:
+            raise InputError(
+                f"frame files {missing[0]}..{missing[-1]}.jpg of {first}..{last} are not in "
+                f"{os.path.relpath(folder, self.root)} ({len(missing)} missing)"
+            )
+        extra = {
+            "aus": text_cell(cells.get("aus"), "AU"),
+            "objective_class": text_cell(cells.get("objective"), "class"),
+        }
+        return Item(
+            sample,
+            subject,
+            emotion,
+            folder,
+            frames,
+            f"{os.path.basename(self.annotations)} row {number}",
+            (onset, apex, offset),
+            "micro",
+            extra,
+        )
+
+    def provided_provenance(self, item: Item) -> Provenance:
+        raise InputError("CAS(ME)^3 has no landmark files of its own: extract them with a backend")
+
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
+        raise InputError("CAS(ME)^3 has no landmark files of its own: extract them with a backend")
+
+
+def build_casme3(root: str, annotations: str, output: str, **settings: Any) -> Any:
+    """Build a CAS(ME)^3 part A dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build_dataset
+
+    return build_dataset(CasmeIIILayout(root, annotations), output, **settings)

@@ -1,0 +1,244 @@
+"""The CAS(ME)^2 layout (Qu et al., 2017): long videos of frames with macro- and micro-expression intervals.
+
+Found under the root or one wrapper folder down: ``rawpic/s15/15_0101disgustingteeth/img1.jpg`` (or the
+``cropped`` or ``selectedpic`` trees), frames numbered by the integer ending their names. The sheet
+(``CAS(ME)^2code_final.xlsx``) has three sheets, read by name: the code sheet (``CASMEcode_final``, or the
+first; no header row, columns by position: subject number, video name and expression number, onset,
+apex, offset, AUs, emotion, expression type, self-report), ``naming rule1`` (a subject's folder number and
+its sheet number: the first and last numbers of each row) and ``naming rule2`` (a video's code and name).
+A row's frames are in the folder of its subject whose name starts ``<folder number>_<video code>``.
+
+Policies, each recorded: an offset of 0 (the release's) becomes the apex, and an apex of 0 or outside
+[onset, offset] the midpoint (``repairs``); a video code written as a number (its leading zero lost) is
+read padded to four digits (``repairs``); a row whose offset is before its onset is dropped; a row of a
+type not selected is dropped; a cell that is not data, a subject or video the naming rules do not know,
+a missing folder and frames not on disk fail their row alone. 30 fps; emotions positive, negative,
+surprise, others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..errors import InputError, OptionError
+from ..extraction.report import Failure
+from ..provenance import Provenance
+from ..track import Track
+from .cells import CellError, integer_cell, name_cell, text_cell
+from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+
+__all__ = ["CasmeSquaredLayout", "build_casme_sq"]
+
+TREES = ("rawpic", "cropped", "selectedpic")
+CODE_SHEET = "casmecode_final"
+_NUMBER = re.compile(r"^s?(\d+)$", re.IGNORECASE)
+_NUMBER_AT_END = re.compile(r"(\d+)$")
+
+
+def _number_at_end(stem: str) -> Optional[int]:
+    match = _NUMBER_AT_END.search(stem)
+    return int(match.group(1)) if match else None
+
+
+def _number(cell: Any) -> Optional[int]:
+    """A cell as a number (15, "15", "s15"), or None."""
+    if isinstance(cell, bool) or cell is None:
+        return None
+    if isinstance(cell, (int, float)) and float(cell).is_integer():
+        return int(cell)
+    match = _NUMBER.match(str(cell).strip())
+    return int(match.group(1)) if match else None
+
+
+def _sheet_key(title: str) -> str:
+    return re.sub(r"[\s_]+", "", title.lower())
+
+
+class CasmeSquaredLayout:
+    """The CAS(ME)^2 tree under ``root`` and its ``annotations`` workbook (see the module doc)."""
+
+    name = "CAS(ME)^2"
+    provides_landmarks = False
+    classes: Optional[list[str]] = None  # the emotions found
+
+    def __init__(self, root: str, annotations: str, *, kind: str = "all", frames_from: str = "rawpic") -> None:
+        if kind not in ("all", "macro", "micro"):
+            raise OptionError(f"The 'kind' parameter must be 'all', 'macro' or 'micro'. Got {kind!r} instead.")
+        if frames_from not in TREES:
+            raise OptionError(f"The 'frames_from' parameter must be one of {', '.join(TREES)}. Got {frames_from!r}.")
+        self.root, self.annotations, self.kind, self.frames_from = root, annotations, kind, frames_from
+        children = sorted(os.path.join(root, c) for c in os.listdir(root) if not c.startswith("."))
+        found = [
+            os.path.join(base, frames_from)
+            for base in [root, *children]
+            if os.path.isdir(os.path.join(base, frames_from))
+        ]
+        if not found:
+            raise InputError(f"{root}: no {frames_from} folder (checked one wrapper level down): is this CAS(ME)^2?")
+        self.tree = found[0]
+        self.repairs: list[tuple[str, str]] = []
+        self._rows, self._subjects, self._videos = self._read_workbook()
+
+    def inputs(self) -> list[str]:
+        return [self.root, self.annotations]
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "dataset": "CAS(ME)^2",
+            "frames_from": self.frames_from,
+            "type": self.kind,
+            "fps": 30.0,
+            "sheet": os.path.basename(self.annotations),
+        }
+
+    def _read_workbook(self) -> tuple[list[tuple[int, list[Any]]], dict[int, int], dict[str, str]]:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
+        except Exception as error:  # openpyxl raises many types for non-xlsx files
+            raise InputError(
+                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
+            ) from None
+        try:
+            pages = {_sheet_key(page.title): [list(r) for r in page.iter_rows(values_only=True)] for page in book}
+            first = _sheet_key(book.worksheets[0].title)
+        finally:
+            book.close()
+        rule1 = next((rows for key, rows in pages.items() if "rule1" in key), None)
+        rule2 = next((rows for key, rows in pages.items() if "rule2" in key), None)
+        if rule1 is None or rule2 is None:
+            raise InputError(
+                f"{self.annotations}: no 'naming rule1' or 'naming rule2' sheet: is this CAS(ME)^2's "
+                "code_final workbook?"
+            )
+        subjects = {}
+        for row in rule1:
+            numbers = [n for n in map(_number, row) if n is not None]
+            if len(numbers) >= 2:
+                subjects[numbers[-1]] = numbers[0]  # sheet number -> folder number
+        videos = {}
+        for row in rule2:
+            cells = [cell for cell in row if text_cell(cell, "naming rule2") != ""]
+            codes = [cell for cell in cells if _number(cell) is not None and not str(cell).lower().startswith("s")]
+            names = [str(cell).strip() for cell in cells if _number(cell) is None]
+            if codes and names:
+                code = str(codes[0]).strip()
+                padded = code.zfill(4)
+                if padded != code:
+                    self.repairs.append((names[0], f"video code {code} in naming rule2 read as {padded}"))
+                videos[names[0].lower()] = padded
+        rows = pages.get(CODE_SHEET, pages[first])
+        start = 1 if rows and text_cell(rows[0][0] if rows[0] else None, "header").lower() == "subject" else 0
+        return [(number, row) for number, row in enumerate(rows[start:], start=start + 1)], subjects, videos
+
+    def scan(self) -> Scan:
+        scan = Scan(repairs=list(self.repairs))
+        listings: dict[str, dict[int, str]] = {}
+        for number, row in self._rows:
+            cells = (list(row) + [None] * 9)[:9]
+            if all(text_cell(cell, "cell") == "" for cell in cells):
+                continue
+            label = f"{os.path.basename(self.annotations)} row {number}"
+            try:
+                item = self._item(number, cells, scan, listings)
+            except (CellError, InputError) as error:
+                scan.failed.append(Failure(label, str(error)))
+            except OSError as error:
+                scan.failed.append(Failure(label, f"cannot list its folder ({error.strerror})"))
+            else:
+                if item is not None:
+                    scan.items.append(item)
+        return scan
+
+    def _item(self, number: int, cells: list[Any], scan: Scan, listings: dict[str, dict[int, str]]) -> Optional[Item]:
+        sheet_subject = _number(cells[0])
+        if sheet_subject is None or sheet_subject not in self._subjects:
+            raise CellError(f"subject {cells[0]!r} is not in naming rule1")
+        folder_number = self._subjects[sheet_subject]
+        expression = name_cell(cells[1], "video name")
+        video_name = expression.rsplit("_", 1)[0]
+        code = self._videos.get(video_name.lower())
+        if code is None:
+            raise CellError(f"video {video_name!r} is not in naming rule2")
+        subject = f"s{folder_number}"
+        onset, apex, offset = (
+            integer_cell(cells[i], column) for i, column in ((2, "onset"), (3, "apex"), (4, "offset"))
+        )
+        if onset is None:
+            raise CellError("no onset")
+        kind_text = text_cell(cells[7], "expression type").lower()
+        kind = "micro" if kind_text.startswith("micro") else "macro" if kind_text.startswith("macro") else ""
+        if not kind:
+            raise CellError(f"expression type {cells[7]!r} is neither macro- nor micro-expression")
+        sample = f"{subject}__{expression}"
+        if self.kind != "all" and kind != self.kind:
+            scan.dropped.append((sample, f"type {kind!r} not selected"))
+            return None
+        if (offset is None or offset == 0) and apex:
+            scan.repairs.append((sample, f"offset {offset or 0} -> apex {apex}"))
+            offset = apex
+        if offset is None or offset < onset:
+            scan.dropped.append((sample, f"row {number}: offset {offset} before onset {onset}"))
+            return None
+        if not apex or not onset <= apex <= offset:
+            scan.repairs.append((sample, f"apex {apex} -> midpoint {(onset + offset) // 2}"))
+            apex = (onset + offset) // 2
+        folder = self._video_folder(subject, folder_number, code)
+        if folder not in listings:
+            listings[folder] = numbered_frames(folder, _number_at_end)
+            linked = outside_root(self.root, [folder] + [os.path.join(folder, n) for n in listings[folder].values()])
+            if linked is not None:
+                listings[folder] = {}
+                raise InputError(f"{os.path.relpath(linked, self.root)} {link_out_of(self.root, linked)}")
+        frames = listings[folder]
+        missing = [n for n in range(onset, offset + 1) if n not in frames]
+        if missing:
+            raise InputError(
+                f"frames {missing[0]}..{missing[-1]} of {onset}..{offset} are not in "
+                f"{os.path.relpath(folder, self.root)} ({len(missing)} missing)"
+            )
+        emotion = name_cell(cells[6], "emotion").lower()
+        extra = {"aus": text_cell(cells[5], "AUs"), "self_report": text_cell(cells[8], "self-report")}
+        return Item(
+            sample,
+            subject,
+            emotion,
+            folder,
+            frames,
+            f"{os.path.basename(self.annotations)} row {number}",
+            (onset, apex, offset),
+            kind,
+            extra,
+        )
+
+    def _video_folder(self, subject: str, folder_number: int, code: str) -> str:
+        where = os.path.join(self.tree, subject)
+        if not os.path.isdir(where):
+            raise InputError(f"no folder {os.path.relpath(where, self.root)}")
+        prefix = f"{folder_number}_{code}"
+        matches = [name for name in sorted(os.listdir(where)) if name.startswith(prefix) and not name.startswith(".")]
+        if len(matches) != 1:
+            found = "none" if not matches else ", ".join(matches)
+            raise InputError(
+                f"{len(matches)} folders in {os.path.relpath(where, self.root)} start with {prefix} "
+                f"({found}): one is needed"
+            )
+        return os.path.join(where, matches[0])
+
+    def provided_provenance(self, item: Item) -> Provenance:
+        raise InputError("CAS(ME)^2 has no landmark files of its own: extract them with a backend")
+
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
+        raise InputError("CAS(ME)^2 has no landmark files of its own: extract them with a backend")
+
+
+def build_casme_sq(
+    root: str, annotations: str, output: str, *, kind: str = "all", frames_from: str = "rawpic", **settings: Any
+) -> Any:
+    """Build a CAS(ME)^2 dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build_dataset
+
+    return build_dataset(CasmeSquaredLayout(root, annotations, kind=kind, frames_from=frames_from), output, **settings)
