@@ -48,10 +48,16 @@ def predict_command(
     from landmarkset.models.prediction import parse_span, predict_tracks
 
     report = predict_tracks(
-        model, tracks, out_dir, window=parse_span(window) if window else None,
-        stride=parse_span(stride) if stride else None, sequences=list(sequences) or None,
-        device=check_device(device), timelines=not no_timelines, progress=False if quiet else None,
-    )  # fmt: skip
+        model,
+        tracks,
+        out_dir,
+        window=parse_span(window) if window else None,
+        stride=parse_span(stride) if stride else None,
+        sequences=list(sequences) or None,
+        device=check_device(device),
+        timelines=not no_timelines,
+        progress=False if quiet else None,
+    )
     click.echo(report.summary())
     click.echo(f"  {os.path.join(out_dir, 'timelines')}/")
 
@@ -67,11 +73,19 @@ def _spot_tracks():
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
 @click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")
-@library_option("-p", "p", type=click.FloatRange(0, 1), source=_spot_tracks,
-                help="Threshold: mean + p (max - mean) of each smoothed score curve.")  # fmt: skip
+@library_option(
+    "-p",
+    "p",
+    type=click.FloatRange(0, 1),
+    source=_spot_tracks,
+    help="Threshold: mean + p (max - mean) of each smoothed score curve.",
+)
 @click.option("--keep-eyes", is_flag=True, help="Count the eye regions too (by default masked: blinks).")
-@click.option("--annotations", type=click.Path(exists=True, dir_okay=False),
-              help="A SAMM long-video sheet: score the proposals the MEGC way.")  # fmt: skip
+@click.option(
+    "--annotations",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A SAMM long-video sheet: score the proposals the MEGC way.",
+)
 @click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
 @click.option("--no-curves", is_flag=True, help="Skip the score-curve PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -95,10 +109,66 @@ def spot_command(
 
     windows = {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
     report = spot_tracks(
-        tracks, out_dir, windows=windows, p=p, masked=() if keep_eyes else None, annotations=annotations,
-        sequences=list(sequences) or None, curves=not no_curves, progress=False if quiet else None,
-    )  # fmt: skip
+        tracks,
+        out_dir,
+        windows=windows,
+        p=p,
+        masked=() if keep_eyes else None,
+        annotations=annotations,
+        sequences=list(sequences) or None,
+        curves=not no_curves,
+        progress=False if quiet else None,
+    )
     click.echo(report.summary())
 
 
-COMMANDS = (predict_command, spot_command)
+@click.command("train-spotter")
+@click.argument("tracks", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The SAMM long-video sheet of the videos in TRACKS (track ids are its video names).",
+)
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option(
+    "--spotter",
+    "spotters",
+    multiple=True,
+    metavar="NAME",
+    help="baseline, landmarks, flow or both (repeatable) [default: all].",
+)
+@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
+@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train_spotter_command(
+    tracks: str,
+    annotations: str,
+    out_dir: str,
+    spotters: tuple[str, ...],
+    micro: Optional[str],
+    macro: Optional[str],
+    seed: int,
+    quiet: bool,
+) -> None:
+    """Score spotters leave-one-subject-out on TRACKS (long videos) against their sheet: the training-free
+    baseline and the trained ones (landmark motion, region flow, both), thresholds chosen on the training
+    subjects only. Writes report.json and table.md."""
+    from landmarkset.models.prediction import parse_span
+    from landmarkset.models.spotting import SPOTTERS, train_spotters
+
+    windows = {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
+    study = train_spotters(
+        tracks,
+        annotations,
+        out_dir,
+        spotters=list(spotters) or list(SPOTTERS),
+        windows=windows,
+        seed=seed,
+        progress=False if quiet else None,
+    )
+    click.echo(study.summary())
+
+
+COMMANDS = (predict_command, spot_command, train_spotter_command)

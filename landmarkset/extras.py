@@ -13,12 +13,15 @@ from typing import Optional
 
 import numpy as np
 
+from .regions import SPOT_REGIONS
+
 __all__ = [
     "BLENDSHAPES",
     "FRAME_EXTRAS",
     "HEAD_POSE",
     "MEDIAPIPE_BLENDSHAPES",
     "POINT_CONFIDENCE",
+    "REGION_FLOW",
     "FrameExtra",
     "head_pose_openface",
 ]
@@ -127,7 +130,17 @@ HEAD_POSE = HeadPose(
 )
 
 #: The extras landmarkset's own backends declare, by name.
-FRAME_EXTRAS = {extra.name: extra for extra in (POINT_CONFIDENCE, BLENDSHAPES, HEAD_POSE)}
+# Any backend with the option region_flow (landmarkset.flow): optical flow in the spotting regions.
+REGION_FLOW = FrameExtra(
+    "region_flow",
+    (len(SPOT_REGIONS), 2),
+    "mean optical flow (x, y) in each spotting region (SPOT_REGIONS order) between this frame and the one the "
+    "lag before, in the aligned face crop, the head's own motion subtracted",
+    unit="inter-ocular distances",
+    labels=("x", "y"),
+)
+
+FRAME_EXTRAS = {extra.name: extra for extra in (POINT_CONFIDENCE, BLENDSHAPES, HEAD_POSE, REGION_FLOW)}
 
 
 def extra_from_stored(name: str, shape: tuple[int, ...], attrs: dict) -> FrameExtra:

@@ -58,9 +58,14 @@ def get_extractor(name: str, **options: Any) -> Extractor:
 
     Raises OptionError for an unknown name (listing valid names) or a bad option (naming it),
     and MissingDependencyError naming the extra to install when the backend's library is absent.
-    Models are loaded on the first frame, not here.
+    Models are loaded on the first frame, not here. The generic option ``region_flow`` (a lag: ``0.2s`` or
+    frames) adds region optical flow to any backend (landmarkset.flow).
     """
-    return get_extractor_class(name)(**options)
+    from ._region_flow import FLOW_OPTION, RegionFlowExtractor
+
+    lag = options.pop(FLOW_OPTION, None)
+    extractor = get_extractor_class(name)(**options)
+    return extractor if lag is None else RegionFlowExtractor(extractor, lag)
 
 
 def describe_extractors() -> list[dict[str, Any]]:

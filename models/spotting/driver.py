@@ -23,7 +23,7 @@ from landmarkset.regions import EYE_REGIONS, SPOT_REGIONS
 
 from ..evaluation.megc import KINDS, Interval, spotting_score
 from ..prediction.driver import Span
-from .features import region_motion, spotting_score_curve
+from .features import streamed_score_curves
 from .figures import plot_spots
 from .proposals import propose, smoothed_curve, threshold_of
 from .report import SpotReport, VideoSpots
@@ -39,7 +39,7 @@ DEFAULT_P = 0.5  # threshold = mean + p (max - mean); a setting to choose on tra
 METHOD = "landmark motion (training-free: mean region motion, eyes masked, head motion removed)"
 
 
-def _truth_by_video(path: str, report: SpotReport) -> dict[str, list[Interval]]:
+def truth_by_video(path: str, report: SpotReport) -> dict[str, list[Interval]]:
     from landmarkset.datasets.samm import read_annotations
 
     sheet = read_annotations(path)
@@ -77,7 +77,7 @@ def spot_tracks(
         raise OptionError(f"-p must be between 0 and 1 (the threshold's place between mean and max); got {p}")
     given = {kind: str(span) for kind, span in windows.items()}
     report = SpotReport(tracks_path, METHOD, given, p, list(masked), MICRO_LIMIT_SECONDS, annotations=annotations)
-    truth = _truth_by_video(annotations, report) if annotations else {}
+    truth = truth_by_video(annotations, report) if annotations else {}
     os.makedirs(os.path.join(out_dir, "curves"), exist_ok=True)
     rows: list[list] = []
     with open_tracks(tracks_path) as tracks:
@@ -86,17 +86,19 @@ def spot_tracks(
         if missing:
             raise OptionError(f"{tracks_path} has no sequence {missing[0]!r}; `landmarkset info -s` lists them")
         for track_id in tqdm(ids, desc="spotting", unit="video", disable=None if progress is None else not progress):
-            track = tracks[track_id]
+            attrs = tracks.sequence_attrs(track_id)  # streamed: the track is read in blocks, never whole
+            fps, frames = float(attrs.get("fps", math.nan)), tracks.frame_count(track_id)
             try:
-                ks = {kind: windows[kind].frames(track.fps) for kind in KINDS}
+                ks = {kind: windows[kind].frames(fps) for kind in KINDS}
             except OptionError as error:
                 report.failed.append((track_id, str(error)))
                 continue
-            fps = track.fps if math.isfinite(track.fps) and track.fps > 0 else math.nan
-            entry = VideoSpots(track_id, track.n_frames, fps, ks)
+            fps = fps if math.isfinite(fps) and fps > 0 else math.nan
+            entry = VideoSpots(track_id, frames, fps, ks)
+            scores = streamed_score_curves(tracks, track_id, ks, masked)
             smoothed, thresholds = {}, {}
             for kind in KINDS:
-                curve = spotting_score_curve(region_motion(track, ks[kind]), masked)
+                curve = scores[kind]
                 smoothed[kind] = smoothed_curve(curve, ks[kind])
                 thresholds[kind] = threshold_of(smoothed[kind], p)
                 for proposal in propose(curve, ks[kind], p):
