@@ -1,6 +1,6 @@
 """Commands that build training sets (registered on the main group): `build LAYOUT` for every layout
 (ckplus, samm, casme2, casme-sq, casme3,
-smic, manifest), `build-ckplus` and `build-samm` as before, `layouts`, and `merge`
+smic, smic-e, manifest), `build-ckplus` and `build-samm` as before, `layouts`, and `merge`
 (a composite of built datasets).
 
 All share their options and one build path (landmarkset.datasets.build_dataset).
@@ -320,6 +320,29 @@ class _LayoutGroup(click.Group):
         return command
 
 
+@click.command("smic-e")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--annotations",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The interval sheet (SMIC-HS-E_annotation.xlsx).",
+)
+@_build_options
+@click.option("--apex", is_flag=True, help="Frames from onset to the middle frame; default onset to offset.")
+@library_option(
+    "--neutral",
+    type=click.IntRange(min=0),
+    source=_build_dataset,
+    help="Synthetic neutral samples from random samples' first frame.",
+)
+def build_smic_e_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
+    """Build a SMIC-E training set (the micro-expression intervals of SMIC-HS's longer clips) into OUTPUT."""
+    from landmarkset.datasets import build_smic_e
+
+    _run_build(build_smic_e, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+
+
 @click.group("build", cls=_LayoutGroup)
 def build_group() -> None:
     """Build a training set from a dataset LAYOUT (`landmarkset layouts` lists them, with installed packages')."""
@@ -331,6 +354,7 @@ build_group.add_command(build_casme2_command, "casme2")
 build_group.add_command(build_casme_sq_command, "casme-sq")
 build_group.add_command(build_casme3_command, "casme3")
 build_group.add_command(build_smic_command, "smic")
+build_group.add_command(build_smic_e_command, "smic-e")
 build_group.add_command(build_manifest_command, "manifest")
 
 

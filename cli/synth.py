@@ -252,6 +252,31 @@ def synth_smic_command(
     )
 
 
+@synth.command("smic-e")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--subjects", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--clips-per-subject", default=2, show_default=True, type=click.IntRange(min=1))
+@_synth_options(workers=False)
+def synth_smic_e_command(
+    out: str, subjects: int, clips_per_subject: int, seed: int, faces: tuple[str, ...], quiet: bool
+) -> None:
+    """A SMIC-E tree: SMIC-E/HS_long/sN/<clip>/imageN.jpg and SMIC-HS-E_annotation.xlsx."""
+    from landmarkset.synth import TRUTH_FILE, load_identities, synth_smic_e
+
+    truth = synth_smic_e(
+        out,
+        subjects=subjects,
+        clips_per_subject=clips_per_subject,
+        seed=seed,
+        identities=load_identities(faces),
+        progress=False if quiet else None,
+    )
+    click.echo(
+        f"wrote {len(truth['sequences'])} SMIC-E clips of {subjects} subjects to {out}; "
+        f"truth: {os.path.join(out, TRUTH_FILE)}"
+    )
+
+
 @synth.command("samm-long")
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--subjects", default=4, show_default=True, type=click.IntRange(min=1))

@@ -1,7 +1,7 @@
 """Training sets: the builder for any data, the layouts of the field's datasets, and the one build path.
 
 ``builder`` resamples sequences into samples (the Python API for custom data); ``layout`` is what a
-dataset layout declares (``ckplus``, ``samm``, ``casme2``, ``casme_sq`` (CAS(ME)^2), ``casme3``, ``smic``,
+dataset layout declares (``ckplus``, ``samm``, ``casme2``, ``casme_sq`` (CAS(ME)^2), ``casme3``, ``smic``, ``smic_e``,
 ``manifest`` for anyone's labelled clips; ``registry`` lists them and those of installed packages);
 ``build`` runs every layout's build; ``crops`` makes the SCN's face crops; ``composite`` merges built
 datasets (MEGC 2019); ``torchdata`` reads a built dataset lazily for PyTorch; ``megc`` is the spotting metric.
@@ -21,6 +21,7 @@ from .manifest import ManifestLayout, build_manifest
 from .registry import LAYOUTS, LayoutInfo, list_layouts
 from .samm import SammLayout, build_samm
 from .smic import SmicLayout, build_smic
+from .smic_e import SmicELayout, build_smic_e
 
 __all__ = [
     "CLASS_MAPPINGS",
@@ -40,6 +41,7 @@ __all__ = [
     "MergeReport",
     "SammLayout",
     "Scan",
+    "SmicELayout",
     "SmicLayout",
     "build_casme2",
     "build_casme3",
@@ -49,6 +51,7 @@ __all__ = [
     "build_manifest",
     "build_samm",
     "build_smic",
+    "build_smic_e",
     "list_layouts",
     "merge_datasets",
     "read_crops",

@@ -45,6 +45,7 @@ LAYOUTS = {
     "smic": LayoutInfo(
         "smic", "SMIC (HS, VIS or NIR): SMIC_all_cropped, the class from each clip's folder", "build smic"
     ),
+    "smic-e": LayoutInfo("smic-e", "SMIC-E: SMIC-HS's longer clips and SMIC-HS-E_annotation.xlsx", "build smic-e"),
     "manifest": LayoutInfo(
         "manifest", "any labelled clips (videos or frame folders) listed in a CSV or .xlsx", "build manifest"
     ),

@@ -1,4 +1,4 @@
-"""Sample data from real faces: CK+, SAMM, CASME II, CAS(ME)^2, CAS(ME)^3 and SMIC trees with known ground truth.
+"""Sample data from real faces: CK+, SAMM, CASME II, CAS(ME)^2, CAS(ME)^3, SMIC and SMIC-E trees, with truth.
 
     from landmarkset.synth import synth_ckplus
     truth = synth_ckplus("ck-synth", subjects=30, sequences_per_subject=7, seed=0)
@@ -22,6 +22,7 @@ from ._render import Identity, Look, Renderer
 from ._samm import synth_samm, synth_samm_long, true_track
 from ._sheet import write_contact_sheet
 from ._smic import synth_smic
+from ._smic_e import synth_smic_e
 
 __all__ = [
     "AU_NAMES",
@@ -44,6 +45,7 @@ __all__ = [
     "synth_samm",
     "synth_samm_long",
     "synth_smic",
+    "synth_smic_e",
     "true_track",
     "write_contact_sheet",
 ]

@@ -1,0 +1,163 @@
+"""The SMIC-E layout (Li et al., 2013): SMIC-HS's longer clips, each holding its micro-expression, and the
+sheet of their intervals.
+
+The sheet (``SMIC-HS-E_annotation.xlsx``) has its header in the first rows, columns by name: Subject,
+Filename, OnsetF, OffsetF, Emotion, FirstF (frame numbers absolute; FirstF the clip's first; no apex).
+The release's folder tree is not documented, so a clip's frames are the one folder named as its Filename
+anywhere under the root (links out of the root refused), its frames the images whose names end in a number.
+
+Policies, each recorded: when the file numbers hold OnsetF..OffsetF they are used as they are; otherwise
+the frames are numbered 1..N in file order and OnsetF - FirstF + 1 .. OffsetF - FirstF + 1 taken
+(``repairs`` names the clips read this way); the apex is the middle frame (``settings``); a Subject given
+as a number is ``s<number>``; a row whose offset is before its onset is dropped; a cell that is not data,
+no folder or two folders of that name, and frames not on disk fail their row alone. Every expression is a
+micro-expression; the classes are the emotions of the sheet (positive, negative, surprise).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..errors import InputError
+from ..extraction.report import Failure
+from ..provenance import Provenance
+from ..track import Track
+from .cells import CellError, integer_cell, name_cell, text_cell
+from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+
+__all__ = ["SmicELayout", "build_smic_e"]
+
+_COLUMNS = {
+    "subject": "subject",
+    "filename": "filename",
+    "onsetf": "onset",
+    "offsetf": "offset",
+    "emotion": "emotion",
+    "firstf": "first",
+}
+_NUMBER_AT_END = re.compile(r"(\d+)$")
+
+
+def _number_at_end(stem: str) -> Optional[int]:
+    match = _NUMBER_AT_END.search(stem)
+    return int(match.group(1)) if match else None
+
+
+class SmicELayout:
+    """SMIC-E's clips under ``root`` and its ``annotations`` sheet (see the module doc)."""
+
+    name = "SMIC-E"
+    provides_landmarks = False
+    classes: Optional[list[str]] = None
+
+    def __init__(self, root: str, annotations: str) -> None:
+        self.root, self.annotations = root, annotations
+        self._rows = self._read_sheet()
+        self._folders: dict[str, list[str]] = {}
+        for folder, subfolders, _ in os.walk(root):  # links to folders are not followed: a tree of its own
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in subfolders:
+                self._folders.setdefault(name, []).append(os.path.join(folder, name))
+
+    def inputs(self) -> list[str]:
+        return [self.root, self.annotations]
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "dataset": "SMIC-E",
+            "fps": 100.0,
+            "sheet": os.path.basename(self.annotations),
+            "interval_policy": "no apex in the sheet: the middle frame of onset..offset",
+        }
+
+    def _read_sheet(self) -> list[tuple[int, dict[str, Any]]]:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
+        except Exception as error:  # openpyxl raises many types for non-xlsx files
+            raise InputError(
+                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
+            ) from None
+        try:
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+        for at, row in enumerate(rows[:20]):
+            names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
+            if "filename" in names and "onsetf" in names:
+                missing = [c for c in ("subject", "offsetf", "emotion", "firstf") if c not in names]
+                if missing:
+                    raise InputError(f"{self.annotations}: no {missing[0]!r} column in the header row {at + 1}")
+                position = {key: names.index(column) for column, key in _COLUMNS.items()}
+                return [
+                    (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
+                    for number, row in enumerate(rows[at + 1 :], start=at + 2)
+                ]
+        raise InputError(f"{self.annotations}: no header row with Filename and OnsetF: is this SMIC-E's sheet?")
+
+    def scan(self) -> Scan:
+        scan = Scan()
+        for number, cells in self._rows:
+            if all(text_cell(value, key) == "" for key, value in cells.items()):
+                continue
+            label = f"{os.path.basename(self.annotations)} row {number}"
+            try:
+                item = self._item(number, cells, scan)
+            except (CellError, InputError) as error:
+                scan.failed.append(Failure(label, str(error)))
+            except OSError as error:
+                scan.failed.append(Failure(label, f"cannot list its folder ({error.strerror})"))
+            else:
+                if item is not None:
+                    scan.items.append(item)
+        return scan
+
+    def _item(self, number: int, cells: dict[str, Any], scan: Scan) -> Optional[Item]:
+        subject_cell = cells["subject"]
+        subject = f"s{subject_cell}" if isinstance(subject_cell, int) else name_cell(subject_cell, "Subject")
+        clip = name_cell(cells["filename"], "Filename")
+        onset, offset = integer_cell(cells["onset"], "OnsetF"), integer_cell(cells["offset"], "OffsetF")
+        first = integer_cell(cells["first"], "FirstF")
+        if onset is None or offset is None or first is None:
+            raise CellError("OnsetF, OffsetF and FirstF are needed")
+        sample = f"{subject}__{clip}__{onset}"
+        if offset < onset:
+            scan.dropped.append((sample, f"row {number}: OffsetF {offset} before OnsetF {onset}"))
+            return None
+        found = self._folders.get(clip, [])
+        if len(found) != 1:
+            raise InputError(f"{len(found) or 'no'} folder(s) named {clip} under the root: one is needed")
+        folder = found[0]
+        frames = numbered_frames(folder, _number_at_end)
+        linked = outside_root(self.root, [folder] + [os.path.join(folder, name) for name in frames.values()])
+        if linked is not None:
+            raise InputError(f"{os.path.relpath(linked, self.root)} {link_out_of(self.root, linked)}")
+        if not all(n in frames for n in range(onset, offset + 1)):
+            frames = {position: name for position, name in enumerate(frames.values(), start=1)}
+            onset, offset = onset - first + 1, offset - first + 1
+            scan.repairs.append((sample, f"frames numbered from FirstF {first}: OnsetF..OffsetF -> {onset}..{offset}"))
+            if onset < 1 or offset > len(frames):
+                raise InputError(
+                    f"frames {onset}..{offset} (from FirstF {first}) are not in "
+                    f"{os.path.relpath(folder, self.root)} ({len(frames)} frames)"
+                )
+        emotion = name_cell(cells["emotion"], "Emotion").lower()
+        interval = (onset, (onset + offset) // 2, offset)
+        origin = f"{os.path.basename(self.annotations)} row {number}"
+        return Item(sample, subject, emotion, folder, frames, origin, interval, "micro")
+
+    def provided_provenance(self, item: Item) -> Provenance:
+        raise InputError("SMIC-E has no landmark files of its own: extract them with a backend")
+
+    def provided_track(self, item: Item, provenance: Provenance) -> Track:
+        raise InputError("SMIC-E has no landmark files of its own: extract them with a backend")
+
+
+def build_smic_e(root: str, annotations: str, output: str, **settings: Any) -> Any:
+    """Build a SMIC-E dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build_dataset
+
+    return build_dataset(SmicELayout(root, annotations), output, **settings)

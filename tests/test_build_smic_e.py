@@ -1,0 +1,80 @@
+"""`landmarkset build smic-e` on generated SMIC-E trees: absolute and FirstF-relative frame numbers, the
+intervals against the truth, bad rows failing alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from landmarkset.cli.main import main
+
+from landmarkset.datasets import build_smic_e, read_dataset
+from landmarkset.synth import synth_smic_e
+from landmarkset.synth._smic_e import SMIC_E_SHEET
+
+
+@pytest.fixture(scope="module")
+def smic_e(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("smic_e"))
+    truth = synth_smic_e(out, subjects=2, clips_per_subject=2, frames=120, seed=0, progress=False)["sequences"]
+    return out, os.path.join(out, SMIC_E_SHEET), truth
+
+
+def test_both_frame_numberings_build_as_the_truth_says(smic_e, tmp_path):
+    root, sheet, truth = smic_e
+    report = build_smic_e(root, sheet, str(tmp_path / "e.h5"), backend="dlib", min_frames=3, frames=8, progress=False)
+    assert report.ok, report.summary()
+    dataset = read_dataset(str(tmp_path / "e.h5"))
+    expected = {f"{c['subject']}__{c['clip']}__{i['onset']}": (c, i) for c in truth.values() for i in c["intervals"]}
+    assert sorted(dataset.sequence) == sorted(expected)
+    repairs = dict(map(tuple, json.loads(dataset.attrs["repairs"])))
+    for index, sequence in enumerate(dataset.sequence):
+        clip, interval = expected[sequence]
+        onset, apex, offset = (int(v) for v in dataset.intervals[index])
+        if clip["files_from_one"]:  # files image1.jpg...: the sheet's absolute numbers minus FirstF
+            assert (onset, offset) == tuple(interval["position"]) and sequence in repairs
+        else:
+            assert (onset, offset) == (interval["onset"], interval["offset"]) and sequence not in repairs
+        assert apex == (onset + offset) // 2 and dataset.classes[dataset.y[index]] == interval["emotion"]
+    assert json.loads(dataset.attrs["interval_kinds"]) == ["micro"] * len(dataset)
+
+
+@pytest.mark.slow
+def test_bad_rows_fail_alone(smic_e, tmp_path):
+    root, _, truth = smic_e
+    rows = sum(len(clip["intervals"]) for clip in truth.values())
+    copy = tmp_path / "SMIC"
+    shutil.copytree(root, copy)
+    book = openpyxl.load_workbook(copy / SMIC_E_SHEET)
+    page = book.worksheets[0]
+    page.cell(2, 2, "s9_po_99")  # a clip with no folder
+    page.cell(3, 4, 10**6)  # an offset past the clip's frames
+    book.save(copy / SMIC_E_SHEET)
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "smic-e",
+            str(copy),
+            "--annotations",
+            str(copy / SMIC_E_SHEET),
+            "-o",
+            str(tmp_path / "e.h5"),
+            "-b",
+            "dlib",
+            "--min-frames",
+            "3",
+            "--frames",
+            "8",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2, failed
+    assert "no folder(s) named s9_po_99" in failed[0] and "are not in" in failed[1]
+    assert len(read_dataset(str(tmp_path / "e.h5"))) == rows - 2  # the rest is built
