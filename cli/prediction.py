@@ -87,6 +87,9 @@ def _spot_tracks():
     help="A SAMM long-video sheet: score the proposals the MEGC way.",
 )
 @click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
+@click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A recognition model (model.pt) over landmarks: each interval's class in intervals.csv; "
+                   "with --annotations, spot-then-recognise scored (STRS).")  # fmt: skip
 @click.option("--no-curves", is_flag=True, help="Skip the score-curve PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @with_figure_options
@@ -100,6 +103,7 @@ def spot_command(
     annotations: Optional[str],
     sequences: tuple[str, ...],
     no_curves: bool,
+    recogniser: Optional[str],
     quiet: bool,
 ) -> None:
     """Spot micro- and macro-expressions in every track of TRACKS (whole videos): intervals.csv, a score-curve
@@ -117,6 +121,7 @@ def spot_command(
         annotations=annotations,
         sequences=list(sequences) or None,
         curves=not no_curves,
+        recogniser=recogniser,
         progress=False if quiet else None,
     )
     click.echo(report.summary())
@@ -141,6 +146,8 @@ def spot_command(
 @click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
 @click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A recognition model (model.pt): classify the spotted intervals and report STRS.")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train_spotter_command(
     tracks: str,
@@ -150,6 +157,7 @@ def train_spotter_command(
     micro: Optional[str],
     macro: Optional[str],
     seed: int,
+    recogniser: Optional[str],
     quiet: bool,
 ) -> None:
     """Score spotters leave-one-subject-out on TRACKS (long videos) against their sheet: the training-free
@@ -166,6 +174,7 @@ def train_spotter_command(
         spotters=list(spotters) or list(SPOTTERS),
         windows=windows,
         seed=seed,
+        recogniser=recogniser,
         progress=False if quiet else None,
     )
     click.echo(study.summary())

@@ -188,3 +188,55 @@ def test_spot_proposes_intervals_and_scores_them_the_megc_way(long_video_tracks,
         writer.write(still)
     quiet = spot_tracks(str(tmp_path / "still.h5"), str(tmp_path / "q"), curves=False, progress=False)
     assert quiet.videos[0].proposals == []
+
+
+@pytest.mark.slow  # shares the long videos of the test above
+def test_spot_then_recognise_classifies_each_interval_and_scores_strs(long_video_tracks, model_file, tmp_path):
+    from landmarkset.models import load_model
+    from landmarkset.models.evaluation.megc import Interval
+    from landmarkset.models.spotting.recognise import (
+        interval_samples,
+        labelled_truth,
+        reader_of_tracks,
+        strs_of_classes,
+    )
+
+    out, store, _ = long_video_tracks
+    sheet = os.path.join(out, "SAMM_LongVideos_V1_Release.xlsx")
+    args = ["spot", store, "-o", str(tmp_path / "s"), "--annotations", sheet, "--recogniser", model_file, "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "STRS" in result.output and "x recognition UF1" in result.output and "IoU >= 0.5" in result.output
+    rows = _rows(tmp_path / "s" / "intervals.csv")
+    assert rows and {"emotion", "emotion_probability"} <= set(rows[0])
+    # Each interval's class is the model's own on that interval's frames, resampled as a dataset's samples.
+    model, record = load_model(model_file)
+    found = [Interval(r["video"], int(r["onset"]), int(r["offset"]), r["type"]) for r in rows]
+    with open_tracks(store) as tracks:
+        read = reader_of_tracks({name: tracks[name] for name in tracks.ids()})
+    samples, usable = interval_samples(read, found, 20)
+    assert usable.all()
+    from landmarkset.models.inference import predict_proba
+
+    probabilities = predict_proba(model, record, samples)
+    assert [r["emotion"] for r in rows] == [CLASSES[i] for i in probabilities.argmax(1)]
+    np.testing.assert_allclose([float(r["emotion_probability"]) for r in rows], probabilities.max(1), atol=1e-4)
+    report = json.loads((tmp_path / "s" / "report.json").read_text())
+    labelled = labelled_truth(sheet)
+    assert any(t.emotion in CLASSES for t in labelled)  # the check below counts something
+    assert report["strs"] == strs_of_classes(labelled, found, [r["emotion"] for r in rows], CLASSES)
+    assert report["strs"]["tp"] <= report["megc"]["overall"]["tp"]  # recognised TPs are spotted TPs
+    # A model over crops cannot read a track store: one line, before anything is spotted.
+    from landmarkset.models import SCN, ModelRecord, save_model
+
+    scn = SCN(n_classes=2, n_frames=4, size=32)
+    crops = ModelRecord(
+        model="scn",
+        arguments={"n_classes": 2, "n_frames": 4, "size": 32},
+        classes=["a", "b"],
+        input={"kind": "crops", "preprocessing": "unit", "dimensions": {"frames": 4, "height": 32, "width": 32}},
+    )
+    scn_file = save_model(str(tmp_path / "scn.pt"), scn, crops)
+    result = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "x"), "--recogniser", scn_file, "-q"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "not in a track store" in result.output and not os.path.exists(tmp_path / "x" / "intervals.csv")

@@ -162,10 +162,32 @@ def test_train_spotter_scores_every_spotter_in_one_table(long_videos, tmp_path):
             "baseline",
             "--spotter",
             "flow",
+            "--recogniser",
+            _untrained_tcn(str(tmp_path / "tcn.pt"), ["happy", "surprise", "disgust"]),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "SKIPPED flow: track" in result.output and "-O region_flow=LAG" in result.output
+    # spot-then-recognise beside the spotting figures: a TP is also a spotting TP
+    (baseline,) = json.loads((tmp_path / "p" / "report.json").read_text())["results"]
+    assert baseline["strs"]["tp"] <= baseline["megc"]["overall"]["tp"]
+    assert baseline["strs"]["proposals"] == baseline["megc"]["overall"]["predictions"]
+    assert "STRS (recognised / spotted)" in (tmp_path / "p" / "table.md").read_text()
+    assert "STRS: intervals classified" in result.output
+
+
+def _untrained_tcn(path: str, classes: list[str]) -> str:
+    import torch
+    from landmarkset.models import TCN, ModelRecord, save_model
+
+    torch.manual_seed(0)
+    record = ModelRecord(
+        model="tcn",
+        arguments={"n_classes": len(classes), "n_frames": 10, "n_landmarks": 68},
+        classes=classes,
+        input={"kind": "landmarks", "preprocessing": "aligned", "dimensions": {"frames": 10, "landmarks": 68}},
+    )
+    return save_model(path, TCN(n_classes=len(classes), n_frames=10).eval(), record)
 
 
 def test_spot_streams_long_tracks_in_blocks_with_the_same_curves(tmp_path, monkeypatch):
@@ -186,3 +208,45 @@ def test_spot_streams_long_tracks_in_blocks_with_the_same_curves(tmp_path, monke
         expected = features.spotting_score_curve(features.region_motion(whole, lag))
         np.testing.assert_allclose(streamed[name], expected, rtol=1e-9, equal_nan=True)
         assert np.isnan(streamed[name][:lag]).all() and np.isfinite(streamed[name][lag:]).any()
+
+
+def test_strs_counts_a_tp_only_when_spotted_and_recognised(tmp_path):
+    """STRS against a hand count: the model's class for each proposal is computed here the same way (its
+    frames resampled, predict_proba), a recognised interval needs IoU >= 0.5 and that class equal to the
+    emotion, and STRS is the spotting F1 times the recognition UF1 of the spotted intervals."""
+    import torch
+    from helpers import make_track
+    from landmarkset.models import TCN, ModelRecord, predict_proba
+    from landmarkset.models.evaluation.megc import Interval
+    from landmarkset.models.spotting.recognise import LabelledInterval, interval_samples, reader_of_tracks, strs_scores
+
+    torch.manual_seed(0)
+    classes = ["happy", "surprise"]
+    model = TCN(n_classes=2, n_frames=10).eval()
+    record = ModelRecord(
+        model="tcn",
+        arguments={"n_classes": 2, "n_frames": 10, "n_landmarks": 68},
+        classes=classes,
+        input={"kind": "landmarks", "preprocessing": "aligned", "dimensions": {"frames": 10, "landmarks": 68}},
+    )
+    track = make_track("v", n=300, seed=2)
+    proposals = [Interval("v", 10, 40, "micro"), Interval("v", 100, 140, "micro"), Interval("v", 200, 260, "macro")]
+    samples, usable = interval_samples(reader_of_tracks({"v": track}), proposals, 10)
+    assert usable.all() and np.isfinite(samples).all()  # the faceless frame takes its neighbour's landmarks
+    guess = [classes[i] for i in predict_proba(model, record, samples).argmax(1)]
+    other = {"happy": "surprise", "surprise": "happy"}
+    truth = [
+        LabelledInterval(Interval("v", 12, 40, "micro"), guess[0]),  # spotted, right class: a TP
+        LabelledInterval(Interval("v", 100, 138, "micro"), other[guess[1]]),  # spotted, wrong class
+        LabelledInterval(Interval("v", 150, 190, "macro"), guess[2]),  # missed
+        LabelledInterval(Interval("v", 270, 290, "macro"), None),  # no emotion: left out of the recall
+    ]
+    scores = strs_scores(truth, proposals, reader_of_tracks({"v": track}), model, record)
+    assert (scores["tp"], scores["spotted"], scores["annotated_known_to_model"]) == (1, 2, 3)
+    assert scores["precision"] == pytest.approx(1 / 3) and scores["recall"] == pytest.approx(1 / 3)
+    assert scores["joint_f1"] == pytest.approx(1 / 3) and scores["recognition_accuracy_on_spotted"] == 0.5
+    # MEGC's STRS: spotting F1 (2 of 4 intervals hit by 3 proposals: P 2/3, R 1/2) x the UF1 of the two
+    # spotted intervals (true [g0, not g1], guessed [g0, g1]: one class right once, the other never right)
+    assert scores["spotting_f1"] == pytest.approx(4 / 7)
+    uf1 = 1 / 3 if guess[0] == guess[1] else 2 / 3  # the same class twice: F1 2/3 and 0; else one class, F1 2/3
+    assert scores["recognition_f1"] == pytest.approx(uf1) and scores["strs"] == pytest.approx(4 / 7 * uf1)

@@ -26,11 +26,13 @@ from ..prediction.driver import Span
 from .features import streamed_score_curves
 from .figures import plot_spots
 from .proposals import propose, smoothed_curve, threshold_of
+from .recognise import labelled_truth, load_recogniser, reader_of_store, recognise, strs_of_classes
 from .report import SpotReport, VideoSpots
 
 __all__ = ["DEFAULT_WINDOWS", "MICRO_LIMIT_SECONDS", "SPOT_FILES", "spot_tracks"]
 
 SPOT_FILES = ("intervals.csv", "report.json", "curves/")
+EMOTION_COLUMNS = ("emotion", "emotion_probability")  # intervals.csv with a recogniser: empty where no face
 MICRO_LIMIT_SECONDS = 0.5  # shorter is micro (the SAMM long-video paper's boundary)
 # k per type, in seconds: the reference's windows, CAS(ME)^2 6 / 18 frames at 30 fps (0.2 / 0.6 s) and
 # SAMM-LV 37 / 174 at 200 fps (0.19 / 0.87 s), k = (N + 1) / 2 of the mean interval length N.
@@ -61,12 +63,15 @@ def spot_tracks(
     annotations: Optional[str] = None,
     sequences: Optional[list[str]] = None,
     curves: bool = True,
+    recogniser: Optional[str] = None,
     progress: Optional[bool] = None,
 ) -> SpotReport:
     """Spot micro- and macro-expressions in every track (or ``sequences``) of ``tracks_path``; write OUT_DIR.
 
     ``windows``: k per type ("micro", "macro"), frames or seconds; ``masked``: regions left out of the score
-    (None: the eyes, whose blinks are the main false positives).
+    (None: the eyes, whose blinks are the main false positives). ``recogniser``: a model file over
+    landmarks that classifies each proposal (intervals.csv's emotion columns); with ``annotations``, spot-then-
+    recognise is scored too (STRS, :mod:`.recognise`).
     """
     windows = {**DEFAULT_WINDOWS, **(windows or {})}
     masked = EYE_REGIONS if masked is None else tuple(masked)
@@ -78,6 +83,8 @@ def spot_tracks(
     given = {kind: str(span) for kind, span in windows.items()}
     report = SpotReport(tracks_path, METHOD, given, p, list(masked), MICRO_LIMIT_SECONDS, annotations=annotations)
     truth = truth_by_video(annotations, report) if annotations else {}
+    recognition = load_recogniser(recogniser) if recogniser else None
+    report.recogniser = recogniser
     os.makedirs(os.path.join(out_dir, "curves"), exist_ok=True)
     rows: list[list] = []
     with open_tracks(tracks_path) as tracks:
@@ -108,7 +115,13 @@ def spot_tracks(
                     entry.proposals.append({"onset": proposal.onset, "offset": proposal.offset, "type": found,
                                             "score": round(proposal.score, 6), "pass": kind})  # fmt: skip
             entry.proposals.sort(key=lambda item: (item["onset"], item["offset"]))
-            rows += [[track_id, q["onset"], q["offset"], q["type"], q["score"]] for q in entry.proposals]
+            if recognition is not None:
+                found = [Interval(track_id, q["onset"], q["offset"], q["type"]) for q in entry.proposals]
+                for proposal, guess in zip(entry.proposals, recognise(found, reader_of_store(tracks), *recognition)):
+                    proposal["emotion"], proposal["emotion_probability"] = guess if guess else (None, None)
+            rows += [[track_id, q["onset"], q["offset"], q["type"], q["score"]]
+                     + ([q["emotion"] or "", "" if q["emotion"] is None else round(q["emotion_probability"], 4)]
+                        if recognition is not None else []) for q in entry.proposals]  # fmt: skip
             if annotations:
                 mine = truth.get(track_id, [])
                 entry.truth = [{"onset": i.start, "offset": i.end, "type": i.kind} for i in mine]
@@ -125,9 +138,13 @@ def spot_tracks(
         pooled_truth = [interval for video in spotted for interval in truth.get(video, [])]
         pooled = [Interval(v.video, q["onset"], q["offset"], q["type"]) for v in report.videos for q in v.proposals]
         report.megc = {kind: score.as_dict() for kind, score in spotting_score(pooled_truth, pooled).items()}
+        if recognition is not None:
+            labelled = [t for t in labelled_truth(annotations) if t.interval.video in spotted]
+            classes = [q["emotion"] for v in report.videos for q in v.proposals]
+            report.strs = strs_of_classes(labelled, pooled, classes, list(recognition[1].classes))
     with open(os.path.join(out_dir, "intervals.csv"), "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["video", "onset", "offset", "type", "score"])
+        writer.writerow(["video", "onset", "offset", "type", "score"] + (list(EMOTION_COLUMNS) if recogniser else []))
         writer.writerows(rows)
     report.files = {
         "intervals": os.path.join(out_dir, "intervals.csv"),

@@ -35,6 +35,8 @@ class SpotReport(JsonReport):
     megc: Optional[dict[str, dict[str, float]]] = None  # pooled over the videos with ground truth
     annotations: Optional[str] = None
     unmatched_annotations: list[str] = field(default_factory=list)  # sheet videos with no track
+    recogniser: Optional[str] = None  # the model that classified the proposals, if any
+    strs: Optional[dict[str, Any]] = None  # spot-then-recognise counts and figures (recogniser and annotations)
     failed: list[tuple[str, str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -57,6 +59,14 @@ class SpotReport(JsonReport):
                     f"  MEGC {kind:<7} GT {s['ground_truth']:>4}  proposals {s['predictions']:>5}  TP {s['tp']:>4}  "
                     f"P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}"
                 )
+        if self.strs:
+            s = self.strs
+            lines.append(
+                f"  STRS {s['strs']:.3f} = spotting F1 {s['spotting_f1']:.3f} x recognition UF1 "
+                f"{s['recognition_f1']:.3f} "
+                f"({s['tp']} of {s['spotted']} spotted intervals recognised; classified by {self.recogniser})"
+            )
+            lines.append(f"  ({s['rule']})")
         if self.unmatched_annotations:
             lines.append(
                 f"WARNING {len(self.unmatched_annotations)} annotated video(s) have no track and are not scored, "

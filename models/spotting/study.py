@@ -17,6 +17,7 @@ from ..evaluation.megc import KINDS
 from ..prediction.driver import Span
 from ..runinfo import JsonReport
 from .driver import DEFAULT_WINDOWS, truth_by_video
+from .recognise import STRS_RULE, labelled_truth, load_recogniser, reader_of_tracks, strs_scores
 from .report import SpotReport
 from .trained import SPOTTERS, SpotterEvaluation, VideoData, evaluate_spotter, frame_features
 
@@ -34,6 +35,8 @@ class SpotterStudy(JsonReport):
     windows: dict[str, str]
     results: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # spotter, why it could not run
+    failed_rows: list[tuple[str, str]] = field(default_factory=list)  # sheet rows left out, and why
+    recogniser: str = ""  # the recognition model of the STRS column, if any
     files: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -42,23 +45,31 @@ class SpotterStudy(JsonReport):
         return content
 
     def table(self) -> str:
+        strs = any("strs" in r for r in self.results)
         lines = [
-            "| spotter | micro F1 | macro F1 | overall F1 | overall P / R | TP / proposals / GT |",
-            "|---|---|---|---|---|---|",
+            "| spotter | micro F1 | macro F1 | overall F1 | overall P / R | TP / proposals / GT |"
+            + (" STRS (recognised / spotted) |" if strs else ""),
+            "|---|---|---|---|---|---|" + ("---|" if strs else ""),
         ]
         for r in self.results:
             o = r["megc"]["overall"]
-            lines.append(
+            line = (
                 f"| {r['spotter']} ({r['description']}) | {r['megc']['micro']['f1']:.3f} "
                 f"| {r['megc']['macro']['f1']:.3f} "
                 f"| {o['f1']:.3f} | {o['precision']:.3f} / {o['recall']:.3f} | {o['tp']} / {o['predictions']} / "
                 f"{o['ground_truth']} |"
             )
+            if strs:
+                line += f" {r['strs']['strs']:.3f} ({r['strs']['tp']} / {r['strs']['spotted']}) |"
+            lines.append(line)
         return "\n".join(lines)
 
     def summary(self) -> str:
         lines = [f"{len(self.subjects)} subjects, {self.videos} videos, leave-one-subject-out:", self.table()]
+        if self.recogniser:
+            lines.append(f"STRS: intervals classified by {self.recogniser}; {STRS_RULE}")
         lines += [f"SKIPPED {name}: {why}" for name, why in self.skipped]
+        lines += [f"FAILED {row}: {why}" for row, why in self.failed_rows]
         lines += [f"  {path}" for path in self.files.values()]
         return "\n".join(lines)
 
@@ -75,22 +86,30 @@ def train_spotters(
     spotters: Sequence[str] = tuple(SPOTTERS),
     windows: Optional[dict[str, Span]] = None,
     seed: int = 0,
+    recogniser: Optional[str] = None,
     progress: Optional[bool] = None,
 ) -> SpotterStudy:
     """Score each of ``spotters`` leave-one-subject-out on the tracks of ``tracks_path`` that the SAMM long
-    video sheet ``annotations`` annotates; write report.json and table.md into ``out_dir``."""
+    video sheet ``annotations`` annotates; write report.json and table.md into ``out_dir``. With
+    ``recogniser`` (a model file), each spotter's intervals are also classified and scored jointly (STRS,
+    landmarkset.models.spotting.recognise)."""
     unknown = [name for name in spotters if name not in SPOTTERS]
     if unknown:
         raise OptionError(f"unknown spotter {unknown[0]!r}; spotters: {', '.join(SPOTTERS)}")
     windows = {**DEFAULT_WINDOWS, **(windows or {})}
-    sink = SpotReport(tracks_path, "", {}, 0.0, [], 0.0)
-    truth = truth_by_video(annotations, sink)
+    recognition = load_recogniser(recogniser) if recogniser is not None else None  # a bad model fails first
+    sheet = SpotReport(tracks_path, "", {}, 0.0, [], 0.0)  # collects the sheet's rows that fail
+    truth = truth_by_video(annotations, sheet)
     study = SpotterStudy(tracks_path, annotations, 0, [], {kind: str(span) for kind, span in windows.items()})
+    study.failed_rows = sheet.failed
     with open_tracks(tracks_path) as store:
         tracks = [store[name] for name in store.ids() if name in truth]
     if not tracks:
         raise InputError(f"{tracks_path}: no track is a video of {annotations} (track ids are the sheet's video names)")
     study.videos, study.subjects = len(tracks), sorted({_subject_of(t) for t in tracks})
+    spotted = {track.id for track in tracks}
+    labelled = [t for t in labelled_truth(annotations) if t.interval.video in spotted] if recognition else []
+    study.recogniser = recogniser or ""
     disable = None if progress is None else not progress
     with tqdm(total=len(spotters) * len(study.subjects), desc="spotters x folds", disable=disable) as bar:
         for name in spotters:
@@ -109,14 +128,17 @@ def train_spotters(
                 study.skipped.append((name, str(error)))
                 bar.update(len(study.subjects))
                 continue
-            study.results.append(
-                {
-                    "spotter": name,
-                    "description": evaluation.description,
-                    "megc": evaluation.megc,
-                    "folds": evaluation.folds,
-                }
-            )
+            result = {
+                "spotter": name,
+                "description": evaluation.description,
+                "megc": evaluation.megc,
+                "folds": evaluation.folds,
+            }
+            if recognition is not None:
+                model, record = recognition
+                read = reader_of_tracks({t.id: t for t in tracks})
+                result["strs"] = strs_scores(labelled, evaluation.proposals, read, model, record)
+            study.results.append(result)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "table.md"), "w") as handle:
         handle.write(study.table() + "\n")
