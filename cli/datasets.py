@@ -143,6 +143,11 @@ def build_ckplus_command(quiet: bool, options: tuple[str, ...], **arguments: Any
     source=_build_samm,
     help="Policy for the known annotation defects (see docs/datasets.md).",
 )
+@click.option(
+    "--whole-videos",
+    is_flag=True,
+    help="Long-video sheet: store every frame of each video it names (for spot / train-spotter), no samples.",
+)
 def build_samm_command(quiet: bool, options: tuple[str, ...], **arguments: Any) -> None:
     """Build a SAMM (micro-expression or long-video release) training set into OUTPUT."""
     from landmarkset.datasets import build_samm

@@ -196,3 +196,38 @@ def test_merged_cells_and_hidden_rows_are_read_as_seen_and_noted(micro, tmp_path
          f"{plain.rows[0].subject!r} is read in each of these rows"),
         (f"row {header + 3}", "hidden in the sheet: read like the other rows"),
     ]  # fmt: skip
+
+
+@pytest.mark.slow  # extracts every frame of a 1,400-frame video
+def test_whole_long_videos_for_spotting(long_videos, micro, tmp_path):
+    from landmarkset.models.spotting import spot_tracks
+
+    from landmarkset import open_tracks
+
+    root, sheet, truth = long_videos
+    out = str(tmp_path / "whole.h5")
+    args = ["build-samm", root, "--annotations", sheet, "-o", out, "-b", "dlib", "--whole-videos", "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "1 whole video(s)" in result.output and "no /dataset" in result.output
+    (video,) = truth
+    with open_tracks(out) as tracks:
+        assert tracks.ids() == [video]  # named as the sheet names it: spot and train-spotter match it
+        track = tracks[video]
+        on_disk = len(os.listdir(os.path.join(root, "SAMM_longvideos", video)))
+        assert track.n_frames == on_disk == truth[video]["frames"]
+        assert track.subject == truth[video]["subject"] and track.fps == 200.0
+        assert track.valid.mean() > 0.9 and "dataset" not in tracks._file
+    report = spot_tracks(out, str(tmp_path / "spots"), annotations=sheet, curves=False, progress=False)
+    assert report.megc["overall"]["ground_truth"] == len(truth[video]["intervals"])
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and "0 written, 1 already done" in again.output, again.output
+    # options that cut samples, and the micro sheet's clips, are refused in one line before anything is written
+    refused = CliRunner().invoke(main, [*args[:-1], "-o", str(tmp_path / "x.h5"), "--apex"])
+    assert refused.exit_code != 0 and "--apex do not apply" in refused.output
+    assert "Traceback" not in refused.output and not os.path.exists(tmp_path / "x.h5")
+    micro_root, micro_sheet, _ = micro
+    refused = CliRunner().invoke(
+        main, ["build-samm", micro_root, "--annotations", micro_sheet, "-o", str(tmp_path / "m.h5"), "--whole-videos"]
+    )
+    assert refused.exit_code != 0 and "long-video release" in refused.output and "Traceback" not in refused.output

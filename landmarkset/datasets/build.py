@@ -8,6 +8,7 @@ out) or in ``failed`` (it could not be read), each with its reason, and all thre
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -31,7 +32,7 @@ from .builder import SPANS, DatasetBuilder
 from .crops import DEFAULT_CROP_SIZE, compute_crops
 from .layout import Item, Layout
 
-__all__ = ["BuildReport", "build_dataset", "write_dataset"]
+__all__ = ["BuildReport", "build_dataset", "build_whole_videos", "write_dataset"]
 
 LANDMARKS = ("extracted", "provided")
 
@@ -50,16 +51,22 @@ class BuildReport:
     extraction: Optional[ExtractionReport] = None
     tracks_written: int = 0
     tracks_reused: int = 0
+    whole_videos: list[str] = field(default_factory=list)  # build_whole_videos: the videos stored whole
 
     @property
     def ok(self) -> bool:
-        return self.dataset is not None and not self.failed
+        return (self.dataset is not None or bool(self.whole_videos)) and not self.failed
 
     def summary(self) -> str:
         lines = [f"tracks: {self.tracks_written} written, {self.tracks_reused} already done (kept)"]
         if self.extraction is not None:
             lines += [f"WARNING {warning}" for warning in self.extraction.warnings]
-        if self.dataset is not None:
+        if self.whole_videos:
+            lines.append(
+                f"{len(self.whole_videos)} whole video(s) in {self.output}, every frame (for landmarkset spot and "
+                "train-spotter); no samples cut, no /dataset"
+            )
+        elif self.dataset is not None:
             lines += [f"dataset written to {self.output}:/dataset", self.dataset.counts_table()]
         else:
             lines.append("no dataset written: every sequence was dropped or failed")
@@ -285,6 +292,66 @@ def build_dataset(
             crop_array, crop_attrs = compute_crops(dataset, dataset.tracks.__getitem__, crop_size, progress=progress)
             writer.write_crops(crop_array, crop_attrs)
     report.dataset = dataset
+    return report
+
+
+def build_whole_videos(
+    layout: Layout,
+    output: str,
+    *,
+    fps: float = float("nan"),
+    landmarks: str = "extracted",
+    backend: str = "mediapipe",
+    options: Optional[dict[str, Any]] = None,
+    workers: int = 1,
+    progress: Optional[bool] = None,
+    overwrite: bool = False,
+    **unused: Any,
+) -> BuildReport:
+    """Store every frame of each long video that ``layout``'s items are intervals of (``Item.video``), one
+    track per video recording its subject and ``fps`` (the release's frame rate; image folders have none),
+    for spotting. Nothing is cut into samples. The extraction is the one of ``landmarkset extract``: long
+    videos are checkpointed every 2,048 frames and resumed, and a re-run reuses tracks made exactly as asked.
+    """
+    defaults = inspect.signature(build_dataset).parameters
+    cut = {name for name, value in unused.items() if name not in defaults or value != defaults[name].default}
+    if cut:
+        shown = sorted("--" + {"span": "apex", "per_class": "per-emotion"}.get(n, n).replace("_", "-") for n in cut)
+        raise OptionError(
+            f"whole videos cut no samples, so {', '.join(shown)} do not apply: drop them, or build the annotated "
+            "intervals as samples without --whole-videos"
+        )
+    if landmarks != "extracted":
+        raise OptionError(f"{layout.name} has no landmarks of its own for whole videos: extract them with a backend")
+    extractor = get_extractor(backend, **(options or {}))
+    with TrackWriter(output, overwrite=overwrite, inputs=layout.inputs()) as writer:
+        scan = layout.scan()
+        report = BuildReport(output=output, failed=list(scan.failed), dropped=list(scan.dropped))
+        report.repairs = list(scan.repairs)
+        videos: dict[str, Item] = {}
+        for item in scan.items:
+            if not item.video:
+                raise OptionError(
+                    f"{layout.name} holds clips, not intervals of long videos: build it without whole videos"
+                )
+            problem = name_problem(item.video)
+            if problem is not None:
+                report.failed.append(Failure(item.origin, f"cannot name a sequence {item.video!r}: {problem}"))
+                continue
+            earlier = videos.setdefault(item.video, item)
+            if earlier.folder != item.folder or earlier.subject != item.subject:
+                report.failed.append(
+                    Failure(item.origin, f"video {item.video!r} is also {earlier.folder} of subject {earlier.subject}")
+                )
+        sources = [item.whole_video(layout.root) for item in videos.values()]
+        annotations = {video: {"subject": item.subject, "fps": fps} for video, item in videos.items()}
+        report.extraction = extract_into(
+            writer, sources, extractor, workers=workers, progress=progress, annotations=annotations
+        )
+        report.failed += report.extraction.failed
+        report.tracks_written = len(report.extraction.extracted)
+        report.tracks_reused = len(report.extraction.skipped)
+        report.whole_videos = sorted(video for video in videos if video in writer)
     return report
 
 

@@ -65,6 +65,7 @@ class Item:
     interval: Optional[tuple[int, int, int]] = None  # onset, apex, offset (1-based frame numbers)
     kind: str = ""  # "macro" or "micro" for expression intervals (MEGC scoring), else ""
     extra: dict[str, Any] = field(default_factory=dict)  # the layout's own data about the item
+    video: str = ""  # the long video (its sequence id) the item is an interval of; "" for a clip of its own
 
     def length(self, span: str = ONSET_OFFSET) -> int:
         """Frames the sample covers: the span of its interval, or every frame on disk."""
@@ -85,6 +86,18 @@ class Item:
         return Source(
             self.folder,
             self.id,
+            "images",
+            select=[self.frames[number] for number in numbers],
+            frame_numbers=[number - 1 for number in numbers],
+            root=root,
+        )
+
+    def whole_video(self, root: str) -> Source:
+        """Every frame of the long video the item is an interval of, as the source of sequence ``video``."""
+        numbers = sorted(self.frames)
+        return Source(
+            self.folder,
+            self.video,
             "images",
             select=[self.frames[number] for number in numbers],
             frame_numbers=[number - 1 for number in numbers],

@@ -21,7 +21,7 @@ from ..facs import EMOTION_AUS
 from ..names import name_problem, within
 from ..provenance import Provenance
 from ..track import Track
-from .build import BuildReport, build_dataset
+from .build import BuildReport, build_dataset, build_whole_videos
 from .builder import ONSET_APEX, ONSET_OFFSET
 from .cells import CellError, integer_cell, name_cell, text_cell
 from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
@@ -42,6 +42,7 @@ SAMM_LABELS = {
     "surprise": "surprise",
     "other": "other",
 }
+SAMM_FPS = 200.0  # both releases were filmed at 200 fps (the sheet's frame numbers count those frames)
 _LONG_COLUMNS = ("subject", "filename", "inducement", "onset", "apex", "offset", "duration", "type", "aus", "notes")
 
 
@@ -268,6 +269,7 @@ class SammLayout:
         labels: str = "estimated",
         on_defect: str = "repair",
         keep_other: bool = False,
+        whole_videos: bool = False,
     ) -> None:
         if kind not in ("all", "macro", "micro"):
             raise OptionError(f"The 'kind' parameter of build_samm must be 'all', 'macro' or 'micro'. Got {kind!r}.")
@@ -276,7 +278,13 @@ class SammLayout:
         self.root, self.annotations = root, annotations
         self.kind, self.labels, self.on_defect, self.keep_other = kind, labels, on_defect, keep_other
         self.sheet = read_annotations(annotations, on_defect=on_defect)
-        if labels == "estimated" and self.sheet.release == "long":
+        self.whole_videos = whole_videos
+        if whole_videos and self.sheet.release != "long":
+            raise OptionError(
+                f"{annotations} is the micro-expression sheet, whose clips are already cut: whole videos come from "
+                "the long-video release (SAMM_LongVideos_V1_Release.xlsx)"
+            )
+        if labels == "estimated" and self.sheet.release == "long" and not whole_videos:
             raise OptionError("The long-video sheet has no emotion column: use labels='aus' or a mapping file")
         self.mapping = _load_mapping(labels) if labels not in ("estimated", "aus") else None
         self.name = f"SAMM ({'micro-expressions' if self.sheet.release == 'micro' else 'long videos'})"
@@ -292,6 +300,7 @@ class SammLayout:
             "labels": self.labels,
             "on_defect": self.on_defect,
             "keep_other": int(self.keep_other),
+            "whole_videos": int(self.whole_videos),
         }
 
     def _folder(self, row: Annotation) -> str:
@@ -329,8 +338,8 @@ class SammLayout:
             if self.kind != "all" and row.kind != self.kind:
                 scan.dropped.append((row.filename, f"type {row.kind!r} not selected"))
                 continue
-            emotion, why = self._label(row)
-            if emotion is None:
+            emotion, why = self._label(row) if not self.whole_videos else (row.emotion or "", "")
+            if emotion is None:  # whole videos keep every frame, so every row names its video
                 scan.dropped.append((row.filename, why))
                 continue
             try:
@@ -375,6 +384,7 @@ class SammLayout:
                     origin=origin,
                     interval=(row.onset, row.apex, row.offset),
                     kind=row.kind,
+                    video=row.filename.rsplit("_", 1)[0] if self.sheet.release == "long" else "",
                 )
             )
         return scan
@@ -397,6 +407,7 @@ def build_samm(
     labels: str = "estimated",
     on_defect: str = "repair",
     keep_other: bool = False,
+    whole_videos: bool = False,
     **settings: Any,
 ) -> BuildReport:
     """Build a SAMM dataset: ``frames`` frames from onset to apex (``apex=True``, the paper) or to offset.
@@ -407,7 +418,17 @@ def build_samm(
     many random samples per emotion. ``settings`` are those of :func:`landmarkset.datasets.build_dataset`
     (backend, options, frames, min_frames, neutral, seed, crops, crop_size, workers, progress, overwrite).
     Each sample's interval and kind (macro / micro) are recorded for MEGC-style evaluation.
+
+    ``whole_videos`` (long-video sheet only): every frame of every video the sheet names, one track per
+    video (its id the sheet's video name, e.g. ``006_1``; its subject and SAMM's 200 fps recorded), for
+    ``landmarkset spot`` and ``train-spotter``; no samples are cut and no ``/dataset`` is written.
     """
-    layout = SammLayout(root, annotations, kind=kind, labels=labels, on_defect=on_defect, keep_other=keep_other)
+    layout = SammLayout(
+        root, annotations, kind=kind, labels=labels, on_defect=on_defect, keep_other=keep_other,
+        whole_videos=whole_videos,
+    )  # fmt: skip
     span = ONSET_APEX if apex else ONSET_OFFSET
+    if whole_videos:
+        samples = {"per_class": per_emotion, "span": span}  # refused unless left as they are
+        return build_whole_videos(layout, output, fps=SAMM_FPS, **samples, **settings)
     return build_dataset(layout, output, per_class=per_emotion, span=span, **settings)

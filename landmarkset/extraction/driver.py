@@ -24,7 +24,8 @@ from .tracking import failure_reason, request_provenance
 
 __all__ = ["extract", "extract_into"]
 
-Annotations = Mapping[str, Mapping[str, str]]
+# per sequence id, track attributes to set (subject, label: text; fps: a number), compared on resume
+Annotations = Mapping[str, Mapping[str, Union[str, float]]]
 
 
 def extract(

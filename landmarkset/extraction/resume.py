@@ -8,8 +8,9 @@ sequence, what differs, and the fix.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from typing import Optional
+from typing import Any, Optional
 
 from ..errors import ProvenanceError
 from ..io.writer import TrackWriter
@@ -49,7 +50,7 @@ def check_resume(
         difference = wanted.sequence_differences(provenance)
         if difference is None and annotations and track_id in annotations:
             for key, value in annotations[track_id].items():
-                if str(attrs.get(key, "")) != value:
+                if not _same_annotation(attrs.get(key, ""), value):
                     difference = f"was stored with {key} {attrs.get(key, '')!r}, this run gives {value!r}"
                     break
         if difference is None:
@@ -61,3 +62,15 @@ def check_resume(
         more = f" ({len(problems) - 1} more sequence(s) differ)" if len(problems) > 1 else ""
         raise ProvenanceError(f"{writer.given}: sequence {track_id!r} {difference}{more}: {_FIX}")
     return done
+
+
+def _same_annotation(stored: Any, wanted: Any) -> bool:
+    """An annotation (subject, label, a frame rate) stored as given: numbers by value (NaN equals NaN, a float
+    read back as numpy's is the same number), the rest as text."""
+    if isinstance(wanted, (int, float)) and not isinstance(wanted, bool):
+        try:
+            number = float(stored)
+        except (TypeError, ValueError):
+            return False
+        return number == wanted or (math.isnan(number) and math.isnan(wanted))
+    return str(stored) == str(wanted)
