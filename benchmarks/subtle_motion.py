@@ -114,14 +114,15 @@ def main() -> None:
                 store = os.path.join(work, f"{backend}-{size.split()[0]}.h5")
                 started = time.monotonic()
                 try:
-                    extract([folder for folder, *_ in items], store, backend=backend, workers=2, progress=False)
+                    roots = sorted({os.path.dirname(os.path.dirname(folder)) for folder, *_ in items})
+                    extract(roots, store, backend=backend, workers=2, progress=False)
                 except LandmarksetError as error:
                     print(f"| {label} | {size} | skipped: {str(error).splitlines()[0]} |")
                     break
                 with open_tracks(store) as tracks:
                     by_folder = {tracks.sequence_attrs(i).get("source", ""): i for i in tracks.ids()}
                     for folder, *_ in items:
-                        key = by_folder.get(os.path.abspath(folder)) or by_folder.get(folder)
+                        key = by_folder.get(os.path.abspath(folder))
                         if key is not None:
                             found_tracks[folder] = tracks[key]
                 seconds = time.monotonic() - started

@@ -21,6 +21,11 @@ from ..regions import LEFT_EYE_OUTER, MIRROR, RIGHT_EYE_OUTER
 FRAME_SIZE = (640, 490)  # CK+ frames: width, height
 
 EYES, BROWS, JAW, MOUTH = range(36, 48), range(17, 27), range(0, 17), range(48, 68)
+INNER_UPPER_LIP, INNER_LOWER_LIP = [61, 62, 63], [67, 66, 65]  # facing pairs of the inner lip contour
+MOUTH_CORNERS = (60, 64)
+# The mouth's interior: the opening beyond the photo's own at rest is drawn this dark (a share of the
+# pixels' own brightness), with a soft edge, so that trackers see an open mouth as they do in real video.
+MOUTH_INTERIOR_SHARE = 0.25
 
 
 @dataclass
@@ -206,4 +211,29 @@ class Renderer:
             map_y[inside] = c[:, 0, 1] * xs + c[:, 1, 1] * ys + c[:, 2, 1]
             patch = cv2.remap(self._image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             frame[y0:y1, x0:x1][inside] = patch[inside]
+        self._draw_mouth_interior(frame, face, head)
         return frame, landmarks.astype(np.float32)
+
+    def _draw_mouth_interior(self, frame: np.ndarray, face: np.ndarray, head: tuple[float, float, float]) -> None:
+        """Darken the mouth's opening beyond the photo's own at rest (in place). The mesh warp alone stretches
+        the lips over an opening jaw, which no tracker reads as an open mouth."""
+        scale = np.linalg.norm(face[RIGHT_EYE_OUTER] - face[LEFT_EYE_OUTER]) / np.linalg.norm(
+            self.neutral[RIGHT_EYE_OUTER] - self.neutral[LEFT_EYE_OUTER]
+        )
+        rest = (self.neutral[INNER_LOWER_LIP, 1] - self.neutral[INNER_UPPER_LIP, 1]) * scale
+        extra = np.maximum(face[INNER_LOWER_LIP, 1] - face[INNER_UPPER_LIP, 1] - rest, 0.0)
+        if extra.max() < 0.01:  # under 1 % of the eye-corner distance: the mouth is as the photo has it
+            return
+        upper = face[INNER_UPPER_LIP]
+        lower = upper + np.column_stack([np.zeros(len(extra)), extra])
+        polygon = self.place(np.vstack([face[MOUTH_CORNERS[0]], upper, face[MOUTH_CORNERS[1]], lower[::-1]]), head)
+        height, width = frame.shape[:2]
+        x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 3, 0)
+        x1, y1 = np.minimum(np.ceil(polygon.max(axis=0)).astype(int) + 4, [width, height])
+        if x1 <= x0 or y1 <= y0:
+            return
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillPoly(mask, [np.round((polygon - [x0, y0]) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+        mask = cv2.GaussianBlur(mask, (0, 0), 0.8)
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        frame[y0:y1, x0:x1] = np.clip(region * (1 - mask * (1 - MOUTH_INTERIOR_SHARE)), 0, 255).astype(np.uint8)
