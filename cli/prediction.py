@@ -87,6 +87,8 @@ def _spot_tracks():
     help="A SAMM long-video sheet: score the proposals the MEGC way.",
 )
 @click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
+@click.option("--spotter", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A trained spotter (NAME.spotter of train-spotter) instead of the training-free one.")  # fmt: skip
 @click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A recognition model (model.pt) over landmarks: each interval's class in intervals.csv; "
                    "with --annotations, spot-then-recognise scored (STRS).")  # fmt: skip
@@ -103,6 +105,7 @@ def spot_command(
     annotations: Optional[str],
     sequences: tuple[str, ...],
     no_curves: bool,
+    spotter: Optional[str],
     recogniser: Optional[str],
     quiet: bool,
 ) -> None:
@@ -121,6 +124,7 @@ def spot_command(
         annotations=annotations,
         sequences=list(sequences) or None,
         curves=not no_curves,
+        spotter=spotter,
         recogniser=recogniser,
         progress=False if quiet else None,
     )
@@ -162,7 +166,8 @@ def train_spotter_command(
 ) -> None:
     """Score spotters leave-one-subject-out on TRACKS (long videos) against their sheet: the training-free
     baseline and the trained ones (landmark motion, region flow, both), thresholds chosen on the training
-    subjects only. Writes report.json and table.md."""
+    subjects only. Writes report.json, table.md and each trained spotter, fitted on every subject, as
+    NAME.spotter for `spot --spotter`."""
     from landmarkset.models.prediction import parse_span
     from landmarkset.models.spotting import SPOTTERS, train_spotters
 

@@ -137,6 +137,36 @@ def test_train_spotter_scores_every_spotter_in_one_table(long_videos, tmp_path):
     by_name = {r["spotter"]: r["megc"]["overall"] for r in report["results"]}
     assert all(0 <= s["f1"] <= 1 and s["ground_truth"] > 0 for s in by_name.values())
     assert by_name["flow"]["f1"] > by_name["baseline"]["f1"]  # a trained spotter on flow beats the magnitude
+    # each trained spotter is delivered, fitted on every subject at the median of its folds' thresholds
+    from landmarkset.models.spotting.saved import load_spotter
+
+    assert sorted(p.name for p in (tmp_path / "s").glob("*.spotter")) == ["both.spotter", "flow.spotter",
+                                                                          "landmarks.spotter"]  # fmt: skip
+    flow = next(r for r in report["results"] if r["spotter"] == "flow")
+    delivered = load_spotter(flow["file"])
+    assert delivered.threshold == np.median([f["threshold_any"] for f in flow["folds"]])
+    assert delivered.flow_lag == "40" and delivered.trained_on["loso_megc"] == flow["megc"]
+    # spot applies it to (here: its own) videos: the intervals are its runs above that threshold
+    spot = CliRunner().invoke(
+        main, ["spot", store, "-o", str(tmp_path / "applied"), "--spotter", flow["file"], "--annotations", sheet, "-q"]
+    )
+    assert spot.exit_code == 0, spot.output
+    assert "trained spotter" in spot.output and "probability above" in spot.output
+    applied = json.loads((tmp_path / "applied" / "report.json").read_text())
+    from landmarkset.io import open_tracks
+
+    with open_tracks(store) as tracks:
+        for entry in applied["videos"]:
+            video = delivered.video(tracks[entry["video"]])
+            expected = [(i.start, i.end, i.kind) for i in delivered.intervals(video, delivered.curve(video))]
+            assert [(q["onset"], q["offset"], q["type"]) for q in entry["proposals"]] == expected
+    assert sum(len(v["proposals"]) for v in applied["videos"]) > 0
+    # its windows are its training's; a file that is not a spotter is one line
+    refused = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "r"), "--spotter", flow["file"],
+                                        "--micro", "20"])  # fmt: skip
+    assert refused.exit_code != 0 and "drop --micro and --macro" in refused.output
+    refused = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "r"), "--spotter", sheet])
+    assert refused.exit_code != 0 and "not a spotter file" in refused.output and "Traceback" not in refused.output
     # a store without region flow: the flow spotters are skipped with the fix, the others run
     from landmarkset.io import open_tracks
 
@@ -168,6 +198,10 @@ def test_train_spotter_scores_every_spotter_in_one_table(long_videos, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "SKIPPED flow: track" in result.output and "-O region_flow=LAG" in result.output
+    # the delivered flow spotter on tracks without flow: each video fails alone, saying how to extract it
+    applied = CliRunner().invoke(main, ["spot", plain, "-o", str(tmp_path / "a"), "--spotter",
+                                        str(tmp_path / "s" / "flow.spotter"), "-q"])  # fmt: skip
+    assert applied.exit_code == 0 and applied.output.count("FAILED") == 3 and "-O region_flow" in applied.output
     # spot-then-recognise beside the spotting figures: a TP is also a spotting TP
     (baseline,) = json.loads((tmp_path / "p" / "report.json").read_text())["results"]
     assert baseline["strs"]["tp"] <= baseline["megc"]["overall"]["tp"]

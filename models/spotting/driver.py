@@ -15,10 +15,11 @@ import os
 from collections.abc import Sequence
 from typing import Optional
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from landmarkset.errors import OptionError
-from landmarkset.io import open_tracks
+from landmarkset.errors import InputError, OptionError
+from landmarkset.io import TrackFile, open_tracks
 from landmarkset.regions import EYE_REGIONS, SPOT_REGIONS
 
 from ..evaluation.megc import KINDS, Interval, spotting_score
@@ -28,6 +29,8 @@ from .figures import plot_spots
 from .proposals import propose, smoothed_curve, threshold_of
 from .recognise import labelled_truth, load_recogniser, reader_of_store, recognise, strs_of_classes
 from .report import SpotReport, VideoSpots
+from .saved import load_spotter
+from .trained import ANY
 
 __all__ = ["DEFAULT_WINDOWS", "MICRO_LIMIT_SECONDS", "SPOT_FILES", "spot_tracks"]
 
@@ -53,6 +56,25 @@ def truth_by_video(path: str, report: SpotReport) -> dict[str, list[Interval]]:
     return truth
 
 
+def _recipe(
+    tracks: TrackFile, track_id: str, entry: VideoSpots, ks: dict[str, int], masked: Sequence[str], p: float
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The training-free pass: each type's proposals into ``entry``; its smoothed curves and thresholds."""
+    scores = streamed_score_curves(tracks, track_id, ks, masked)
+    smoothed, thresholds = {}, {}
+    for kind in KINDS:
+        curve = scores[kind]
+        smoothed[kind] = smoothed_curve(curve, ks[kind])
+        thresholds[kind] = threshold_of(smoothed[kind], p)
+        for proposal in propose(curve, ks[kind], p):
+            length = proposal.offset - proposal.onset + 1
+            limit = MICRO_LIMIT_SECONDS * entry.fps if math.isfinite(entry.fps) else 2 * ks["micro"] + 1
+            found = "micro" if length < limit else "macro"
+            entry.proposals.append({"onset": proposal.onset, "offset": proposal.offset, "type": found,
+                                    "score": round(proposal.score, 6), "pass": kind})  # fmt: skip
+    return smoothed, thresholds
+
+
 def spot_tracks(
     tracks_path: str,
     out_dir: str,
@@ -64,6 +86,7 @@ def spot_tracks(
     sequences: Optional[list[str]] = None,
     curves: bool = True,
     recogniser: Optional[str] = None,
+    spotter: Optional[str] = None,
     progress: Optional[bool] = None,
 ) -> SpotReport:
     """Spot micro- and macro-expressions in every track (or ``sequences``) of ``tracks_path``; write OUT_DIR.
@@ -71,9 +94,17 @@ def spot_tracks(
     ``windows``: k per type ("micro", "macro"), frames or seconds; ``masked``: regions left out of the score
     (None: the eyes, whose blinks are the main false positives). ``recogniser``: a model file over
     landmarks that classifies each proposal (intervals.csv's emotion columns); with ``annotations``, spot-then-
-    recognise is scored too (STRS, :mod:`.recognise`).
+    recognise is scored too (STRS, :mod:`.recognise`). ``spotter``: a file of `landmarkset train-spotter`
+    (:mod:`.saved`) whose per-frame probability, above its threshold, gives the intervals instead of the
+    training-free recipe (its windows are its training's).
     """
-    windows = {**DEFAULT_WINDOWS, **(windows or {})}
+    trained = load_spotter(spotter) if spotter else None
+    if trained is not None and windows:
+        raise OptionError(
+            f"{spotter} spots with the windows it was trained with "
+            f"({', '.join(f'{k} {s}' for k, s in trained.spans().items())}): drop --micro and --macro"
+        )
+    windows = trained.spans() if trained is not None else {**DEFAULT_WINDOWS, **(windows or {})}
     masked = EYE_REGIONS if masked is None else tuple(masked)
     unknown = sorted(set(masked) - set(SPOT_REGIONS))
     if unknown:
@@ -82,6 +113,9 @@ def spot_tracks(
         raise OptionError(f"-p must be between 0 and 1 (the threshold's place between mean and max); got {p}")
     given = {kind: str(span) for kind, span in windows.items()}
     report = SpotReport(tracks_path, METHOD, given, p, list(masked), MICRO_LIMIT_SECONDS, annotations=annotations)
+    if trained is not None:
+        report.method = f"the trained spotter {spotter} ({trained.spec.description})"
+        report.spotter, report.threshold, report.masked = spotter, trained.threshold, []
     truth = truth_by_video(annotations, report) if annotations else {}
     recognition = load_recogniser(recogniser) if recogniser else None
     report.recogniser = recogniser
@@ -97,23 +131,21 @@ def spot_tracks(
             fps, frames = float(attrs.get("fps", math.nan)), tracks.frame_count(track_id)
             try:
                 ks = {kind: windows[kind].frames(fps) for kind in KINDS}
-            except OptionError as error:
+                video = trained.video(tracks[track_id]) if trained is not None else None
+            except (OptionError, InputError) as error:
                 report.failed.append((track_id, str(error)))
                 continue
             fps = fps if math.isfinite(fps) and fps > 0 else math.nan
             entry = VideoSpots(track_id, frames, fps, ks)
-            scores = streamed_score_curves(tracks, track_id, ks, masked)
-            smoothed, thresholds = {}, {}
-            for kind in KINDS:
-                curve = scores[kind]
-                smoothed[kind] = smoothed_curve(curve, ks[kind])
-                thresholds[kind] = threshold_of(smoothed[kind], p)
-                for proposal in propose(curve, ks[kind], p):
-                    length = proposal.offset - proposal.onset + 1
-                    limit = MICRO_LIMIT_SECONDS * fps if math.isfinite(fps) else 2 * ks["micro"] + 1
-                    found = "micro" if length < limit else "macro"
-                    entry.proposals.append({"onset": proposal.onset, "offset": proposal.offset, "type": found,
-                                            "score": round(proposal.score, 6), "pass": kind})  # fmt: skip
+            if trained is not None and video is not None:
+                curve = trained.curve(video)  # a trained spotter reads the whole track's features
+                smoothed, thresholds = {ANY: curve}, {ANY: trained.threshold}
+                for interval in trained.intervals(video, curve):
+                    entry.proposals.append({"onset": interval.start, "offset": interval.end, "type": interval.kind,
+                                            "score": round(float(curve[interval.start - 1 : interval.end].max()), 6),
+                                            "pass": ANY})  # fmt: skip
+            else:
+                smoothed, thresholds = _recipe(tracks, track_id, entry, ks, masked, p)
             entry.proposals.sort(key=lambda item: (item["onset"], item["offset"]))
             if recognition is not None:
                 found = [Interval(track_id, q["onset"], q["offset"], q["type"]) for q in entry.proposals]

@@ -9,7 +9,7 @@ import numpy as np
 
 from landmarkset.plotting import pyplot, save_figure
 
-_COLOURS = {"micro": "#d1495b", "macro": "#00798c"}
+_COLOURS = {"micro": "#d1495b", "macro": "#00798c", "any": "#30343f"}  # "any": a trained spotter's one curve
 
 
 def plot_spots(
@@ -41,7 +41,7 @@ def plot_spots(
     axis.set_ylim(0, top * 1.14)
     axis.set_xlim(x[0] if frames else 0, x[-1] if frames else 1)
     axis.set_xlabel("time (s)" if seconds else "frame")
-    axis.set_ylabel("motion (inter-ocular)")
+    axis.set_ylabel("motion (inter-ocular)" if "any" not in curves else "probability of an expression")
     axis.set_title(f"{title}  (shaded: annotated intervals; bars: proposals; dotted: thresholds)", fontsize=9)
     axis.legend(fontsize=7, loc="upper left")
     return save_figure(figure, output)

@@ -35,6 +35,8 @@ class SpotReport(JsonReport):
     megc: Optional[dict[str, dict[str, float]]] = None  # pooled over the videos with ground truth
     annotations: Optional[str] = None
     unmatched_annotations: list[str] = field(default_factory=list)  # sheet videos with no track
+    spotter: Optional[str] = None  # the trained spotter file that spotted (None: the training-free recipe)
+    threshold: Optional[float] = None  # its probability threshold
     recogniser: Optional[str] = None  # the model that classified the proposals, if any
     strs: Optional[dict[str, Any]] = None  # spot-then-recognise counts and figures (recogniser and annotations)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -50,7 +52,7 @@ class SpotReport(JsonReport):
         lines = [
             f"{len(self.videos)} video(s) spotted by {self.method}: {counts['micro']} micro and {counts['macro']} "
             f"macro proposals (k = {self.windows['micro']} and {self.windows['macro']}, "
-            f"p = {self.p:g})"
+            + (f"p = {self.p:g})" if self.spotter is None else f"probability above {self.threshold:.2f})")
         ]
         if self.megc:
             for kind in ("micro", "macro", "overall"):

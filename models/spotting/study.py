@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from landmarkset.errors import InputError, OptionError
@@ -19,7 +20,17 @@ from ..runinfo import JsonReport
 from .driver import DEFAULT_WINDOWS, truth_by_video
 from .recognise import STRS_RULE, labelled_truth, load_recogniser, reader_of_tracks, strs_scores
 from .report import SpotReport
-from .trained import SPOTTERS, SpotterEvaluation, VideoData, evaluate_spotter, frame_features
+from .saved import TrainedSpotter, save_spotter
+from .trained import (
+    ANY,
+    SPOTTERS,
+    SpotterEvaluation,
+    SpotterSpec,
+    VideoData,
+    evaluate_spotter,
+    fit_spotter,
+    frame_features,
+)
 
 __all__ = ["SpotterStudy", "train_spotters"]
 
@@ -110,6 +121,7 @@ def train_spotters(
     spotted = {track.id for track in tracks}
     labelled = [t for t in labelled_truth(annotations) if t.interval.video in spotted] if recognition else []
     study.recogniser = recogniser or ""
+    os.makedirs(out_dir, exist_ok=True)
     disable = None if progress is None else not progress
     with tqdm(total=len(spotters) * len(study.subjects), desc="spotters x folds", disable=disable) as bar:
         for name in spotters:
@@ -134,12 +146,15 @@ def train_spotters(
                 "megc": evaluation.megc,
                 "folds": evaluation.folds,
             }
+            if spec.trained:  # the delivered spotter: fitted on every subject, the folds' median threshold
+                result["file"] = save_spotter(
+                    os.path.join(out_dir, f"{name}.spotter"), _delivered(spec, videos, evaluation, windows, seed, study)
+                )
             if recognition is not None:
                 model, record = recognition
                 read = reader_of_tracks({t.id: t for t in tracks})
                 result["strs"] = strs_scores(labelled, evaluation.proposals, read, model, record)
             study.results.append(result)
-    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "table.md"), "w") as handle:
         handle.write(study.table() + "\n")
     study.files = {
@@ -147,3 +162,33 @@ def train_spotters(
         "table": os.path.join(out_dir, "table.md"),
     }
     return study
+
+
+def _delivered(
+    spec: SpotterSpec,
+    videos: list[VideoData],
+    evaluation: SpotterEvaluation,
+    windows: dict[str, Span],
+    seed: int,
+    study: SpotterStudy,
+) -> TrainedSpotter:
+    """``spec`` fitted on every video, at the median of the folds' thresholds (each chosen without its test
+    subject), recording what it was trained and scored on."""
+    threshold = float(np.median([fold[f"threshold_{ANY}"] for fold in evaluation.folds]))
+    lags = {str(v.track.backend_options.get("region_flow")) for v in videos if "flow" in spec.features}
+    return TrainedSpotter(
+        spec.name,
+        fit_spotter(spec, videos, seed)[ANY],
+        threshold,
+        {kind: (span.value, span.seconds) for kind, span in windows.items()},
+        lags.pop() if len(lags) == 1 else None,
+        {
+            "tracks": os.path.abspath(study.tracks),
+            "annotations": os.path.abspath(study.annotations),
+            "videos": [v.video for v in videos],
+            "subjects": study.subjects,
+            "seed": seed,
+            "threshold_rule": "median of the leave-one-subject-out folds' thresholds",
+            "loso_megc": evaluation.megc,
+        },
+    )

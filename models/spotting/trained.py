@@ -35,13 +35,16 @@ from .features import region_motion, spotting_score_curve
 from .proposals import propose
 
 __all__ = [
+    "ANY",
     "P_GRID",
     "SPOTTERS",
     "SpotterSpec",
     "VideoData",
     "evaluate_spotter",
+    "fit_spotter",
     "frame_features",
     "frame_labels",
+    "micro_limit",
     "runs_above",
 ]
 
@@ -175,7 +178,8 @@ def _curves(spec: SpotterSpec, models: dict[str, Any], video: VideoData) -> dict
     return {ANY: models[ANY].predict_proba(video.features)[:, 1]}
 
 
-def _fit(spec: SpotterSpec, videos: list[VideoData], seed: int) -> dict[str, Any]:
+def fit_spotter(spec: SpotterSpec, videos: list[VideoData], seed: int) -> dict[str, Any]:
+    """The per-frame classifier of a trained spotter fitted on ``videos`` ({ANY: classifier}; {} untrained)."""
     if not spec.trained:
         return {}
     X = np.vstack([v.features for v in videos])
@@ -255,10 +259,10 @@ def evaluate_spotter(
         test = [v for v in videos if v.subject == left_out]
         inner: list[tuple[VideoData, dict[str, np.ndarray]]] = []
         for inner_out in sorted({v.subject for v in train}):
-            models = _fit(spec, [v for v in train if v.subject != inner_out], seed)
+            models = fit_spotter(spec, [v for v in train if v.subject != inner_out], seed)
             inner += [(v, _curves(spec, models, v)) for v in train if v.subject == inner_out]
         chosen = {kind: _best_setting(spec, inner, kind) for kind in _passes(spec)}
-        models = _fit(spec, train, seed)
+        models = fit_spotter(spec, train, seed)
         for video in test:
             curves = _curves(spec, models, video)
             for kind in _passes(spec):
