@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -166,7 +167,7 @@ def test_info_overlay_and_backends(batch, tmp_path):
 @pytest.mark.slow
 def test_demo_runs_the_whole_pipeline(tmp_path):
     out = tmp_path / "demo"
-    result = run("demo", str(out), "-b", "dlib", "--subjects", "4", "--epochs", "3", "-q")
+    result = run("demo", str(out), "-b", "dlib", "--subjects", "4", "--epochs", "3", "--landmarks", "extracted", "-q")
     assert result.exit_code == 0, result.output
     assert (out / "video_overlay.png").stat().st_size > 10_000
     with open_tracks(str(out / "video_tracks.h5")) as store:
@@ -180,6 +181,11 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
     assert (out / "explain" / "report.md").read_text().startswith("# Explanations of a tcn model")
     assert "TCN subject-independent accuracy" in result.output and "deletion AUC" in result.output
     assert str(out / "explain" / "report.md") in result.output
+    # the model over the real video: every window has a class, the share of neutral ones is said
+    summary = json.loads((out / "video_predictions" / "summary.json").read_text())
+    assert summary["sequences"][0]["windows"] > 0 and (out / "video_predictions" / "windows.csv").exists()
+    assert "of its windows called neutral" in result.output
+    assert (out / "video_predictions" / "timelines" / "carphone_pristine.png").stat().st_size > 10_000
 
 
 _LONG_RUN = """
