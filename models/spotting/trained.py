@@ -203,7 +203,7 @@ def runs_above(curve: np.ndarray, threshold: float, k: int) -> list[tuple[int, i
             runs[-1][1] = stop
         else:
             runs.append([start, stop])
-    return [(start + 1, stop) for start, stop in runs if stop - start >= width]
+    return [(int(start) + 1, int(stop)) for start, stop in runs if stop - start >= width]
 
 
 def _proposals(spec: SpotterSpec, curve: np.ndarray, video: VideoData, kind: str, setting: float) -> list[Interval]:
