@@ -327,7 +327,11 @@ def build_whole_videos(
     with TrackWriter(output, overwrite=overwrite, inputs=layout.inputs()) as writer:
         scan = layout.scan()
         report = BuildReport(output=output, failed=list(scan.failed), dropped=list(scan.dropped))
-        report.repairs = list(scan.repairs)
+        if scan.repairs:  # nothing of a whole video is repaired: its intervals are read from the sheet where used
+            report.notes.append(
+                f"the sheet has {len(scan.repairs)} annotation defect(s) in its intervals, not in the videos: spot "
+                "and train-spotter read and repair the intervals from the sheet themselves"
+            )
         videos: dict[str, Item] = {}
         for item in scan.items:
             if not item.video:
