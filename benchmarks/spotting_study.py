@@ -6,7 +6,7 @@ leave-one-subject-out (windows 40 / 160 frames) and prints train-spotter's table
 recognition model is given.
 
     python benchmarks/spotting_study.py [--subjects 4] [--videos 2] [--frames 2000] [--backend mediapipe]
-                                        [--recogniser MODEL] [--work DIR]
+                                        [--recogniser MODEL] [--spotters NAME ...] [--work DIR]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=2000)
     parser.add_argument("--backend", default="mediapipe")
     parser.add_argument("--recogniser", default=None)
+    parser.add_argument("--spotters", nargs="+", default=None, help="e.g. baseline flow model:tcn [default: the four]")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default=None)
     args = parser.parse_args()
@@ -50,8 +51,9 @@ def main() -> None:
     print(f"built in {seconds:.0f} s ({frames / max(seconds, 1e-9):.0f} frames/s with flow, 2 workers)")
     started = time.monotonic()
     windows = {"micro": Span(40), "macro": Span(160)}
+    chosen = {"spotters": args.spotters} if args.spotters else {}
     study = train_spotters(store, sheet, os.path.join(work, "spotters"), windows=windows, seed=args.seed,
-                           recogniser=args.recogniser, progress=False)  # fmt: skip
+                           recogniser=args.recogniser, progress=False, **chosen)  # fmt: skip
     print(f"\n{study.summary()}\n\nscored in {time.monotonic() - started:.0f} s")
 
 

@@ -145,7 +145,8 @@ def spot_command(
     "spotters",
     multiple=True,
     metavar="NAME",
-    help="baseline, landmarks, flow or both (repeatable) [default: all].",
+    help="baseline, landmarks, flow, both, or model:NAME (a registered model over landmark windows, e.g. "
+    "model:tcn); repeatable [default: the first four].",
 )
 @click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
 @click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")

@@ -286,3 +286,34 @@ def test_strs_counts_a_tp_only_when_spotted_and_recognised(tmp_path):
     assert scores["spotting_f1"] == pytest.approx(4 / 7)
     uf1 = 1 / 3 if guess[0] == guess[1] else 2 / 3  # the same class twice: F1 2/3 and 0; else one class, F1 2/3
     assert scores["recognition_f1"] == pytest.approx(uf1) and scores["strs"] == pytest.approx(4 / 7 * uf1)
+
+
+@pytest.mark.slow
+def test_a_registered_model_spots_through_its_declaration(long_videos, tmp_path, monkeypatch):
+    """model:tcn is trained on landmark windows by the TCN's own declaration, scored by the same protocol,
+    delivered and applied like the other spotters; a model over crops cannot spot."""
+    import landmarkset.models.spotting.windows as windows
+    from landmarkset.models.prediction import Span
+    from landmarkset.models.spotting import train_spotters
+    from landmarkset.models.spotting.saved import load_spotter
+
+    from landmarkset.errors import OptionError
+    from landmarkset.io import open_tracks
+
+    monkeypatch.setattr(windows, "EPOCHS", 3)  # the mechanics here, not the figures (benchmarks/spotting_study.py)
+    _, store, sheet = long_videos
+    frames = {"micro": Span(40), "macro": Span(160)}
+    study = train_spotters(store, sheet, str(tmp_path / "s"), spotters=["model:tcn"], windows=frames, progress=False)
+    (result,) = study.results
+    assert result["spotter"] == "model:tcn" and "registered model 'tcn'" in result["description"]
+    assert [f["test_subject"] for f in result["folds"]] == study.subjects  # one fold per subject, as for the others
+    assert all(f["test_subject"] not in f["training_subjects"] for f in result["folds"])
+    delivered = load_spotter(result["file"])
+    with open_tracks(store) as tracks:
+        video = delivered.video(tracks[tracks.ids()[0]])
+    curve = delivered.curve(video)
+    assert curve.shape == (video.track.n_frames,) and np.isfinite(curve).all() and 0 <= curve.min() <= curve.max() <= 1
+    with pytest.raises(OptionError, match="not in a track store"):
+        train_spotters(store, sheet, str(tmp_path / "c"), spotters=["model:scn"], windows=frames, progress=False)
+    with pytest.raises(OptionError, match="Unknown model 'nope'"):
+        train_spotters(store, sheet, str(tmp_path / "c"), spotters=["model:nope"], windows=frames, progress=False)

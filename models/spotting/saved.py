@@ -2,10 +2,11 @@
 of the leave-one-subject-out folds' (each chosen on that fold's training subjects only), saved by
 `landmarkset train-spotter` and applied by `landmarkset spot --spotter FILE`.
 
-The file holds a scikit-learn classifier, so it is a pickle: like any pickle, load only a file you made or
-trust (``load_spotter`` checks the format and version before using what it read). It records the
-windows the features were computed with, the region-flow lag of the training tracks (a flow spotter
-refuses tracks of another lag: their features mean something else) and what it was trained and scored on.
+The file holds a scikit-learn classifier or a registered model's weights, so it is a pickle: like any
+pickle, load only a file you made or trust (``load_spotter`` checks the format and version before using
+what it read). It records the windows the features were computed with, the region-flow lag of the
+training tracks (a flow spotter refuses tracks of another lag: their features mean something else) and
+what it was trained and scored on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from landmarkset.track import Track
 
 from ..evaluation.megc import KINDS, Interval
 from ..prediction.driver import Span
-from .trained import SPOTTERS, SpotterSpec, VideoData, frame_features, micro_limit, runs_above
+from .trained import SpotterSpec, VideoData, frame_features, micro_limit, runs_above, spotter_spec
 
 __all__ = ["SPOTTER_FORMAT", "TrainedSpotter", "load_spotter", "save_spotter"]
 
@@ -44,7 +45,7 @@ class TrainedSpotter:
 
     @property
     def spec(self) -> SpotterSpec:
-        return SPOTTERS[self.spotter]
+        return spotter_spec(self.spotter)
 
     def spans(self) -> dict[str, Span]:
         return {kind: Span(value, seconds=seconds) for kind, (value, seconds) in self.windows.items()}
@@ -63,7 +64,7 @@ class TrainedSpotter:
 
     def curve(self, video: VideoData) -> np.ndarray:
         """The per-frame probability of being inside an expression."""
-        return self.classifier.predict_proba(video.features)[:, 1]
+        return self.classifier.curve(video)
 
     def intervals(self, video: VideoData, curve: np.ndarray) -> list[Interval]:
         """Runs above the threshold, typed by duration (micro under 0.5 s), as in the scoring."""
@@ -107,8 +108,12 @@ def load_spotter(path: str) -> TrainedSpotter:
             f"{path}: spotter format {content.get('format_version')}, this landmarkset reads "
             f"{SPOTTER_FORMAT_VERSION}: train it again with landmarkset train-spotter"
         )
-    if content.get("spotter") not in SPOTTERS or not SPOTTERS[content["spotter"]].trained:
-        raise OptionError(f"{path}: unknown trained spotter {content.get('spotter')!r}")
+    try:
+        known = spotter_spec(str(content.get("spotter"))).trained
+    except OptionError as error:
+        raise OptionError(f"{path}: {error}") from None
+    if not known:
+        raise OptionError(f"{path}: {content.get('spotter')!r} is not a trained spotter")
     windows = {kind: (float(v), bool(s)) for kind, (v, s) in content["windows"].items()}
     if set(windows) != set(KINDS) or not all(math.isfinite(v) and v > 0 for v, _ in windows.values()):
         raise OptionError(f"{path}: its windows {content['windows']} are not a micro and a macro window")

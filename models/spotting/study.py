@@ -30,6 +30,7 @@ from .trained import (
     evaluate_spotter,
     fit_spotter,
     frame_features,
+    spotter_spec,
 )
 
 __all__ = ["SpotterStudy", "train_spotters"]
@@ -104,9 +105,7 @@ def train_spotters(
     video sheet ``annotations`` annotates; write report.json and table.md into ``out_dir``. With
     ``recogniser`` (a model file), each spotter's intervals are also classified and scored jointly (STRS,
     landmarkset.models.spotting.recognise)."""
-    unknown = [name for name in spotters if name not in SPOTTERS]
-    if unknown:
-        raise OptionError(f"unknown spotter {unknown[0]!r}; spotters: {', '.join(SPOTTERS)}")
+    specs = {name: spotter_spec(name) for name in spotters}  # OptionError for an unknown one, before any work
     windows = {**DEFAULT_WINDOWS, **(windows or {})}
     recognition = load_recogniser(recogniser) if recogniser is not None else None  # a bad model fails first
     sheet = SpotReport(tracks_path, "", {}, 0.0, [], 0.0)  # collects the sheet's rows that fail
@@ -125,7 +124,7 @@ def train_spotters(
     disable = None if progress is None else not progress
     with tqdm(total=len(spotters) * len(study.subjects), desc="spotters x folds", disable=disable) as bar:
         for name in spotters:
-            spec = SPOTTERS[name]
+            spec = specs[name]
             try:
                 videos = []
                 for track in tracks:
@@ -148,7 +147,8 @@ def train_spotters(
             }
             if spec.trained:  # the delivered spotter: fitted on every subject, the folds' median threshold
                 result["file"] = save_spotter(
-                    os.path.join(out_dir, f"{name}.spotter"), _delivered(spec, videos, evaluation, windows, seed, study)
+                    os.path.join(out_dir, f"{name.replace(':', '-')}.spotter"),
+                    _delivered(spec, videos, evaluation, windows, seed, study),
                 )
             if recognition is not None:
                 model, record = recognition

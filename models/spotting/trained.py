@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from landmarkset.errors import InputError
+from landmarkset.errors import InputError, OptionError
 from landmarkset.flow import REGION_FLOW, parse_lag
 from landmarkset.track import Track
 
@@ -36,8 +36,10 @@ from .proposals import propose
 
 __all__ = [
     "ANY",
+    "MODEL_PREFIX",
     "P_GRID",
     "SPOTTERS",
+    "FrameClassifier",
     "SpotterSpec",
     "VideoData",
     "evaluate_spotter",
@@ -46,6 +48,7 @@ __all__ = [
     "frame_labels",
     "micro_limit",
     "runs_above",
+    "spotter_spec",
 ]
 
 P_GRID = (*(round(p, 2) for p in np.arange(0.05, 0.96, 0.05)), 0.97, 0.99)
@@ -72,6 +75,34 @@ SPOTTERS: dict[str, SpotterSpec] = {
 }
 
 
+MODEL_PREFIX = "model:"  # a registered model over landmark windows as a spotter: "model:tcn" (windows.py)
+
+
+def spotter_spec(name: str) -> SpotterSpec:
+    """The spotter ``name``: one of SPOTTERS, or ``model:NAME`` for a registered model over landmark windows;
+    OptionError naming the choices otherwise."""
+    if name.startswith(MODEL_PREFIX):
+        from .windows import model_spotter_name
+
+        model = model_spotter_name(name)
+        return SpotterSpec(name, ("windows",), True, f"the registered model {model!r} over landmark windows")
+    if name not in SPOTTERS:
+        raise OptionError(
+            f"unknown spotter {name!r}; spotters: {', '.join(SPOTTERS)}, or model:NAME (a registered model)"
+        )
+    return SPOTTERS[name]
+
+
+class FrameClassifier:
+    """A scikit-learn classifier over a video's per-frame features; ``curve`` is its per-frame probability."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def curve(self, video: VideoData) -> np.ndarray:
+        return self.estimator.predict_proba(video.features)[:, 1]
+
+
 def _context(values: np.ndarray, half: int) -> list[np.ndarray]:
     """``values`` (frames, n) at t, t - half and t + half, and averaged over 2 half + 1 frames."""
     shifted_back = np.vstack([np.full((half, values.shape[1]), np.nan), values[:-half]]) if half else values
@@ -82,6 +113,8 @@ def _context(values: np.ndarray, half: int) -> list[np.ndarray]:
 
 def frame_features(track: Track, spec: SpotterSpec, ks: dict[str, int]) -> np.ndarray:
     """(frames, features) for ``spec``'s features of one track; InputError when the track lacks them."""
+    if "windows" in spec.features:  # a model spotter reads the landmarks themselves (windows.py)
+        return np.zeros((track.n_frames, 0))
     parts: list[np.ndarray] = []
     half = max(1, ks["micro"] // 2)
     if "landmarks" in spec.features:
@@ -175,7 +208,7 @@ def micro_limit(video: VideoData) -> float:
 def _curves(spec: SpotterSpec, models: dict[str, Any], video: VideoData) -> dict[str, np.ndarray]:
     if not spec.trained:
         return {kind: spotting_score_curve(region_motion(video.track, video.ks[kind])) for kind in KINDS}
-    return {ANY: models[ANY].predict_proba(video.features)[:, 1]}
+    return {ANY: models[ANY].curve(video)}
 
 
 def fit_spotter(spec: SpotterSpec, videos: list[VideoData], seed: int) -> dict[str, Any]:
@@ -183,11 +216,16 @@ def fit_spotter(spec: SpotterSpec, videos: list[VideoData], seed: int) -> dict[s
     if not spec.trained:
         return {}
     X = np.vstack([v.features for v in videos])
-    y = np.concatenate([np.maximum(*(frame_labels(len(v.features), v.truth, kind) for kind in KINDS)) for v in videos])
+    labels = [np.maximum(*(frame_labels(len(v.features), v.truth, kind) for kind in KINDS)) for v in videos]
+    y = np.concatenate(labels)
     if y.min() == y.max():
         raise InputError("the training videos hold no interval: a spotter cannot be trained")
+    if "windows" in spec.features:
+        from .windows import WindowModel, model_spotter_name
+
+        return {ANY: WindowModel(model_spotter_name(spec.name), seed).fit(videos, labels)}
     chosen = _balanced(y, seed)
-    return {ANY: _classifier(seed).fit(X[chosen], y[chosen])}
+    return {ANY: FrameClassifier(_classifier(seed).fit(X[chosen], y[chosen]))}
 
 
 def runs_above(curve: np.ndarray, threshold: float, k: int) -> list[tuple[int, int]]:
@@ -249,7 +287,7 @@ def evaluate_spotter(
     name: str, videos: list[VideoData], *, seed: int = 0, on_fold: Optional[Callable[[], None]] = None
 ) -> SpotterEvaluation:
     """Leave-one-subject-out MEGC figures of spotter ``name`` on ``videos`` (see the module doc)."""
-    spec = SPOTTERS[name]
+    spec = spotter_spec(name)
     subjects = sorted({v.subject for v in videos})
     if len(subjects) < 3:
         raise InputError(f"leave-one-subject-out needs at least 3 subjects (p is chosen on 2 or more); got {subjects}")
