@@ -11,6 +11,7 @@ spotter's (trained.evaluate_spotter): thresholds chosen on the training subjects
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..evaluation.megc import Interval
 from ..inference import network_input, predict_proba
 from ..modelfile import ModelRecord
 from ..spec import get_model, get_spec
-from ..training.config import TrainConfig, resolve_config
+from ..training.config import TrainConfig, resolve_config, steps_per_epoch
 from ..training.fitting import fit, seed_everything
 from .recognise import interval_samples, reader_of_tracks
 
@@ -30,7 +31,8 @@ __all__ = ["EPOCHS", "STEPS", "WINDOW_FRAMES", "WindowModel", "model_spotter_nam
 
 WINDOW_FRAMES = 20  # the model's frames per window (the paper's sample length)
 STEPS = 300  # optimiser steps per fit (a spotter is fitted once per subject and inner subject)
-EPOCHS: Optional[int] = None  # None: the training budget's rule (STEPS steps, at least 30 epochs)
+EPOCHS: Optional[int] = None  # None: STEPS steps, at least MIN_EPOCHS epochs
+MIN_EPOCHS = 5
 WINDOWS_PER_STRIDE = 4  # windows every k_micro / 4 frames
 NEGATIVES_PER_POSITIVE = 3
 CLASSES = ["none", "expression"]
@@ -91,7 +93,10 @@ class WindowModel:
         order = rng.permutation(len(x))
         held = order[: max(2, len(x) // 7)]  # an inner split for early stopping, inside the training subjects
         kept = order[len(held) :]
-        config = resolve_config(self.spec, TrainConfig(seed=self.seed, steps=self.steps, epochs=EPOCHS))
+        # STEPS optimiser steps, at least MIN_EPOCHS epochs: the "at least 30 epochs" of small datasets would be
+        # thousands of steps on the windows of long videos
+        epochs = EPOCHS or max(MIN_EPOCHS, math.ceil(self.steps / steps_per_epoch(len(kept), TrainConfig.batch_size)))
+        config = resolve_config(self.spec, TrainConfig(seed=self.seed, steps=self.steps, epochs=epochs))
         arguments = self.spec.arguments(self.spec.input.dimensions(x), len(CLASSES))
         seed_everything(self.seed)
         network = get_model(self.model_name, **arguments)
