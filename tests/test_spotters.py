@@ -300,7 +300,7 @@ def test_a_registered_model_spots_through_its_declaration(long_videos, tmp_path,
     from landmarkset.errors import OptionError
     from landmarkset.io import open_tracks
 
-    monkeypatch.setattr(windows, "EPOCHS", 3)  # the mechanics here, not the figures (benchmarks/spotting_study.py)
+    monkeypatch.setattr(windows, "EPOCHS", 1)  # the mechanics here, not the figures (benchmarks/spotting_study.py)
     _, store, sheet = long_videos
     frames = {"micro": Span(40), "macro": Span(160)}
     study = train_spotters(store, sheet, str(tmp_path / "s"), spotters=["model:tcn"], windows=frames, progress=False)
