@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_speed.py --dask --backends dlib
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/explain_methods.py
+	$(BIN)/python benchmarks/subtle_motion.py
+	$(BIN)/python benchmarks/spotting_study.py
 
 clean:
 	rm -rf $(VENV) landmarkset-demo build *.egg-info
