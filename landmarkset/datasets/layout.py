@@ -82,22 +82,16 @@ class Item:
 
     def source(self, span: str, frames: int, root: str) -> Source:
         """The frames to extract, as a source named relative to ``root``."""
-        numbers = self.needed(span, frames)
-        return Source(
-            self.folder,
-            self.id,
-            "images",
-            select=[self.frames[number] for number in numbers],
-            frame_numbers=[number - 1 for number in numbers],
-            root=root,
-        )
+        return self._images(self.id, self.needed(span, frames), root)
 
     def whole_video(self, root: str) -> Source:
         """Every frame of the long video the item is an interval of, as the source of sequence ``video``."""
-        numbers = sorted(self.frames)
+        return self._images(self.video, sorted(self.frames), root)
+
+    def _images(self, sequence: str, numbers: list[int], root: str) -> Source:
         return Source(
             self.folder,
-            self.video,
+            sequence,
             "images",
             select=[self.frames[number] for number in numbers],
             frame_numbers=[number - 1 for number in numbers],

@@ -15,7 +15,6 @@ import math
 from typing import Any, Optional
 
 import numpy as np
-import torch
 
 from landmarkset.errors import InputError, OptionError
 
@@ -54,16 +53,16 @@ def _centres(frames: int, stride: int) -> np.ndarray:
     return np.arange(0, frames, stride)
 
 
-def _windows(videos: list[Any], centres: list[np.ndarray]) -> np.ndarray:
-    """(N, WINDOW_FRAMES, 68, 2) landmark windows of 2 k_micro + 1 frames around each centre (0-based)."""
+def _windows(videos: list[Any], centres: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, WINDOW_FRAMES, 68, 2) landmark windows of 2 k_micro + 1 frames around each centre (0-based), and
+    which have a face (the interval's kind is unused: any will do)."""
     tracks = {video.video: video.track for video in videos}
     intervals = [
         Interval(video.video, int(c) + 1 - video.ks["micro"], int(c) + 1 + video.ks["micro"], "micro")
         for video, mine in zip(videos, centres)
         for c in mine
     ]
-    samples, usable = interval_samples(reader_of_tracks(tracks), intervals, WINDOW_FRAMES)
-    return samples, usable
+    return interval_samples(reader_of_tracks(tracks), intervals, WINDOW_FRAMES)
 
 
 class WindowModel:
@@ -132,8 +131,7 @@ class WindowModel:
         x, usable = _windows([video], [centres])
         probability = np.zeros(len(centres))
         if usable.any():
-            with torch.no_grad():
-                probability[usable] = predict_proba(self.network, self.record, x[usable])[:, 1]
+            probability[usable] = predict_proba(self.network, self.record, x[usable])[:, 1]
         return np.interp(np.arange(frames), centres, probability)
 
     @staticmethod
