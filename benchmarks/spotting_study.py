@@ -16,10 +16,10 @@ import os
 import tempfile
 import time
 
-from landmarkset.models.prediction import Span
 from landmarkset.models.spotting import train_spotters
 
 from landmarkset.datasets.samm import build_samm
+from landmarkset.intervals import Span
 from landmarkset.synth import synth_samm_long
 
 

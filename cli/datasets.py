@@ -226,11 +226,17 @@ def build_casme2_command(quiet: bool, options: tuple[str, ...], apex: bool, **ar
     source=_build_dataset,
     help="Synthetic neutral samples from random samples' first frame.",
 )
+@click.option(
+    "--whole-videos",
+    is_flag=True,
+    help="Store every frame of each video the sheet names (for spot / train-spotter --layout), no samples.",
+)
 def build_casme_sq_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
     """Build a CAS(ME)^2 training set (macro- and micro-expression intervals of its long videos) into OUTPUT."""
     from landmarkset.datasets import build_casme_sq
 
-    _run_build(build_casme_sq, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+    span = {"span": "onset-apex"} if apex else {}
+    _run_build(build_casme_sq, quiet, options, **span, **arguments)
 
 
 @click.command("casme3")
@@ -341,11 +347,17 @@ class _LayoutGroup(click.Group):
     source=_build_dataset,
     help="Synthetic neutral samples from random samples' first frame.",
 )
+@click.option(
+    "--whole-videos",
+    is_flag=True,
+    help="Store every frame of each video the sheet names (for spot / train-spotter --layout), no samples.",
+)
 def build_smic_e_command(quiet: bool, options: tuple[str, ...], apex: bool, **arguments: Any) -> None:
     """Build a SMIC-E training set (the micro-expression intervals of SMIC-HS's longer clips) into OUTPUT."""
     from landmarkset.datasets import build_smic_e
 
-    _run_build(build_smic_e, quiet, options, span="onset-apex" if apex else "onset-offset", **arguments)
+    span = {"span": "onset-apex"} if apex else {}
+    _run_build(build_smic_e, quiet, options, **span, **arguments)
 
 
 @click.group("build", cls=_LayoutGroup)

@@ -174,3 +174,16 @@ def with_figure_options(command):
             return command(*args, **kwargs)
 
     return with_format
+
+
+class LazyHelpOption(click.Option):
+    """An option whose help text comes from the library when help is shown (``help_text()``), so that it names
+    what is registered without the command importing the library to start."""
+
+    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._help_text = help_text
+
+    def get_help_record(self, ctx: click.Context) -> Optional[tuple[str, str]]:
+        self.help = self._help_text()
+        return super().get_help_record(ctx)

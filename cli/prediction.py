@@ -4,11 +4,12 @@ long videos), registered on the main group."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import Optional
 
 import click
 
-from .options import check_device, library_option, with_figure_options
+from .options import LazyHelpOption, LibraryChoice, check_device, library_option, with_figure_options
 
 
 def _predict_tracks():
@@ -45,7 +46,9 @@ def predict_command(
 ) -> None:
     """Slide MODEL (model.pt) over every track of TRACKS: per-window and per-frame probabilities of every class,
     a timeline PNG per sequence and the longest stretch of each class. Frames without a face are never guessed."""
-    from landmarkset.models.prediction import parse_span, predict_tracks
+    from landmarkset.models.prediction import predict_tracks
+
+    from landmarkset.intervals import parse_span
 
     report = predict_tracks(
         model,
@@ -60,6 +63,7 @@ def predict_command(
     )
     click.echo(report.summary())
     click.echo(f"  {os.path.join(out_dir, 'timelines')}/")
+    sys.exit(report.exit_code)
 
 
 def _spot_tracks():
@@ -68,11 +72,26 @@ def _spot_tracks():
     return spot_tracks
 
 
+def _long_video_layouts() -> list[str]:
+    from landmarkset.datasets.registry import long_video_layouts
+
+    return long_video_layouts()
+
+
+def _windows(micro: Optional[str], macro: Optional[str]) -> dict:
+    from landmarkset.intervals import parse_span
+
+    return {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
+
+
+_LAYOUT_HELP = "The layout whose sheet --annotations is (it names the videos, subjects and intervals)."
+
+
 @click.command("spot")
 @click.argument("tracks", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
-@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")
+@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2 s]")
+@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8 s]")
 @library_option(
     "-p",
     "p",
@@ -84,8 +103,9 @@ def _spot_tracks():
 @click.option(
     "--annotations",
     type=click.Path(exists=True, dir_okay=False),
-    help="A SAMM long-video sheet: score the proposals the MEGC way.",
+    help="The videos' long-video sheet (read by --layout): score the proposals the MEGC way.",
 )
+@library_option("--layout", type=LibraryChoice(_long_video_layouts), source=_spot_tracks, help=_LAYOUT_HELP)
 @click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
 @click.option("--spotter", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A trained spotter (NAME.spotter of train-spotter) instead of the training-free one.")  # fmt: skip
@@ -103,6 +123,7 @@ def spot_command(
     p: float,
     keep_eyes: bool,
     annotations: Optional[str],
+    layout: str,
     sequences: tuple[str, ...],
     no_curves: bool,
     spotter: Optional[str],
@@ -110,18 +131,18 @@ def spot_command(
     quiet: bool,
 ) -> None:
     """Spot micro- and macro-expressions in every track of TRACKS (whole videos): intervals.csv, a score-curve
-    PNG per video and report.json; with --annotations, MEGC precision, recall and F1."""
-    from landmarkset.models.prediction import parse_span
+    PNG per video and report.json; with --annotations, MEGC precision, recall and F1. Exit code 1 when some
+    video or sheet row failed (each named), 2 when no video could be spotted."""
     from landmarkset.models.spotting import spot_tracks
 
-    windows = {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
     report = spot_tracks(
         tracks,
         out_dir,
-        windows=windows,
+        windows=_windows(micro, macro),
         p=p,
         masked=() if keep_eyes else None,
         annotations=annotations,
+        layout=layout,
         sequences=list(sequences) or None,
         curves=not no_curves,
         spotter=spotter,
@@ -129,6 +150,22 @@ def spot_command(
         progress=False if quiet else None,
     )
     click.echo(report.summary())
+    sys.exit(report.exit_code)
+
+
+def _spotter_names() -> str:
+    from landmarkset.models.spotting import DEFAULT_SPOTTERS, list_spotters
+
+    return (
+        f"{', '.join(list_spotters())}, or model:NAME (a registered model over landmark windows, e.g. model:tcn); "
+        f"repeatable [default: {', '.join(DEFAULT_SPOTTERS)}]."
+    )
+
+
+def _train_spotters():
+    from landmarkset.models.spotting import train_spotters
+
+    return train_spotters
 
 
 @click.command("train-spotter")
@@ -137,26 +174,21 @@ def spot_command(
     "--annotations",
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="The SAMM long-video sheet of the videos in TRACKS (track ids are its video names).",
+    help="The long-video sheet of the videos in TRACKS (read by --layout; track ids are its video names).",
 )
+@library_option("--layout", type=LibraryChoice(_long_video_layouts), source=_train_spotters, help=_LAYOUT_HELP)
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option(
-    "--spotter",
-    "spotters",
-    multiple=True,
-    metavar="NAME",
-    help="baseline, landmarks, flow, both, or model:NAME (a registered model over landmark windows, e.g. "
-    "model:tcn); repeatable [default: the first four].",
-)
-@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2s]")
-@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8s]")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--spotter", "spotters", multiple=True, metavar="NAME", cls=LazyHelpOption, help_text=_spotter_names)
+@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2 s]")
+@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8 s]")
+@library_option("--seed", type=int, source=_train_spotters)
 @click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A recognition model (model.pt): classify the spotted intervals and report STRS.")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train_spotter_command(
     tracks: str,
     annotations: str,
+    layout: str,
     out_dir: str,
     spotters: tuple[str, ...],
     micro: Optional[str],
@@ -166,24 +198,24 @@ def train_spotter_command(
     quiet: bool,
 ) -> None:
     """Score spotters leave-one-subject-out on TRACKS (long videos) against their sheet: the training-free
-    baseline and the trained ones (landmark motion, region flow, both), thresholds chosen on the training
+    baseline and the trained ones (landmark motion, region flow, both), settings chosen on the training
     subjects only. Writes report.json, table.md and each trained spotter, fitted on every subject, as
-    NAME.spotter for `spot --spotter`."""
-    from landmarkset.models.prediction import parse_span
-    from landmarkset.models.spotting import SPOTTERS, train_spotters
+    NAME.spotter for `spot --spotter`. Exit code 1 when a spotter, video or sheet row was left out (named)."""
+    from landmarkset.models.spotting import DEFAULT_SPOTTERS, train_spotters
 
-    windows = {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
     study = train_spotters(
         tracks,
         annotations,
         out_dir,
-        spotters=list(spotters) or list(SPOTTERS),
-        windows=windows,
+        layout=layout,
+        spotters=list(spotters) or list(DEFAULT_SPOTTERS),
+        windows=_windows(micro, macro),
         seed=seed,
         recogniser=recogniser,
         progress=False if quiet else None,
     )
     click.echo(study.summary())
+    sys.exit(study.exit_code)
 
 
 COMMANDS = (predict_command, spot_command, train_spotter_command)

@@ -52,6 +52,13 @@ def _backend_choice_help() -> str:
     is_flag=True,
     help="Start a new store instead of resuming the existing one (replaced at the first write).",
 )
+@click.option(
+    "--fps",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Frame rate of frame folders, which have none of their own (SAMM and CASME II 200, CAS(ME)^2 30, "
+    "SMIC-HS 100): recorded with the tracks, for windows and lags in seconds. Videos keep their own.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def extract(
     inputs: tuple[str, ...],
@@ -64,6 +71,7 @@ def extract(
     scheduler: Optional[str],
     cluster: Optional[str],
     overwrite: bool,
+    fps: Optional[float],
     quiet: bool,
 ) -> None:
     """Extract 68-point landmark tracks from videos, image folders, images or globs into OUTPUT.
@@ -92,6 +100,7 @@ def extract(
         progress=False if quiet else None,
         overwrite=overwrite,
         scheduler=scheduler or cluster,
+        fps=fps,
     )
     click.echo(report.summary())
     if not report.ok:

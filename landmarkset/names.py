@@ -6,10 +6,12 @@ root (``..``, an absolute path, a separator) nor break the store's group layout.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from typing import Optional
 
-__all__ = ["MAX_NAME_BYTES", "name_problem", "within"]
+__all__ = ["MAX_NAME_BYTES", "file_stem", "name_problem", "within"]
 
 MAX_NAME_BYTES = 255  # the longest file name common file systems allow
 
@@ -40,3 +42,19 @@ def within(root: str, *parts: str) -> str:
         if problem is not None:
             raise ValueError(problem)
     return os.path.join(root, *parts)
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def file_stem(name: str) -> str:
+    """A file name stem for a per-sequence output of ``name``: the name itself when it is plain and short, else
+    its plain characters (at most 80) and a hash of the whole name, so that two names never share a file
+    ("a b" and "a_b") and a 255-byte name still fits; the full name is kept inside the file or its report."""
+    if _PLAIN.match(name) and name.upper() not in _RESERVED:
+        return name
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80].strip("._") or "sequence"
+    return f"{plain}-{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
+
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-__all__ = ["ALL_FRAMES", "LISTED_FRAMES", "Provenance", "describe_selection", "fingerprint"]
+__all__ = ["ALL_FRAMES", "LISTED_FRAMES", "Provenance", "describe_selection", "fingerprint", "source_warning"]
 
 ALL_FRAMES = "all"  # every frame of the source
 LISTED_FRAMES = "listed"  # exactly the frames a track's frame_index lists
@@ -133,3 +133,17 @@ def sha256_of(path: str) -> str:
                 digest.update(block)
         _hashed[key] = digest.hexdigest()
     return _hashed[key]
+
+
+def source_warning(what: str, trained: Mapping[str, Any], data: Mapping[str, Any], where: str) -> Optional[str]:
+    """One line when the landmarks of ``where`` come from another backend than those ``what`` (a model or a
+    spotter) was trained on (``trained`` and ``data``: {"backend": ..., "backend_version": ...}); None when they
+    agree or the training source is unknown. Backends place points differently, so a model's figures do not
+    carry over from one to another."""
+    expected, found = trained.get("backend") or "", data.get("backend") or ""
+    if not expected or not found or expected == found:
+        return None
+    return (
+        f"{where}: landmarks from {found}, but {what} on {expected}'s: backends place points differently, so expect "
+        f"worse results; extract with -b {expected}, or train on {found}'s landmarks"
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Optional
+from typing import Any, BinaryIO, Optional, Union
 
 import torch
 from torch import nn
@@ -52,14 +52,14 @@ class ModelRecord:
         return self.input["dimensions"]
 
 
-def save_model(path: str, model: nn.Module, record: ModelRecord) -> str:
-    """Write ``model``'s weights with ``record`` to ``path``."""
+def save_model(path: Union[str, BinaryIO], model: nn.Module, record: ModelRecord) -> Union[str, BinaryIO]:
+    """Write ``model``'s weights with ``record`` to ``path`` (a file name or a binary file object)."""
     torch.save(
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "record": asdict(record),
-            "state_dict": model.state_dict(),
+            "state_dict": {key: value.cpu() for key, value in model.state_dict().items()},
         },
         path,
     )
@@ -105,12 +105,15 @@ def _record(content: Any, path: str) -> ModelRecord:
     return ModelRecord(**{k: v for k, v in content["record"].items() if k in known})  # newer minor: extra fields
 
 
-def read_model_file(path: str, device: str = "cpu") -> tuple[ModelRecord, dict[str, Any]]:
-    """The record and state dict of ``path``; InputError (one line) for a missing, foreign or too new file."""
-    if not os.path.isfile(path):
+def read_model_file(
+    path: str, device: str = "cpu", *, data: Optional[BinaryIO] = None
+) -> tuple[ModelRecord, dict[str, Any]]:
+    """The record and state dict of ``path`` (or of ``data``, a model file's bytes that ``path`` names in
+    messages); InputError (one line) for a missing, foreign or too new file."""
+    if data is None and not os.path.isfile(path):
         raise InputError(f"{path}: no such model file")
     try:
-        content = torch.load(path, map_location=device, weights_only=True)  # plain data only: safe to open
+        content = torch.load(data or path, map_location=device, weights_only=True)  # plain data only: safe to open
     except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError, AttributeError) as error:
         reason = " ".join(str(error).split())[:160]
         raise InputError(f"{path}: not a landmarkset model file ({type(error).__name__}: {reason})") from None
@@ -120,9 +123,9 @@ def read_model_file(path: str, device: str = "cpu") -> tuple[ModelRecord, dict[s
         raise InputError(f"{path}: not a landmarkset model file (missing {error})") from None
 
 
-def load_model(path: str, device: str = "cpu") -> tuple[nn.Module, ModelRecord]:
-    """The model of ``path`` (eval mode, on ``device``) and its record."""
-    record, state = read_model_file(path, device)
+def load_model(path: str, device: str = "cpu", *, data: Optional[BinaryIO] = None) -> tuple[nn.Module, ModelRecord]:
+    """The model of ``path`` (or of ``data``, see :func:`read_model_file`; eval mode, on ``device``) and its record."""
+    record, state = read_model_file(path, device, data=data)
     model = get_model(record.model, **record.arguments)
     try:
         model.load_state_dict(state)

@@ -82,3 +82,38 @@ def test_bad_rows_fail_alone_and_a_wrong_workbook_is_one_line(casme_sq, tmp_path
     book.save(copy / CASME_SQ_SHEET)
     result = CliRunner().invoke(main, [*command, "-o", str(tmp_path / "d.h5")])
     assert result.exit_code == 2 and "no 'naming rule1' or 'naming rule2' sheet" in result.output
+
+
+@pytest.mark.slow  # extracts every frame of two 240-frame videos
+def test_whole_long_videos_are_spotted_and_scored_against_their_own_sheet(casme_sq, tmp_path):
+    from landmarkset import open_tracks
+    from landmarkset.datasets.registry import read_intervals
+
+    root, sheet, truth = casme_sq
+    store = str(tmp_path / "long.h5")
+    result = CliRunner().invoke(main, ["build", "casme-sq", root, "--annotations", sheet, "-o", store, "-b", "dlib",
+                                       "--whole-videos", "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    videos = {video: record for video, record in truth.items()}  # "15_0101disgustingteeth": its id is "15_0101"
+    with open_tracks(store) as tracks:
+        assert sorted(tracks.ids()) == sorted(video[:7] for video in videos)
+        for video, record in videos.items():
+            track = tracks[video[:7]]
+            assert track.n_frames == record["frames"] and track.fps == 30.0 and track.subject == record["subject"]
+    sheet_intervals = read_intervals("casme-sq", sheet)
+    assert len(sheet_intervals.intervals) == sum(len(record["intervals"]) for record in videos.values())
+    spot = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "spots"), "--layout", "casme-sq",
+                                     "--annotations", sheet, "-q", "--no-curves"])  # fmt: skip
+    assert spot.exit_code == 0, spot.output
+    report = json.loads((tmp_path / "spots" / "report.json").read_text())
+    assert report["megc"]["overall"]["ground_truth"] == len(sheet_intervals.intervals)
+    assert report["unmatched_annotations"] == [] and report["megc"]["overall"]["predictions"] > 0
+    # the sheet's intervals in the videos' frames, typed as the sheet types them (offset 0 read as the apex)
+    for video, record in videos.items():
+        mine = sorted((i.onset, i.offset, i.type) for i in sheet_intervals.intervals if i.video == video[:7])
+        expected = sorted((r["onset"], r["apex"] if r["defects"] else r["offset"], r["type"])
+                          for r in record["intervals"])  # fmt: skip
+        assert mine == expected
+    # the SAMM reader refuses CAS(ME)^2's workbook in one line
+    refused = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "x"), "--annotations", sheet, "-q"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output

@@ -78,3 +78,24 @@ def test_bad_rows_fail_alone(smic_e, tmp_path):
     assert len(failed) == 2, failed
     assert "no folder(s) named s9_po_99" in failed[0] and "are not in" in failed[1]
     assert len(read_dataset(str(tmp_path / "e.h5"))) == rows - 2  # the rest is built
+
+
+@pytest.mark.slow  # extracts every frame of four clips
+def test_whole_clips_are_spotted_in_the_clips_own_frame_numbers(smic_e, tmp_path):
+    """Whole clips for spotting: the interval of each clip in its own frames (from FirstF), whichever way its
+    files are numbered, and its track of every frame at SMIC-HS's 100 fps."""
+    from landmarkset import open_tracks
+    from landmarkset.datasets.registry import read_intervals
+
+    root, sheet, truth = smic_e
+    store = str(tmp_path / "whole.h5")
+    report = build_smic_e(root, sheet, store, whole_videos=True, backend="dlib", progress=False)
+    assert report.ok and sorted(report.whole_videos) == sorted(c["clip"] for c in truth.values())
+    intervals = read_intervals("smic-e", sheet).by_video()
+    with open_tracks(store) as tracks:
+        for clip in truth.values():
+            track = tracks[clip["clip"]]
+            assert track.fps == 100.0 and track.n_frames == clip["frames"]
+            (interval,) = intervals[clip["clip"]]
+            assert (interval.onset, interval.offset) == tuple(clip["intervals"][0]["position"])
+            assert interval.type == "micro" and interval.subject == clip["subject"]

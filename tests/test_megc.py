@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from landmarkset.models.evaluation.megc import Interval, SpottingScore, interval_iou, spotting_score
+from landmarkset.models.evaluation.megc import SpottingScore, interval_iou, spotting_score
+
+from landmarkset.intervals import Interval
 
 
 @pytest.mark.parametrize(
@@ -50,5 +52,5 @@ def test_published_baseline_arithmetic():
 def test_empty_inputs_score_zero():
     score = spotting_score([], [])["overall"]
     assert (score.precision, score.recall, score.f1) == (0.0, 0.0, 0.0)
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="type must be 'macro' or 'micro'"):
         Interval("v", 1, 2, "mezzo")

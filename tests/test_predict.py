@@ -55,19 +55,33 @@ def _rows(path) -> list[dict[str, str]]:
 
 
 def test_windows_strides_classes_and_faceless_frames(model_file, tmp_path):
-    store = _store(str(tmp_path / "t.h5"), 200, slice(50, 60))
+    from landmarkset.models import load_model, predict_proba
+
+    from landmarkset.datasets import DatasetBuilder
+
+    store = _store(str(tmp_path / "t.h5"), 200, slice(50, 70))
     report = predict_tracks(model_file, store, str(tmp_path / "out"), window=Span(20), stride=Span(5), progress=False)
     entry = report.sequences[0]
-    # starts 0, 5, ..., 180; those whose 20 frames touch frames 50-59 are skipped, never guessed
-    assert (entry.windows, entry.skipped_windows) == (32, 5) and entry.frames_with_face == 190
+    # starts 0, 5, ..., 180; a window with a face on fewer than half its frames (starts 45, 50, 55 over the
+    # faceless frames 50-69) is skipped; the others are made into samples by the builder's rule
+    assert (entry.windows, entry.skipped_windows) == (34, 3) and entry.frames_with_face == 180
     windows = _rows(tmp_path / "out" / "windows.csv")
     frames = _rows(tmp_path / "out" / "frames.csv")
-    assert len(windows) == 32 and len(frames) == 200
+    assert len(windows) == 34 and len(frames) == 200
     assert all(f"p_{name}" in windows[0] and f"p_{name}" in frames[0] for name in CLASSES)  # every class
     assert all(abs(sum(float(w[f"p_{c}"]) for c in CLASSES) - 1) < 1e-3 for w in windows)
-    assert not any(50 <= int(w["start_frame"]) + k < 60 for w in windows for k in range(20))
-    for row in frames[50:60]:
+    assert [int(w["start_frame"]) for w in windows if int(w["start_frame"]) in range(40, 61)] == [40, 60]
+    for row in frames[50:70]:  # frames without a face are never given a class
         assert row["face"] == "0" and row["windows"] == "0" and row["top"] == "" and row["p_happy"] == ""
+    # a window holding faceless frames is the sample a dataset builder makes of those frames
+    with open_tracks(store) as tracks:
+        track = tracks["clip"]
+    builder = DatasetBuilder(frames=20)
+    builder.add_sequence("w", track.landmarks[40:60], label="a", subject="s", valid=track.valid[40:60])
+    model, record = load_model(model_file)
+    expected = predict_proba(model, record, builder.samples[0].landmarks[None])[0]
+    scored = next(w for w in windows if w["start_frame"] == "40")
+    np.testing.assert_allclose([float(scored[f"p_{c}"]) for c in CLASSES], expected, atol=2e-4)
     # a frame's probabilities: the mean of the scored windows that cover it
     covering = [w for w in windows if int(w["start_frame"]) <= 100 <= int(w["end_frame"])]
     assert int(frames[100]["windows"]) == len(covering) == 4
@@ -151,8 +165,10 @@ def long_video_tracks(tmp_path_factory):
 def test_spot_proposes_intervals_and_scores_them_the_megc_way(long_video_tracks, tmp_path):
     import csv
 
-    from landmarkset.models.evaluation.megc import Interval, spotting_score
+    from landmarkset.models.evaluation.megc import spotting_score
     from landmarkset.models.spotting import spot_tracks
+
+    from landmarkset.intervals import Interval
 
     out, store, truth = long_video_tracks
     sheet = os.path.join(out, "SAMM_LongVideos_V1_Release.xlsx")
@@ -161,7 +177,7 @@ def test_spot_proposes_intervals_and_scores_them_the_megc_way(long_video_tracks,
     assert "MEGC overall" in result.output
     with open(tmp_path / "spot" / "intervals.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows and set(rows[0]) == {"video", "onset", "offset", "type", "score"}
+    assert rows and set(rows[0]) == {"video", "subject", "onset", "offset", "type", "score"}
     report = json.loads((tmp_path / "spot" / "report.json").read_text())
     # The pooled figures are the metric's own on the written intervals and the sheet's (repaired) rows.
     found = [Interval(r["video"], int(r["onset"]), int(r["offset"]), r["type"]) for r in rows]
@@ -178,9 +194,30 @@ def test_spot_proposes_intervals_and_scores_them_the_megc_way(long_video_tracks,
     assert sorted(os.listdir(tmp_path / "spot" / "curves")) == sorted(f"{video}.png" for video in truth)
     # A window in frames works as one in seconds; a face that never moves proposes nothing.
     frames = {"micro": parse_span("40"), "macro": parse_span("160")}
-    again = spot_tracks(store, str(tmp_path / "k"), windows=frames, curves=False, progress=False)
+    again = spot_tracks(store, str(tmp_path / "k"), windows=frames, p=0.2, annotations=sheet, curves=False,
+                        progress=False)  # fmt: skip
     assert [v.windows for v in again.videos] == [{"micro": 40, "macro": 160}] * 2
-    assert "k = 40 frames and 160 frames" in again.summary()
+    assert "k = 40 frames and 160 frames" in again.summary() and "p 0.20" in again.summary()
+    # A folder of frames extracted without --fps: windows in frames give the same micro and macro proposals (the
+    # micro window stands for 0.2 s), micro-expressions among them; windows in seconds fail each video in one
+    # line naming --fps, and a run in which every video failed exits 2.
+    bare = str(tmp_path / "bare.h5")
+    with open_tracks(store) as tracks, TrackWriter(bare) as writer:
+        for name in tracks.ids():
+            track = tracks[name]
+            writer.write(dataclasses.replace(track, fps=float("nan"), timestamp=np.full(track.n_frames, np.nan)))
+    without = spot_tracks(bare, str(tmp_path / "b"), windows=frames, p=0.2, annotations=sheet, curves=False,
+                          progress=False)  # fmt: skip
+    assert [(p.video, p.onset, p.offset, p.type) for v in without.videos for p in v.proposals] == [
+        (p.video, p.onset, p.offset, p.type) for v in again.videos for p in v.proposals
+    ]
+    assert without.megc == again.megc and without.megc["micro"]["predictions"] > 0 and without.megc["micro"]["f1"] > 0
+    result = CliRunner().invoke(main, ["spot", bare, "-o", str(tmp_path / "s"), "-q", "--no-curves"])
+    assert (
+        result.exit_code == 2
+        and result.output.count("FAILED") == 2
+        and "extract frame folders with --fps" in (result.output)
+    )
     with open_tracks(store) as tracks:
         moving = tracks[tracks.ids()[0]]
     still = dataclasses.replace(moving, id="still", landmarks=np.repeat(moving.landmarks[:1], moving.n_frames, axis=0))
@@ -193,39 +230,38 @@ def test_spot_proposes_intervals_and_scores_them_the_megc_way(long_video_tracks,
 @pytest.mark.slow  # shares the long videos of the test above
 def test_spot_then_recognise_classifies_each_interval_and_scores_strs(long_video_tracks, model_file, tmp_path):
     from landmarkset.models import load_model
-    from landmarkset.models.evaluation.megc import Interval
-    from landmarkset.models.spotting.recognise import (
-        interval_samples,
-        labelled_truth,
-        reader_of_tracks,
-        strs_of_classes,
-    )
+    from landmarkset.models.evaluation.strs import strs_score
+    from landmarkset.models.inference import predict_proba
+
+    from landmarkset.datasets.registry import read_intervals
+    from landmarkset.intervals import Interval
+    from landmarkset.windows import window_samples
 
     out, store, _ = long_video_tracks
     sheet = os.path.join(out, "SAMM_LongVideos_V1_Release.xlsx")
     args = ["spot", store, "-o", str(tmp_path / "s"), "--annotations", sheet, "--recogniser", model_file, "-q"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "STRS" in result.output and "x recognition UF1" in result.output and "IoU >= 0.5" in result.output
+    assert "STRS" in result.output and "x analysis F1" in result.output and "IoU >= 0.5" in result.output
     rows = _rows(tmp_path / "s" / "intervals.csv")
     assert rows and {"emotion", "emotion_probability"} <= set(rows[0])
-    # Each interval's class is the model's own on that interval's frames, resampled as a dataset's samples.
+    # Each interval's class is the model's own on that interval's frames, made a sample as a dataset's are.
     model, record = load_model(model_file)
-    found = [Interval(r["video"], int(r["onset"]), int(r["offset"]), r["type"]) for r in rows]
     with open_tracks(store) as tracks:
-        read = reader_of_tracks({name: tracks[name] for name in tracks.ids()})
-    samples, usable = interval_samples(read, found, 20)
+        whole = {name: tracks[name] for name in tracks.ids()}
+    windows = [(r["video"], int(r["onset"]) - 1, int(r["offset"])) for r in rows]
+    samples, usable = window_samples(lambda v, a, b: (whole[v].landmarks[a:b], whole[v].valid[a:b]), windows, 20)
     assert usable.all()
-    from landmarkset.models.inference import predict_proba
-
     probabilities = predict_proba(model, record, samples)
     assert [r["emotion"] for r in rows] == [CLASSES[i] for i in probabilities.argmax(1)]
     np.testing.assert_allclose([float(r["emotion_probability"]) for r in rows], probabilities.max(1), atol=1e-4)
+    # STRS is the reference's, on the written intervals and the sheet's (their emotions from the AUs)
     report = json.loads((tmp_path / "s" / "report.json").read_text())
-    labelled = labelled_truth(sheet)
-    assert any(t.emotion in CLASSES for t in labelled)  # the check below counts something
-    assert report["strs"] == strs_of_classes(labelled, found, [r["emotion"] for r in rows], CLASSES)
-    assert report["strs"]["tp"] <= report["megc"]["overall"]["tp"]  # recognised TPs are spotted TPs
+    truth = [i for i in read_intervals("samm", sheet).intervals if i.video in whole]
+    found = [Interval(r["video"], int(r["onset"]), int(r["offset"]), r["type"], emotion=r["emotion"],
+                      subject=r["subject"]) for r in rows]  # fmt: skip
+    assert report["strs"] == strs_score(truth, found).as_dict()
+    assert report["strs"]["recognised"] <= report["strs"]["spotting_tp"]
     # A model over crops cannot read a track store: one line, before anything is spotted.
     from landmarkset.models import SCN, ModelRecord, save_model
 

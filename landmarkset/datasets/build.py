@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import re
 import warnings
@@ -299,7 +300,7 @@ def build_whole_videos(
     layout: Layout,
     output: str,
     *,
-    fps: float = float("nan"),
+    fps: Optional[float] = None,
     landmarks: str = "extracted",
     backend: str = "mediapipe",
     options: Optional[dict[str, Any]] = None,
@@ -309,9 +310,10 @@ def build_whole_videos(
     **unused: Any,
 ) -> BuildReport:
     """Store every frame of each long video that ``layout``'s items are intervals of (``Item.video``), one
-    track per video recording its subject and ``fps`` (the release's frame rate; image folders have none),
-    for spotting. Nothing is cut into samples. The extraction is the one of ``landmarkset extract``: long
-    videos are checkpointed every 2,048 frames and resumed, and a re-run reuses tracks made exactly as asked.
+    track per video recording its subject and ``fps`` (default: the layout's ``fps``, its release's frame rate;
+    image folders have none of their own), for spotting. Nothing is cut into samples. The extraction is the one
+    of ``landmarkset extract``: long videos are checkpointed every 2,048 frames and resumed, and a re-run reuses
+    tracks made exactly as asked.
     """
     defaults = inspect.signature(build_dataset).parameters
     cut = {name for name, value in unused.items() if name not in defaults or value != defaults[name].default}
@@ -347,8 +349,9 @@ def build_whole_videos(
                 report.failed.append(
                     Failure(item.origin, f"video {item.video!r} is also {earlier.folder} of subject {earlier.subject}")
                 )
-        sources = [item.whole_video(layout.root) for item in videos.values()]
-        annotations = {video: {"subject": item.subject, "fps": fps} for video, item in videos.items()}
+        rate = float(getattr(layout, "fps", math.nan) if fps is None else fps)
+        sources = [item.whole_video(layout.root, rate) for item in videos.values()]
+        annotations = {video: {"subject": item.subject, "fps": rate} for video, item in videos.items()}
         report.extraction = extract_into(
             writer, sources, extractor, workers=workers, progress=progress, annotations=annotations
         )

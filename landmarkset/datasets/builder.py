@@ -9,8 +9,9 @@
     write_dataset("data.h5", dataset)          # /dataset and the tracks the samples came from
 
 Every sequence (or the span of its interval) is resampled to ``frames`` frames spread evenly from its
-first to its last frame (frames repeat when it is shorter); frames without a face are replaced by the
-nearest frame with one, and which source frame each sample frame came from is kept (``source_frames``).
+first to its last frame (frames repeat when it is shorter); frames without a face follow the one policy of
+:mod:`landmarkset.windows` (the nearest frame with a face; a sequence with a face on fewer than half its
+frames is dropped), and which source frame each sample frame came from is kept (``source_frames``).
 Sequences shorter than ``min_frames`` are dropped, and every drop is recorded with its reason.
 """
 
@@ -29,20 +30,13 @@ from ..io.datasets import NEUTRAL_SUFFIX, Dataset
 from ..names import name_problem
 from ..smoothing import Smoothing, smooth_landmarks
 from ..track import Track
+from ..windows import FACELESS_POLICY, RESAMPLING, enough_faces, nearest_face, resample_indices
 
 __all__ = ["ONSET_APEX", "ONSET_OFFSET", "RESAMPLING", "DatasetBuilder", "resample_indices"]
 
-RESAMPLING = "even-nearest"  # round(linspace(0, T - 1, F)): first and last frame always kept
 ONSET_APEX, ONSET_OFFSET = "onset-apex", "onset-offset"  # the spans of an interval a sample can cover
 SPANS = (ONSET_APEX, ONSET_OFFSET)
 COORDINATE_RANGE = (-1.0, 2.0)  # normalised landmarks lie in [0, 1], a little outside for faces at the border
-
-
-def resample_indices(n_frames: int, frames: int) -> np.ndarray:
-    """Indices of ``frames`` frames spread evenly over 0..n_frames-1, first and last included."""
-    if n_frames < 1 or frames < 1:
-        raise OptionError(f"resample_indices needs n_frames >= 1 and frames >= 1. Got {n_frames}, {frames}.")
-    return np.linspace(0, n_frames - 1, frames).round().astype(np.int64)
 
 
 def interval_frames(interval: tuple[int, int, int], span: str, frames: int) -> np.ndarray:
@@ -50,17 +44,6 @@ def interval_frames(interval: tuple[int, int, int], span: str, frames: int) -> n
     onset, apex, offset = interval
     end = apex if span == ONSET_APEX else offset
     return onset + resample_indices(end - onset + 1, frames)
-
-
-def _nearest_valid(indices: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Each index moved to the nearest frame with a face (earlier frame on ties)."""
-    usable = np.flatnonzero(valid)
-    position = np.clip(np.searchsorted(usable, indices), 1, len(usable) - 1) if len(usable) > 1 else None
-    if position is None:
-        return np.full_like(indices, usable[0])
-    before, after = usable[position - 1], usable[position]
-    chosen = np.where(indices - before <= after - indices, before, after)
-    return np.where(valid[indices], indices, chosen)
 
 
 def _check_interval(sequence: str, interval: Any, span: str) -> tuple[int, int, int]:
@@ -184,11 +167,11 @@ class DatasetBuilder:
         if length < self.min_frames:
             return self._drop(sequence, f"{length} frames, fewer than min_frames={self.min_frames}")
         span_valid = valid[rows]
-        if span_valid.sum() < min(self.min_frames, len(rows)):
-            return self._drop(sequence, f"a face on only {int(span_valid.sum())} of {len(rows)} frames")
+        if not enough_faces(span_valid):
+            return self._drop(sequence, f"a face on only {int(span_valid.sum())} of {len(rows)} frames (half needed)")
         if self.smoothing is not None:
             landmarks = smooth_landmarks(landmarks, valid, fps, self.smoothing)
-        chosen = rows[_nearest_valid(targets, span_valid)]
+        chosen = rows[nearest_face(targets, span_valid)]
         self.samples.append(
             Sample(
                 sequence,
@@ -284,6 +267,7 @@ class DatasetBuilder:
             "frames": self.frames,
             "min_frames": self.min_frames,
             "resampling": RESAMPLING,
+            "faceless_frames": FACELESS_POLICY,
             "smoothing": json.dumps(self.smoothing.describe() if self.smoothing else None),
             "neutral_sources": json.dumps(self.neutral_sources),
             "neutral_seed": -1 if self.neutral_seed is None else self.neutral_seed,

@@ -20,21 +20,24 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..errors import InputError, OptionError
 from ..extraction.report import Failure
+from ..intervals import Interval
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 
-__all__ = ["CasmeSquaredLayout", "build_casme_sq"]
+__all__ = ["CASME_SQ_FPS", "CasmeSquaredLayout", "build_casme_sq", "read_code_workbook", "read_long_video_intervals"]
 
 TREES = ("rawpic", "cropped", "selectedpic")
 CODE_SHEET = "casmecode_final"
 _NUMBER = re.compile(r"^s?(\d+)$", re.IGNORECASE)
 _NUMBER_AT_END = re.compile(r"(\d+)$")
+CASME_SQ_FPS = 30.0
 
 
 def _number_at_end(stem: str) -> Optional[int]:
@@ -56,12 +59,151 @@ def _sheet_key(title: str) -> str:
     return re.sub(r"[\s_]+", "", title.lower())
 
 
+@dataclass
+class CodeWorkbook:
+    """CAS(ME)^2's code workbook read: the code sheet's rows, naming rule1 (sheet subject number -> folder number),
+    naming rule2 (video name -> four-digit code) and the repairs reading them needed."""
+
+    path: str
+    rows: list[tuple[int, list[Any]]]
+    subjects: dict[int, int]
+    videos: dict[str, str]
+    repairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_code_workbook(path: str) -> CodeWorkbook:
+    """Read ``path`` (see the module doc); InputError when it is not CAS(ME)^2's code workbook."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises many types for non-xlsx files
+        raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
+    try:
+        pages = {_sheet_key(page.title): [list(r) for r in page.iter_rows(values_only=True)] for page in book}
+        first = _sheet_key(book.worksheets[0].title)
+    finally:
+        book.close()
+    rule1 = next((rows for key, rows in pages.items() if "rule1" in key), None)
+    rule2 = next((rows for key, rows in pages.items() if "rule2" in key), None)
+    if rule1 is None or rule2 is None:
+        raise InputError(f"{path}: no 'naming rule1' or 'naming rule2' sheet: is this CAS(ME)^2's code_final workbook?")
+    subjects = {}
+    for row in rule1:
+        numbers = [n for n in map(_number, row) if n is not None]
+        if len(numbers) >= 2:
+            subjects[numbers[-1]] = numbers[0]  # sheet number -> folder number
+    videos, repairs = {}, []
+    for row in rule2:
+        cells = [cell for cell in row if text_cell(cell, "naming rule2") != ""]
+        codes = [cell for cell in cells if _number(cell) is not None and not str(cell).lower().startswith("s")]
+        names = [str(cell).strip() for cell in cells if _number(cell) is None]
+        if codes and names:
+            code = str(codes[0]).strip()
+            padded = code.zfill(4)
+            if padded != code:
+                repairs.append((names[0], f"video code {code} in naming rule2 read as {padded}"))
+            videos[names[0].lower()] = padded
+    rows = pages.get(CODE_SHEET, pages[first])
+    start = 1 if rows and text_cell(rows[0][0] if rows[0] else None, "header").lower() == "subject" else 0
+    numbered = [(number, (list(row) + [None] * 9)[:9]) for number, row in enumerate(rows[start:], start=start + 1)]
+    kept = [(n, cells) for n, cells in numbered if any(c is not None and str(c).strip() for c in cells)]  # not blank
+    return CodeWorkbook(path, kept, subjects, videos, repairs)
+
+
+@dataclass
+class _Row:
+    """One code-sheet row, read: its subject, video and interval (repairs listed, not yet recorded)."""
+
+    subject: str
+    folder_number: int
+    code: str
+    expression: str
+    onset: int
+    apex: int
+    offset: int
+    kind: str
+    emotion: str
+    cells: list[Any]
+    repairs: list[str]
+
+    @property
+    def sample(self) -> str:
+        return f"{self.subject}__{self.expression}"
+
+    @property
+    def video(self) -> str:
+        """The long video's sequence id: its folder's prefix (``15_0101`` for ``s15/15_0101disgustingteeth``)."""
+        return f"{self.folder_number}_{self.code}"
+
+
+def _read_row(
+    book: CodeWorkbook, number: int, cells: list[Any], kind_filter: str = "all"
+) -> tuple[Optional[_Row], str, str]:
+    """(the row, its sample name, "") or (None, its sample name, why a policy or ``kind_filter`` drops it);
+    CellError for a cell that is not data."""
+    sheet_subject = _number(cells[0])
+    if sheet_subject is None or sheet_subject not in book.subjects:
+        raise CellError(f"subject {cells[0]!r} is not in naming rule1")
+    folder_number = book.subjects[sheet_subject]
+    expression = name_cell(cells[1], "video name")
+    video_name = expression.rsplit("_", 1)[0]
+    code = book.videos.get(video_name.lower())
+    if code is None:
+        raise CellError(f"video {video_name!r} is not in naming rule2")
+    onset, apex, offset = (integer_cell(cells[i], column) for i, column in ((2, "onset"), (3, "apex"), (4, "offset")))
+    if onset is None:
+        raise CellError("no onset")
+    kind_text = text_cell(cells[7], "expression type").lower()
+    kind = "micro" if kind_text.startswith("micro") else "macro" if kind_text.startswith("macro") else ""
+    if not kind:
+        raise CellError(f"expression type {cells[7]!r} is neither macro- nor micro-expression")
+    sample = f"s{folder_number}__{expression}"
+    if kind_filter != "all" and kind != kind_filter:
+        return None, sample, f"type {kind!r} not selected"
+    repairs = []
+    if (offset is None or offset == 0) and apex:
+        repairs.append(f"offset {offset or 0} -> apex {apex}")
+        offset = apex
+    if offset is None or offset < onset:
+        return None, sample, f"row {number}: offset {offset} before onset {onset}"
+    if not apex or not onset <= apex <= offset:
+        repairs.append(f"apex {apex} -> midpoint {(onset + offset) // 2}")
+        apex = (onset + offset) // 2
+    emotion = name_cell(cells[6], "emotion").lower()
+    row = _Row(f"s{folder_number}", folder_number, code, expression, onset, apex, offset, kind, emotion, cells, repairs)
+    return row, sample, ""
+
+
+def read_long_video_intervals(annotations: str) -> SheetIntervals:
+    """Every interval of CAS(ME)^2's code sheet, for spotting its long videos (ids as whole-video builds give them:
+    ``15_0101``)."""
+    book = read_code_workbook(annotations)
+    found = SheetIntervals(annotations, "casme-sq", repairs=list(book.repairs))
+    for number, cells in book.rows:
+        label = f"{os.path.basename(annotations)} row {number}"
+        try:
+            row, sample, dropped = _read_row(book, number, cells)
+        except CellError as error:
+            found.failed.append(Failure(label, str(error)))
+            continue
+        if row is None:
+            found.dropped.append((sample, f"{label}: {dropped}"))
+            continue
+        found.repairs += [(row.sample, repair) for repair in row.repairs]
+        interval = Interval(row.video, row.onset, row.offset, row.kind, row.apex, row.emotion, row.subject)
+        found.add(interval, label)
+    return found
+
+
 class CasmeSquaredLayout:
     """The CAS(ME)^2 tree under ``root`` and its ``annotations`` workbook (see the module doc)."""
 
     name = "CAS(ME)^2"
     provides_landmarks = False
     classes: Optional[list[str]] = None  # the emotions found
+    fps = CASME_SQ_FPS
+    read_intervals = staticmethod(read_long_video_intervals)
 
     def __init__(self, root: str, annotations: str, *, kind: str = "all", frames_from: str = "rawpic") -> None:
         if kind not in ("all", "macro", "micro"):
@@ -78,8 +220,7 @@ class CasmeSquaredLayout:
         if not found:
             raise InputError(f"{root}: no {frames_from} folder (checked one wrapper level down): is this CAS(ME)^2?")
         self.tree = found[0]
-        self.repairs: list[tuple[str, str]] = []
-        self._rows, self._subjects, self._videos = self._read_workbook()
+        self._book = read_code_workbook(annotations)
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -89,58 +230,14 @@ class CasmeSquaredLayout:
             "dataset": "CAS(ME)^2",
             "frames_from": self.frames_from,
             "type": self.kind,
-            "fps": 30.0,
+            "fps": CASME_SQ_FPS,
             "sheet": os.path.basename(self.annotations),
         }
 
-    def _read_workbook(self) -> tuple[list[tuple[int, list[Any]]], dict[int, int], dict[str, str]]:
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many types for non-xlsx files
-            raise InputError(
-                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
-            ) from None
-        try:
-            pages = {_sheet_key(page.title): [list(r) for r in page.iter_rows(values_only=True)] for page in book}
-            first = _sheet_key(book.worksheets[0].title)
-        finally:
-            book.close()
-        rule1 = next((rows for key, rows in pages.items() if "rule1" in key), None)
-        rule2 = next((rows for key, rows in pages.items() if "rule2" in key), None)
-        if rule1 is None or rule2 is None:
-            raise InputError(
-                f"{self.annotations}: no 'naming rule1' or 'naming rule2' sheet: is this CAS(ME)^2's "
-                "code_final workbook?"
-            )
-        subjects = {}
-        for row in rule1:
-            numbers = [n for n in map(_number, row) if n is not None]
-            if len(numbers) >= 2:
-                subjects[numbers[-1]] = numbers[0]  # sheet number -> folder number
-        videos = {}
-        for row in rule2:
-            cells = [cell for cell in row if text_cell(cell, "naming rule2") != ""]
-            codes = [cell for cell in cells if _number(cell) is not None and not str(cell).lower().startswith("s")]
-            names = [str(cell).strip() for cell in cells if _number(cell) is None]
-            if codes and names:
-                code = str(codes[0]).strip()
-                padded = code.zfill(4)
-                if padded != code:
-                    self.repairs.append((names[0], f"video code {code} in naming rule2 read as {padded}"))
-                videos[names[0].lower()] = padded
-        rows = pages.get(CODE_SHEET, pages[first])
-        start = 1 if rows and text_cell(rows[0][0] if rows[0] else None, "header").lower() == "subject" else 0
-        return [(number, row) for number, row in enumerate(rows[start:], start=start + 1)], subjects, videos
-
     def scan(self) -> Scan:
-        scan = Scan(repairs=list(self.repairs))
+        scan = Scan(repairs=list(self._book.repairs))
         listings: dict[str, dict[int, str]] = {}
-        for number, row in self._rows:
-            cells = (list(row) + [None] * 9)[:9]
-            if all(text_cell(cell, "cell") == "" for cell in cells):
-                continue
+        for number, cells in self._book.rows:
             label = f"{os.path.basename(self.annotations)} row {number}"
             try:
                 item = self._item(number, cells, scan, listings)
@@ -154,39 +251,12 @@ class CasmeSquaredLayout:
         return scan
 
     def _item(self, number: int, cells: list[Any], scan: Scan, listings: dict[str, dict[int, str]]) -> Optional[Item]:
-        sheet_subject = _number(cells[0])
-        if sheet_subject is None or sheet_subject not in self._subjects:
-            raise CellError(f"subject {cells[0]!r} is not in naming rule1")
-        folder_number = self._subjects[sheet_subject]
-        expression = name_cell(cells[1], "video name")
-        video_name = expression.rsplit("_", 1)[0]
-        code = self._videos.get(video_name.lower())
-        if code is None:
-            raise CellError(f"video {video_name!r} is not in naming rule2")
-        subject = f"s{folder_number}"
-        onset, apex, offset = (
-            integer_cell(cells[i], column) for i, column in ((2, "onset"), (3, "apex"), (4, "offset"))
-        )
-        if onset is None:
-            raise CellError("no onset")
-        kind_text = text_cell(cells[7], "expression type").lower()
-        kind = "micro" if kind_text.startswith("micro") else "macro" if kind_text.startswith("macro") else ""
-        if not kind:
-            raise CellError(f"expression type {cells[7]!r} is neither macro- nor micro-expression")
-        sample = f"{subject}__{expression}"
-        if self.kind != "all" and kind != self.kind:
-            scan.dropped.append((sample, f"type {kind!r} not selected"))
+        row, sample, dropped = _read_row(self._book, number, cells, self.kind)
+        if row is None:
+            scan.dropped.append((sample, dropped))
             return None
-        if (offset is None or offset == 0) and apex:
-            scan.repairs.append((sample, f"offset {offset or 0} -> apex {apex}"))
-            offset = apex
-        if offset is None or offset < onset:
-            scan.dropped.append((sample, f"row {number}: offset {offset} before onset {onset}"))
-            return None
-        if not apex or not onset <= apex <= offset:
-            scan.repairs.append((sample, f"apex {apex} -> midpoint {(onset + offset) // 2}"))
-            apex = (onset + offset) // 2
-        folder = self._video_folder(subject, folder_number, code)
+        scan.repairs += [(row.sample, repair) for repair in row.repairs]
+        folder = self._video_folder(row.subject, row.folder_number, row.code)
         if folder not in listings:
             listings[folder] = numbered_frames(folder, _number_at_end)
             linked = outside_root(self.root, [folder] + [os.path.join(folder, n) for n in listings[folder].values()])
@@ -194,24 +264,24 @@ class CasmeSquaredLayout:
                 listings[folder] = {}
                 raise InputError(f"{os.path.relpath(linked, self.root)} {link_out_of(self.root, linked)}")
         frames = listings[folder]
-        missing = [n for n in range(onset, offset + 1) if n not in frames]
+        missing = [n for n in range(row.onset, row.offset + 1) if n not in frames]
         if missing:
             raise InputError(
-                f"frames {missing[0]}..{missing[-1]} of {onset}..{offset} are not in "
+                f"frames {missing[0]}..{missing[-1]} of {row.onset}..{row.offset} are not in "
                 f"{os.path.relpath(folder, self.root)} ({len(missing)} missing)"
             )
-        emotion = name_cell(cells[6], "emotion").lower()
         extra = {"aus": text_cell(cells[5], "AUs"), "self_report": text_cell(cells[8], "self-report")}
         return Item(
-            sample,
-            subject,
-            emotion,
+            row.sample,
+            row.subject,
+            row.emotion,
             folder,
             frames,
             f"{os.path.basename(self.annotations)} row {number}",
-            (onset, apex, offset),
-            kind,
+            (row.onset, row.apex, row.offset),
+            row.kind,
             extra,
+            video=row.video,
         )
 
     def _video_folder(self, subject: str, folder_number: int, code: str) -> str:
@@ -236,9 +306,24 @@ class CasmeSquaredLayout:
 
 
 def build_casme_sq(
-    root: str, annotations: str, output: str, *, kind: str = "all", frames_from: str = "rawpic", **settings: Any
+    root: str,
+    annotations: str,
+    output: str,
+    *,
+    kind: str = "all",
+    frames_from: str = "rawpic",
+    whole_videos: bool = False,
+    **settings: Any,
 ) -> Any:
-    """Build a CAS(ME)^2 dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
-    from .build import build_dataset
+    """Build a CAS(ME)^2 dataset (settings: those of :func:`landmarkset.datasets.build_dataset`).
 
-    return build_dataset(CasmeSquaredLayout(root, annotations, kind=kind, frames_from=frames_from), output, **settings)
+    ``whole_videos``: every frame of every long video the sheet names, one track per video (its id the folder's
+    prefix, e.g. ``15_0101``; its subject and 30 fps recorded), for ``landmarkset spot --layout casme-sq`` and
+    ``train-spotter``; no samples are cut and no ``/dataset`` is written.
+    """
+    from .build import build_dataset, build_whole_videos
+
+    layout = CasmeSquaredLayout(root, annotations, kind=kind, frames_from=frames_from)
+    if whole_videos:
+        return build_whole_videos(layout, output, **settings)
+    return build_dataset(layout, output, **settings)

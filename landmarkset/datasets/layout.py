@@ -7,17 +7,19 @@ follows (extraction or provided landmarks, resampling, neutrals, crops, the stor
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol
 
 from ..extraction.report import Failure
+from ..intervals import Interval
 from ..io.frames import Source
 from ..provenance import Provenance
 from ..track import Track
 from .builder import ONSET_OFFSET, interval_frames
 
-__all__ = ["Item", "Layout", "Scan", "link_out_of", "numbered_frames", "outside_root"]
+__all__ = ["Item", "Layout", "Scan", "SheetIntervals", "link_out_of", "numbered_frames", "outside_root"]
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
@@ -84,9 +86,12 @@ class Item:
         """The frames to extract, as a source named relative to ``root``."""
         return self._images(self.id, self.needed(span, frames), root)
 
-    def whole_video(self, root: str) -> Source:
-        """Every frame of the long video the item is an interval of, as the source of sequence ``video``."""
-        return self._images(self.video, sorted(self.frames), root)
+    def whole_video(self, root: str, fps: float = math.nan) -> Source:
+        """Every frame of the long video the item is an interval of, as the source of sequence ``video``, its
+        frames timed at ``fps`` (the release's rate)."""
+        source = self._images(self.video, sorted(self.frames), root)
+        source.fps = fps
+        return source
 
     def _images(self, sequence: str, numbers: list[int], root: str) -> Source:
         return Source(
@@ -120,6 +125,40 @@ class Scan:
     repairs: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass
+class SheetIntervals:
+    """The expression intervals a long-video sheet annotates, as spotting scores against them: each with its video
+    (the sequence id a whole-video build gives it), subject, type and emotion, in the video's frame numbers
+    (1-based: the n-th frame of the video). Rows that could not be read (``failed``), rows a repair policy left
+    out or that repeat another (``dropped``) and repaired defects (``repairs``) are named, each with its row."""
+
+    sheet: str
+    layout: str
+    intervals: list[Interval] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    repairs: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, interval: Interval, origin: str) -> None:
+        """Keep ``interval`` (read from ``origin``, e.g. "row 12"), or name it as a repeat of an earlier row."""
+        key = (interval.video, interval.onset, interval.offset, interval.type)
+        earlier = self._seen.setdefault(key, origin)
+        if earlier is origin:
+            self.intervals.append(interval)
+        else:
+            self.dropped.append((f"{interval.video} {interval.onset}-{interval.offset}",
+                                 f"{origin}: the same interval as {earlier}, counted once"))  # fmt: skip
+
+    def __post_init__(self) -> None:
+        self._seen: dict[tuple[str, int, int, str], str] = {}
+
+    def by_video(self) -> dict[str, list[Interval]]:
+        found: dict[str, list[Interval]] = {}
+        for interval in self.intervals:
+            found.setdefault(interval.video, []).append(interval)
+        return found
+
+
 class Layout(Protocol):
     """A dataset layout. ``name`` is recorded in ``/dataset``; ``classes`` fixes the class list (None: the
     labels found); ``provides_landmarks`` says whether it can make tracks from the dataset's own landmark
@@ -145,3 +184,8 @@ class Layout(Protocol):
     def provided_track(self, item: Item, provenance: Provenance) -> Track:
         """The item's track from the dataset's own landmark files, recording ``provenance`` (from
         :meth:`provided_provenance`); InputError naming a file that is bad."""
+
+
+# A layout of long videos also declares ``fps`` (its release's frame rate, recorded on whole-video builds) and
+# ``read_intervals(annotations) -> SheetIntervals`` (a class method: its sheet's intervals, for spotting); the
+# registry's :func:`~landmarkset.datasets.registry.read_intervals` finds them by the layout's name.

@@ -18,15 +18,25 @@ from typing import Any, Optional
 from ..errors import InputError, OptionError
 from ..extraction.report import Failure
 from ..facs import EMOTION_AUS
+from ..intervals import Interval
 from ..names import name_problem, within
 from ..provenance import Provenance
 from ..track import Track
 from .build import BuildReport, build_dataset, build_whole_videos
 from .builder import ONSET_APEX, ONSET_OFFSET
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 
-__all__ = ["Annotation", "AnnotationSheet", "SammLayout", "au_emotion", "au_set", "build_samm", "read_annotations"]
+__all__ = [
+    "Annotation",
+    "AnnotationSheet",
+    "SammLayout",
+    "au_emotion",
+    "au_set",
+    "build_samm",
+    "read_annotations",
+    "read_long_video_intervals",
+]
 
 # EMFACS-style prototypes (shared/reference/datasets.md); contempt is one-sided.
 # Tie-break policy of au_emotion: when two prototypes cover an AU string equally, the first here wins.
@@ -43,6 +53,7 @@ SAMM_LABELS = {
     "other": "other",
 }
 SAMM_FPS = 200.0  # both releases were filmed at 200 fps (the sheet's frame numbers count those frames)
+NO_EMOTION = "other"  # a long-video interval whose Action Units no prototype covers (SAMM's own "Other")
 _LONG_COLUMNS = ("subject", "filename", "inducement", "onset", "apex", "offset", "duration", "type", "aus", "notes")
 
 
@@ -254,11 +265,38 @@ def _load_mapping(path: str) -> dict[str, str]:
     return mapping
 
 
+def long_video_of(filename: str) -> str:
+    """The long video a SAMM long-video row's Filename names: "006_1_2" is interval 2 of video 006_1."""
+    return filename.rsplit("_", 1)[0]
+
+
+def read_long_video_intervals(annotations: str, *, on_defect: str = "repair") -> SheetIntervals:
+    """The intervals of a SAMM long-video sheet, for spotting (their emotion from their Action Units: the sheet has
+    no emotion column; "other" when no prototype covers them). The micro-expression sheet is refused: its clips
+    are cut already, there is no long video to spot in."""
+    sheet = read_annotations(annotations, on_defect=on_defect)
+    if sheet.release != "long":
+        raise InputError(
+            f"{annotations} is SAMM's micro-expression sheet (clips cut already): spotting scores long videos against "
+            "the long-video sheet (SAMM_LongVideos_V1_Release.xlsx)"
+        )
+    found = SheetIntervals(annotations, "samm", failed=list(sheet.failed), dropped=list(sheet.dropped))
+    found.repairs = [(f"{os.path.basename(annotations)} {where}", note) for where, note in sheet.notes]
+    for row in sheet.rows:
+        found.repairs += [(f"row {row.row} ({row.filename})", repair) for repair in row.repairs]
+        emotion = row.emotion or au_emotion(row.aus) or NO_EMOTION
+        video = long_video_of(row.filename)
+        found.add(Interval(video, row.onset, row.offset, row.kind, row.apex, emotion, row.subject), f"row {row.row}")
+    return found
+
+
 class SammLayout:
     """A SAMM (micro-expression) or SAMM Long Videos tree and its annotation sheet."""
 
     provides_landmarks = False
     classes: Optional[list[str]] = None  # the emotions found
+    fps = SAMM_FPS
+    read_intervals = staticmethod(read_long_video_intervals)
 
     def __init__(
         self,
@@ -309,7 +347,7 @@ class SammLayout:
         base = os.path.join(self.root, tree) if os.path.isdir(os.path.join(self.root, tree)) else self.root
         if self.sheet.release == "micro":
             return within(base, row.subject.zfill(3), row.filename)
-        return within(base, row.filename.rsplit("_", 1)[0])
+        return within(base, long_video_of(row.filename))
 
     def _label(self, row: Annotation) -> tuple[Optional[str], str]:
         """(emotion, "") or (None, why there is none)."""
@@ -384,7 +422,7 @@ class SammLayout:
                     origin=origin,
                     interval=(row.onset, row.apex, row.offset),
                     kind=row.kind,
-                    video=row.filename.rsplit("_", 1)[0] if self.sheet.release == "long" else "",
+                    video=long_video_of(row.filename) if self.sheet.release == "long" else "",
                 )
             )
         return scan

@@ -22,12 +22,13 @@ from typing import Any, Optional
 
 from ..errors import InputError
 from ..extraction.report import Failure
+from ..intervals import Interval
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 
-__all__ = ["SmicELayout", "build_smic_e"]
+__all__ = ["SMIC_E_FPS", "SmicELayout", "build_smic_e", "read_long_video_intervals", "read_sheet_rows"]
 
 _COLUMNS = {
     "subject": "subject",
@@ -38,11 +39,67 @@ _COLUMNS = {
     "firstf": "first",
 }
 _NUMBER_AT_END = re.compile(r"(\d+)$")
+SMIC_E_FPS = 100.0  # SMIC-HS's high-speed camera
 
 
 def _number_at_end(stem: str) -> Optional[int]:
     match = _NUMBER_AT_END.search(stem)
     return int(match.group(1)) if match else None
+
+
+def read_sheet_rows(path: str) -> list[tuple[int, dict[str, Any]]]:
+    """(Excel row, {field: cell}) for every row below the header of SMIC-E's sheet; InputError when it has none."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises many types for non-xlsx files
+        raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
+    try:
+        rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    for at, row in enumerate(rows[:20]):
+        names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
+        if "filename" in names and "onsetf" in names:
+            missing = [c for c in ("subject", "offsetf", "emotion", "firstf") if c not in names]
+            if missing:
+                raise InputError(f"{path}: no {missing[0]!r} column in the header row {at + 1}")
+            position = {key: names.index(column) for column, key in _COLUMNS.items()}
+            return [
+                (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
+                for number, row in enumerate(rows[at + 1 :], start=at + 2)
+                if any(cell is not None and str(cell).strip() for cell in row)  # blank rows are not data
+            ]
+    raise InputError(f"{path}: no header row with Filename and OnsetF: is this SMIC-E's sheet?")
+
+
+def _subject(cell: Any) -> str:
+    return f"s{cell}" if isinstance(cell, int) else name_cell(cell, "Subject")
+
+
+def read_long_video_intervals(annotations: str) -> SheetIntervals:
+    """The interval of every clip of SMIC-E's sheet, for spotting the clips whole (the clip is the video; frame
+    numbers from its first frame, FirstF: OnsetF - FirstF + 1 .. OffsetF - FirstF + 1)."""
+    found = SheetIntervals(annotations, "smic-e")
+    for number, cells in read_sheet_rows(annotations):
+        label = f"{os.path.basename(annotations)} row {number}"
+        try:
+            subject, clip = _subject(cells["subject"]), name_cell(cells["filename"], "Filename")
+            onset, offset = integer_cell(cells["onset"], "OnsetF"), integer_cell(cells["offset"], "OffsetF")
+            first = integer_cell(cells["first"], "FirstF")
+            emotion = name_cell(cells["emotion"], "Emotion").lower()
+        except CellError as error:
+            found.failed.append(Failure(label, str(error)))
+            continue
+        if onset is None or offset is None or first is None:
+            found.failed.append(Failure(label, "OnsetF, OffsetF and FirstF are needed"))
+        elif offset < onset:
+            found.dropped.append((clip, f"{label}: OffsetF {offset} before OnsetF {onset}"))
+        else:
+            start, end = onset - first + 1, offset - first + 1
+            found.add(Interval(clip, start, end, "micro", (start + end) // 2, emotion, subject), label)
+    return found
 
 
 class SmicELayout:
@@ -51,10 +108,12 @@ class SmicELayout:
     name = "SMIC-E"
     provides_landmarks = False
     classes: Optional[list[str]] = None
+    fps = SMIC_E_FPS
+    read_intervals = staticmethod(read_long_video_intervals)
 
     def __init__(self, root: str, annotations: str) -> None:
         self.root, self.annotations = root, annotations
-        self._rows = self._read_sheet()
+        self._rows = read_sheet_rows(annotations)
         self._folders: dict[str, list[str]] = {}
         for folder, subfolders, _ in os.walk(root):  # links to folders are not followed: a tree of its own
             subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
@@ -67,36 +126,10 @@ class SmicELayout:
     def settings(self) -> dict[str, Any]:
         return {
             "dataset": "SMIC-E",
-            "fps": 100.0,
+            "fps": SMIC_E_FPS,
             "sheet": os.path.basename(self.annotations),
             "interval_policy": "no apex in the sheet: the middle frame of onset..offset",
         }
-
-    def _read_sheet(self) -> list[tuple[int, dict[str, Any]]]:
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many types for non-xlsx files
-            raise InputError(
-                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
-            ) from None
-        try:
-            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-        for at, row in enumerate(rows[:20]):
-            names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
-            if "filename" in names and "onsetf" in names:
-                missing = [c for c in ("subject", "offsetf", "emotion", "firstf") if c not in names]
-                if missing:
-                    raise InputError(f"{self.annotations}: no {missing[0]!r} column in the header row {at + 1}")
-                position = {key: names.index(column) for column, key in _COLUMNS.items()}
-                return [
-                    (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
-                    for number, row in enumerate(rows[at + 1 :], start=at + 2)
-                ]
-        raise InputError(f"{self.annotations}: no header row with Filename and OnsetF: is this SMIC-E's sheet?")
 
     def scan(self) -> Scan:
         scan = Scan()
@@ -116,8 +149,7 @@ class SmicELayout:
         return scan
 
     def _item(self, number: int, cells: dict[str, Any], scan: Scan) -> Optional[Item]:
-        subject_cell = cells["subject"]
-        subject = f"s{subject_cell}" if isinstance(subject_cell, int) else name_cell(subject_cell, "Subject")
+        subject = _subject(cells["subject"])
         clip = name_cell(cells["filename"], "Filename")
         onset, offset = integer_cell(cells["onset"], "OnsetF"), integer_cell(cells["offset"], "OffsetF")
         first = integer_cell(cells["first"], "FirstF")
@@ -147,7 +179,7 @@ class SmicELayout:
         emotion = name_cell(cells["emotion"], "Emotion").lower()
         interval = (onset, (onset + offset) // 2, offset)
         origin = f"{os.path.basename(self.annotations)} row {number}"
-        return Item(sample, subject, emotion, folder, frames, origin, interval, "micro")
+        return Item(sample, subject, emotion, folder, frames, origin, interval, "micro", video=clip)
 
     def provided_provenance(self, item: Item) -> Provenance:
         raise InputError("SMIC-E has no landmark files of its own: extract them with a backend")
@@ -156,8 +188,15 @@ class SmicELayout:
         raise InputError("SMIC-E has no landmark files of its own: extract them with a backend")
 
 
-def build_smic_e(root: str, annotations: str, output: str, **settings: Any) -> Any:
-    """Build a SMIC-E dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
-    from .build import build_dataset
+def build_smic_e(root: str, annotations: str, output: str, *, whole_videos: bool = False, **settings: Any) -> Any:
+    """Build a SMIC-E dataset (settings: those of :func:`landmarkset.datasets.build_dataset`).
 
-    return build_dataset(SmicELayout(root, annotations), output, **settings)
+    ``whole_videos``: every frame of each clip, one track per clip (its id the clip's folder; its subject and 100
+    fps recorded), for ``landmarkset spot --layout smic-e``; no samples are cut and no ``/dataset`` is written.
+    """
+    from .build import build_dataset, build_whole_videos
+
+    layout = SmicELayout(root, annotations)
+    if whole_videos:
+        return build_whole_videos(layout, output, **settings)
+    return build_dataset(layout, output, **settings)

@@ -39,6 +39,7 @@ def extract(
     overwrite: bool = False,
     annotations: Optional[Annotations] = None,
     scheduler: Optional[str] = None,
+    fps: Optional[float] = None,
 ) -> ExtractionReport:
     """Extract 68-point tracks from videos, image folders or images into the track store ``output``.
 
@@ -48,18 +49,28 @@ def extract(
     (ProvenanceError); ``overwrite`` starts a new store instead. ``progress=None`` shows bars only on a
     terminal. Inputs may also be :class:`Source` objects with ids of their own; ``annotations`` maps ids to
     a ``subject`` and ``label`` stored with the track. ``scheduler`` runs the inputs on a Dask cluster:
-    "tcp://HOST:PORT" for an existing one, "local" for a LocalCluster of ``workers`` processes.
+    "tcp://HOST:PORT" for an existing one, "local" for a LocalCluster of ``workers`` processes. ``fps`` is the
+    frame rate of the frame folders (which have none of their own: SAMM and CASME II 200, CAS(ME)^2 30, SMIC-HS
+    100), recorded with their tracks and timing their frames; videos keep their container's rate.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [os.fspath(inputs)]
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise OptionError(f"The 'workers' parameter of extract must be an int >= 1. Got {workers!r} instead.")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps < 100_000):
+        raise OptionError(f"The 'fps' parameter of extract must be a positive number of frames a second. Got {fps!r}.")
     check_output(output)  # before the backend loads its model: a wrong output fails at once
     extractor = get_extractor(backend, **(options or {}))  # validates name and options up front
     started = time.monotonic()
     given = [item for item in inputs if isinstance(item, Source)]
     found = discover_sources([item for item in inputs if not isinstance(item, Source)])
     sources = given + found.sources
+    if fps is not None:  # frame folders take the given rate; it is compared with a stored track's on resume
+        annotations = {key: dict(value) for key, value in (annotations or {}).items()}
+        for source in sources:
+            if source.kind != "video":
+                source.fps = float(fps)
+                annotations.setdefault(source.id, {})["fps"] = float(fps)
     paths = [item for item in inputs if isinstance(item, str)] + [source.path for source in sources]
     with TrackWriter(output, overwrite=overwrite, inputs=paths) as writer:
         report = extract_into(

@@ -183,7 +183,13 @@ class Source:
                     f"{os.path.join(folder, name)}: frame is {image.shape[1]}x{image.shape[0]} but the "
                     f"sequence's first frame is {self.width}x{self.height}; resize the frames to one size"
                 )
-            yield Frame(index, math.nan, image, name)
+            yield Frame(index, self._time(index), image, name)
+
+    def _time(self, index: int) -> float:
+        """Seconds of an image's frame: its frame number over the rate given to a frame folder (NaN without)."""
+        if not (math.isfinite(self.fps) and self.fps > 0):
+            return math.nan
+        return (self.frame_numbers[index] if self.frame_numbers is not None else index) / self.fps
 
     def _video_frames(self, start: int = 0) -> Iterator[Frame]:
         capture = self._capture()

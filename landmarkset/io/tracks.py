@@ -267,6 +267,11 @@ class TrackFile:
         return len(self._file[SEQUENCES][track_id]["valid"])
 
     @_damage_is_one_line
+    def frame_index(self, track_id: str) -> np.ndarray:
+        """Each stored frame's position in its source, without reading the landmarks."""
+        return self._file[SEQUENCES][track_id]["frame_index"][:]
+
+    @_damage_is_one_line
     def frame_block(self, track_id: str, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (n, 68, 2), valid (n,), timestamp (n,)) of frames start..stop-1, read from the file
         without reading the rest: long tracks are streamed in blocks (raw landmarks, never smoothed)."""

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 
 from landmarkset.errors import InputError
+from landmarkset.intervals import Interval
 from landmarkset.io import Dataset, read_dataset
 
 from ..inference import collapse_warning, predict_proba, read_samples
 from ..modelfile import load_model
 from ..runinfo import data_record, versions
 from ..training.metrics import classification_scores, scores_by_part, write_classification_figures
-from .megc import Interval, spotting_score
+from .megc import spotting_score
 from .report import EvaluationReport
 
 EVALUATION_FILES = ("metrics.json", "confusion_matrix.png", "predictions.csv")

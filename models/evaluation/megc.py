@@ -1,7 +1,8 @@
-"""The MEGC spotting metric (He et al., MEGC 2020 baseline), exactly as published.
+"""The MEGC spotting metric (He et al., MEGC 2020 baseline: ``HeyingGithub/Baseline-project-for-MEGC2020_spotting``,
+``MDMD_results/result_helper.py``), exactly as published.
 
-Intervals are [start, end] frame numbers, 1-based and inclusive, per video. Macro- and
-micro-expressions are scored separately; "overall" pools their counts.
+Intervals (:class:`landmarkset.intervals.Interval`) are [onset, offset] frame numbers, 1-based and inclusive, per
+video. Macro- and micro-expressions are scored separately; "overall" pools their counts.
 """
 
 from __future__ import annotations
@@ -9,23 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Interval", "SpottingScore", "interval_iou", "spotting_score"]
+from landmarkset.intervals import TYPES, Interval
 
-KINDS = ("macro", "micro")
-
-
-@dataclass(frozen=True)
-class Interval:
-    """An expression interval in one video: frames start..end (1-based, inclusive)."""
-
-    video: str
-    start: int
-    end: int
-    kind: str = "macro"  # "macro" or "micro"
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"Interval kind must be 'macro' or 'micro', got {self.kind!r}")
+__all__ = ["SpottingScore", "interval_iou", "spotting_score"]
 
 
 def interval_iou(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -81,7 +68,7 @@ def _true_positives(truth: list[Interval], predictions: list[Interval], threshol
     for prediction in predictions:
         by_video.setdefault(prediction.video, []).append(prediction)
     return sum(
-        any(interval_iou((g.start, g.end), (p.start, p.end)) >= threshold for p in by_video.get(g.video, []))
+        any(interval_iou((g.onset, g.offset), (p.onset, p.offset)) >= threshold for p in by_video.get(g.video, []))
         for g in truth
     )
 
@@ -92,11 +79,11 @@ def spotting_score(
     """MEGC scores: {"macro": ..., "micro": ..., "overall": ...} (overall pools the two kinds' counts)."""
     truth, predicted = list(ground_truth), list(predictions)
     scores = {}
-    for kind in KINDS:
-        g = [i for i in truth if i.kind == kind]
-        p = [i for i in predicted if i.kind == kind]
+    for kind in TYPES:
+        g = [i for i in truth if i.type == kind]
+        p = [i for i in predicted if i.type == kind]
         scores[kind] = SpottingScore(len(g), len(p), _true_positives(g, p, threshold))
     scores["overall"] = SpottingScore(
-        *(sum(getattr(scores[k], field) for k in KINDS) for field in ("ground_truth", "predictions", "true_positives"))
+        *(sum(getattr(scores[k], field) for k in TYPES) for field in ("ground_truth", "predictions", "true_positives"))
     )
     return scores

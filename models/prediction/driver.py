@@ -1,11 +1,13 @@
 """`landmarkset predict`: slide a trained model over every track of a store, streaming (docs/training.md,
 "Predictions over whole videos"). The one driver of the prediction stage.
 
-Each window of ``window`` source frames (every ``stride``) is resampled to the frames the model takes, the
-way training samples were (even positions, first and last included), and prepared by the model's input
-kind. A window holding a frame without a face is skipped, never filled with guesses; a frame's
-probabilities are the mean over the scored windows that cover it, and frames no scored window covers stay
-empty. Tracks are read in blocks, and rows are written as they are made, so memory stays flat on long tracks.
+Each window of ``window`` source frames (every ``stride``) becomes a sample of the frames the model takes by
+the rule training samples were made with (landmarkset.windows: even positions, first and last included;
+a frame without a face takes its nearest face's landmarks; a window with a face on fewer than half its
+frames is skipped). A frame's probabilities are the mean over the scored windows that cover it, counted only
+where the frame has a face: frames without a face are never given a class. Tracks are read in blocks, and
+rows are written as they are made, so memory stays flat on long tracks. A track of chosen frames (not a
+video) fails alone.
 """
 
 from __future__ import annotations
@@ -13,17 +15,17 @@ from __future__ import annotations
 import csv
 import math
 import os
-import re
 import time
-from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from landmarkset.datasets.builder import resample_indices
-from landmarkset.errors import OptionError, StoreError
+from landmarkset.errors import InputError, OptionError, StoreError
+from landmarkset.intervals import Span
 from landmarkset.io import open_tracks
+from landmarkset.names import file_stem
+from landmarkset.windows import check_contiguous, sample_frames
 
 from ..inference import predict_proba
 from ..modelfile import ModelRecord, load_model
@@ -32,33 +34,6 @@ from .report import PredictionReport, SequencePrediction
 
 PREDICTION_FILES = ("windows.csv", "frames.csv", "summary.json")
 BATCH = 256  # windows scored at once
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|f|frames?)?\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Span:
-    """A window length or stride: frames, or seconds (converted with each track's fps)."""
-
-    value: float
-    seconds: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.value:g} s" if self.seconds else f"{int(self.value)} frames"
-
-    def frames(self, fps: float) -> int:
-        if not self.seconds:
-            return max(1, int(self.value))
-        if not math.isfinite(fps) or fps <= 0:
-            raise OptionError(f"a span in seconds ({self.value:g}s) needs the track's fps, which it does not record")
-        return max(1, round(self.value * fps))
-
-
-def parse_span(text: str) -> Span:
-    """'20' or '20f' (frames), '0.7s' (seconds); OptionError otherwise."""
-    match = _SPAN.match(str(text))
-    if not match or float(match.group(1)) <= 0:
-        raise OptionError(f"expected a positive number of frames (20) or seconds (0.7s); got {text!r}")
-    return Span(float(match.group(1)), seconds=(match.group(2) or "").lower() == "s")
 
 
 def default_window(record: ModelRecord) -> int:
@@ -121,10 +96,11 @@ def predict_tracks(
             disable = None if progress is None else not progress
             for name in tqdm(ids, desc="predict", unit="sequence", disable=disable):
                 try:
+                    check_contiguous(name, tracks.frame_index(name))
                     size, step = spans(name)
                     entry = _predict_sequence(model, record, tracks, name, size, step, device, windows_out,
                                               frames_out, out_dir if timelines else None)  # fmt: skip
-                except (StoreError, OptionError) as error:  # a damaged track, or seconds without an fps
+                except (StoreError, OptionError, InputError) as error:  # damaged, listed frames, seconds without fps
                     report.failed.append((name, " ".join(str(error).split())))
                     continue
                 if not report.sequences:
@@ -149,25 +125,29 @@ def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, 
     covered = np.zeros(total, np.int32)
     valid_all = np.zeros(total, bool)
     times = np.full(total, np.nan, np.float32)
-    picks = resample_indices(size, int(record.dimensions["frames"]))
+    model_frames = int(record.dimensions["frames"])
     scored, skipped, tops = 0, 0, np.zeros(len(classes), np.int64)
     for batch_start in range(0, len(starts), BATCH):
         chosen = starts[batch_start : batch_start + BATCH]
         low, high = int(chosen[0]), int(chosen[-1]) + size
         landmarks, valid, stamps = tracks.frame_block(name, low, high)
         valid_all[low:high], times[low:high] = valid, stamps
-        offsets = chosen - low
-        complete = np.array([valid[o : o + size].all() for o in offsets], dtype=bool)
-        skipped += int((~complete).sum())
-        usable = offsets[complete]
-        if not len(usable):
+        offsets, samples = [], []
+        for offset in (chosen - low).tolist():
+            picks = sample_frames(valid[offset : offset + size], model_frames)  # the builder's rule
+            if picks is None:
+                skipped += 1
+            else:
+                offsets.append(offset)
+                samples.append(landmarks[offset + picks])
+        if not offsets:
             continue
-        samples = landmarks[usable[:, None] + picks[None, :]]  # (windows, model frames, 68, 2)
-        probabilities = predict_proba(model, record, kind.samples_from_landmarks(samples), device=device)
-        for offset, row in zip(usable, probabilities):
+        probabilities = predict_proba(model, record, kind.samples_from_landmarks(np.stack(samples)), device=device)
+        for offset, row in zip(offsets, probabilities):
             first = low + int(offset)
-            sums[first : first + size] += row
-            covered[first : first + size] += 1
+            faces = valid[offset : offset + size]  # a frame without a face takes no class
+            sums[first : first + size][faces] += row
+            covered[first : first + size][faces] += 1
             top = int(row.argmax())
             tops[top] += 1
             windows_out.writerow([
@@ -202,8 +182,8 @@ def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, 
         window_shares={classes[i]: float(n / scored) for i, n in enumerate(tops) if n} if scored else {},
         longest=_longest(top_frame, classes, fps),
     )
-    if timeline_dir is not None:
-        output = os.path.join(timeline_dir, "timelines", f"{name}.png")
+    if timeline_dir is not None and scored:  # a track shorter than the window has nothing to draw
+        output = os.path.join(timeline_dir, "timelines", f"{file_stem(name)}.png")
         per_frame = np.where(covered[:, None] > 0, sums / np.maximum(covered, 1)[:, None], np.nan)
         entry.timeline = plot_timeline(per_frame, valid_all, classes, fps, output, f"{name}: {record.model}")
     return entry

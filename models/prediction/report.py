@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from landmarkset.outcome import exit_code
+
 from ..runinfo import JsonReport
 
 
@@ -17,7 +19,7 @@ class SequencePrediction:
     frames: int
     fps: float
     windows: int  # scored
-    skipped_windows: int  # windows holding a frame without a face: never guessed
+    skipped_windows: int  # windows with a face on fewer than half their frames (landmarkset.windows)
     frames_with_face: int
     window_shares: dict[str, float]  # class -> share of the scored windows whose top class it is
     longest: dict[str, dict[str, float]]  # class -> {"frames", "start", "end", "seconds"} (0-based frames)
@@ -39,6 +41,11 @@ class PredictionReport(JsonReport):
     video_seconds: float = 0.0  # duration of the predicted tracks
     files: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def exit_code(self) -> int:
+        """0: every sequence predicted; 1: some failed (named); 2: none could be."""
+        return exit_code(len(self.sequences), len(self.failed))
+
     def to_json(self) -> dict[str, Any]:
         content = asdict(self)
         content.pop("files")
@@ -50,7 +57,8 @@ class PredictionReport(JsonReport):
         return sum(s.window_shares.get(name, 0.0) * s.windows for s in self.sequences) / total if total else 0.0
 
     def summary(self) -> str:
-        speed = f", {self.video_seconds / self.seconds:.0f}x real time" if self.seconds and self.video_seconds else ""
+        ratio = self.video_seconds / self.seconds if self.seconds and self.video_seconds else 0.0
+        speed = f", {ratio:.{0 if ratio >= 10 else 1}f}x real time" if ratio else ""
         lines = [
             f"{len(self.sequences)} sequence(s), windows of {self.window} frames every {self.stride} "
             f"(resampled to {self.model_frames}) in {self.seconds:.1f} s{speed}"
@@ -58,9 +66,12 @@ class PredictionReport(JsonReport):
         for entry in self.sequences:
             ranked = sorted(entry.window_shares.items(), key=lambda item: -item[1])
             shares = ", ".join(f"{name} {share:.2f}" for name, share in ranked)
+            if not entry.windows and not entry.skipped_windows:
+                lines.append(f"  {entry.sequence}: {entry.frames} frames, shorter than one window: nothing predicted")
+                continue
             lines.append(
-                f"  {entry.sequence}: {entry.windows} windows ({entry.skipped_windows} skipped: no face)"
-                + (f"; top class shares {shares}" if shares else "")
+                f"  {entry.sequence}: {entry.windows} windows ({entry.skipped_windows} skipped: a face on fewer than "
+                "half their frames)" + (f"; top class shares {shares}" if shares else "")
             )
         lines += [f"FAILED {sequence}: {reason}" for sequence, reason in self.failed]
         lines += [f"  {path}" for path in self.files.values()]

@@ -1,32 +1,44 @@
 """Spotting: where in a long video the face makes an expression (micro or macro), scored the MEGC way.
 
-- ``features``: per-frame motion in the regions of ``landmarkset.regions.SPOT_REGIONS``, with rigid head
-  motion removed and the eyes (blinks) masked;
-- ``proposals``: the published recipe from a score curve to intervals;
-- ``driver``: :func:`spot_tracks`, over every track of a store, with the MEGC evaluation when a sheet is
-  given; ``report``: its typed result; ``figures``: the score curve of each video;
-- ``trained``: the spotters (training-free and trained on landmark motion, region flow or both) and their
-  leave-one-subject-out protocol; ``study``: :func:`train_spotters`, all of them in one table.
+- ``spotters``: the spotters, declared like models (what each reads, how it turns a video into intervals),
+  and their registry; ``features``: what they read; ``recipe``: from a curve to intervals;
+- ``videos``: a stored track made ready for a spotter; ``protocol``: leave-one-subject-out scoring;
+- ``driver``: :func:`spot_tracks` (`landmarkset spot`); ``study``: :func:`train_spotters` (`train-spotter`);
+- ``files``: the delivered spotter file (no code runs when it is opened); ``recognise``: spot, then recognise;
+- ``report`` and ``figures``: spot's typed result and its score curves.
+
+Intervals, their types and spans are landmarkset.intervals'; the metrics are landmarkset.models.evaluation's.
 """
 
-from .driver import SPOT_FILES, spot_tracks
+from .driver import DEFAULT_WINDOWS, SPOT_FILES, spot_tracks
 from .features import region_motion, spotting_score_curve
-from .proposals import Proposal, propose
+from .files import DeliveredSpotter, load_spotter, save_spotter
+from .protocol import SpotterEvaluation, evaluate_spotter
 from .report import SpotReport, VideoSpots
-from .study import SpotterStudy, train_spotters
-from .trained import SPOTTERS, SpotterSpec, evaluate_spotter
+from .spotters import ModelSpotter, Spotter, get_spotter, list_spotters
+from .study import DEFAULT_SPOTTERS, SpotterResult, SpotterStudy, train_spotters
+from .videos import SpotVideo, load_video
 
 __all__ = [
-    "SPOTTERS",
+    "DEFAULT_SPOTTERS",
+    "DEFAULT_WINDOWS",
     "SPOT_FILES",
-    "Proposal",
+    "DeliveredSpotter",
+    "ModelSpotter",
     "SpotReport",
-    "SpotterSpec",
+    "SpotVideo",
+    "Spotter",
+    "SpotterEvaluation",
+    "SpotterResult",
     "SpotterStudy",
     "VideoSpots",
     "evaluate_spotter",
-    "propose",
+    "get_spotter",
+    "list_spotters",
+    "load_spotter",
+    "load_video",
     "region_motion",
+    "save_spotter",
     "spot_tracks",
     "spotting_score_curve",
     "train_spotters",

@@ -12,8 +12,8 @@ fell is refused (saved as model.rejected.pt, TrainingError) unless ``keep_reject
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Optional
+from dataclasses import asdict, replace
+from typing import Optional
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -21,13 +21,14 @@ from tqdm.auto import tqdm
 from landmarkset.errors import InputError, OptionError, TrainingError
 from landmarkset.io import Dataset
 
-from ..inference import network_input, predict
-from ..modelfile import ModelRecord, save_model
+from ..inference import predict
+from ..modelfile import save_model
 from ..runinfo import data_record, versions
-from ..spec import ModelSpec, get_model, get_spec
+from ..spec import get_spec
 from ..tcn import count_parameters
 from .config import Budget, TrainConfig, resolve_config, steps_per_epoch, training_budget
-from .fitting import Fitted, fit, seed_everything
+from .fitting import seed_everything
+from .job import TrainingJob
 from .metrics import classification_scores, scores_by_part, write_classification_figures
 from .protocols import DEFAULT_PROTOCOL, get_protocol
 from .report import FinalModel, FoldResult, TrainReport, files_in
@@ -36,57 +37,6 @@ RUN_FILES = ("metrics.json", "confusion_matrix.png", "training_curves.png", "mod
 REJECTED = "model.rejected.pt"  # where a delivered model that fails its check is kept
 BELOW_CV = 0.1  # a delivered model whose training accuracy is this far below the cross-validated one is refused
 SMALL_TEST = 10  # fold test sets smaller than this get a warning: each sample moves the accuracy a lot
-
-
-@dataclass
-class _Job:
-    """A model's declaration, its raw samples and the resolved settings for one cross-validation."""
-
-    spec: ModelSpec
-    samples: np.ndarray
-    config: TrainConfig
-    classes: list[str]
-
-    def arguments(self) -> dict[str, Any]:
-        return self.spec.arguments(self.spec.input.dimensions(self.samples), len(self.classes))
-
-    def record(self, **fields: Any) -> ModelRecord:
-        return ModelRecord(
-            model=self.spec.name,
-            arguments=self.arguments(),
-            classes=list(self.classes),
-            input={
-                "kind": self.spec.input.name,
-                "preprocessing": self.config.preprocessing,
-                "dimensions": self.spec.input.dimensions(self.samples),
-            },
-            **fields,
-        )
-
-    def train(
-        self,
-        dataset: Dataset,
-        fit_idx: np.ndarray,
-        val_idx: np.ndarray,
-        budget: Budget,
-        bar: tqdm,
-        *,
-        early_stopping: bool = True,
-    ) -> Fitted:
-        model = get_model(self.spec.name, **self.arguments())
-        augmenter = self.spec.input.augmenter(jitter=self.config.jitter) if self.config.augment else None
-        return fit(
-            model,
-            lambda samples: network_input(self.spec, self.config.preprocessing, samples),
-            self.samples[fit_idx],
-            dataset.y[fit_idx],
-            self.samples[val_idx],
-            dataset.y[val_idx],
-            replace(self.config, epochs=budget.epochs, patience=budget.patience),
-            bar,
-            augmenter,
-            early_stopping=early_stopping,
-        )
 
 
 def _check_finite(samples: np.ndarray, dataset: Dataset, data_path: str) -> None:
@@ -139,7 +89,7 @@ def cross_validate(
     if len(samples) != len(dataset):
         raise OptionError(f"{len(samples)} samples given for a dataset of {len(dataset)}: pass the dataset's own.")
     _check_finite(samples, dataset, data_path)
-    job = _Job(spec, samples, config, list(dataset.classes))
+    job = TrainingJob(spec, samples, config, list(dataset.classes))
     os.makedirs(os.path.join(run_dir, "folds"), exist_ok=True)
     fold_splits = chosen.splits(dataset, folds, config.seed)
     truth, predicted, tested, per_fold, curves, best_steps = [], [], [], [], [], []
@@ -157,7 +107,9 @@ def cross_validate(
                 disable=disable,
             ) as bar:  # fmt: skip
                 try:
-                    fitted = job.train(dataset, fit_idx, val_idx, budget, bar)
+                    fitted = job.train(
+                        samples[fit_idx], dataset.y[fit_idx], samples[val_idx], dataset.y[val_idx], budget, bar
+                    )
                 except TrainingError as error:
                     raise TrainingError(f"fold {number}: {error}") from None
             record = job.record(
@@ -193,7 +145,7 @@ def cross_validate(
             overall.update()
         # The delivered model: all samples, for the median of the folds' best numbers of optimiser steps.
         seed_everything(config.seed, config.device)
-        everything, nothing = np.arange(len(dataset)), np.arange(0)
+        nothing = np.arange(0)
         per_epoch = steps_per_epoch(len(dataset), config.batch_size)
         steps = int(np.median(best_steps))
         final_epochs = max(1, round(steps / per_epoch))
@@ -204,7 +156,9 @@ def cross_validate(
         final_budget = Budget(epochs=final_epochs, patience=final_epochs, steps_per_epoch=per_epoch, rule=rule)
         with tqdm(total=final_epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
             try:
-                final = job.train(dataset, everything, nothing, final_budget, bar, early_stopping=False).model
+                final = job.train(
+                    samples, dataset.y, samples[nothing], dataset.y[nothing], final_budget, bar, early_stopping=False
+                ).model
             except TrainingError as error:
                 raise TrainingError(f"final model: {error}") from None
         overall.update()

@@ -27,12 +27,19 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, classes: list[
             }
             for i, name in enumerate(classes)
         },
-        # UF1 and UAR (the micro-expression field's figures, MEGC): the unweighted means over the classes
-        # present of F1 and of recall, on the pooled predictions
-        "macro_f1": float(np.mean(f1[support > 0])) if (support > 0).any() else float("nan"),
-        "uar": float(np.mean(recall[support > 0])) if (support > 0).any() else float("nan"),
+        # UF1 and UAR (the micro-expression field's figures, MEGC): the unweighted means of F1 and of recall over
+        # the classes in the truth or the predictions, as scikit-learn's average="macro" and the MEGC 2019 code
+        # take them (a class predicted but never true scores 0 in both); on the pooled predictions
+        **_unweighted(f1, recall, support, np.bincount(np.asarray(y_pred, np.int64), minlength=len(classes))),
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+
+
+def _unweighted(f1: np.ndarray, recall: np.ndarray, support: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    seen = (support > 0) | (predicted[: len(support)] > 0)
+    if not seen.any():
+        return {"macro_f1": float("nan"), "uar": float("nan")}
+    return {"macro_f1": float(np.mean(f1[seen])), "uar": float(np.mean(recall[seen]))}
 
 
 def scores_by_part(
