@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml examples/plugin/pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/landmarkset demo landmarkset-demo
+	$(BIN)/landmarkset demo landmarkset-demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/ruff check .

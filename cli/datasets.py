@@ -8,7 +8,6 @@ All share their options and one build path (landmarkset.datasets.build_dataset).
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -393,9 +392,6 @@ def merge_command(parts: tuple[str, ...], output: str, mapping: str, overwrite: 
     from landmarkset.datasets.composite import parse_parts
 
     named = parse_parts(list(parts))
-    for name, path in named.items():
-        if not os.path.isfile(path):
-            raise click.BadParameter(f"{path}: no such file", param_hint=f"part {name}")
     click.echo(merge_datasets(named, output, mapping=mapping, overwrite=overwrite).summary())
 
 

@@ -20,7 +20,7 @@ import click
 
 from landmarkset.errors import LandmarksetError, MissingDependencyError, WeightsError
 
-from .options import library_option
+from .options import library_option, overwrite_folder
 
 # Said once at the end of every demo: what its figures are evidence of (docs/training.md, "Generated data").
 GENERATED_NOTE = (
@@ -81,6 +81,9 @@ def _usable_backend(preferred: Optional[str], echo: Callable[[str], None]) -> st
     raise MissingDependencyError("No landmark backend is installed: pip install 'landmarkset[mediapipe]'")
 
 
+DEMO_FILES = ("video_tracks.h5", "video_overlay.png", "ck-synth", "ckplus.h5", "run", "explain", "video_predictions")
+
+
 def run_demo(
     out_dir: str = "landmarkset-demo",
     backend: Optional[str] = None,
@@ -92,13 +95,35 @@ def run_demo(
     landmarks: str = "provided",
     progress: Optional[bool] = None,
     echo: Callable[[str], None] = print,
+    overwrite: bool = False,
 ) -> DemoResult:
-    """Run every step into ``out_dir``; return what was written and how long each step took."""
+    """Run every step into ``out_dir``, a run folder (landmarkset.runfolder: a demo of other settings, or another
+    command's folder, is replaced only with ``overwrite``); return what was written and how long each step took."""
+    from landmarkset.runfolder import RunFolder
+
+    backend = _usable_backend(backend, echo)
+    settings = {"backend": backend, "subjects": subjects, "epochs": epochs, "folds": folds, "seed": seed,
+                "landmarks": landmarks}  # fmt: skip
+    with RunFolder(out_dir, "demo", settings, overwrite=overwrite, writes=DEMO_FILES):
+        return _demo_steps(out_dir, backend, subjects, epochs, folds, workers, seed, landmarks, progress, echo)
+
+
+def _demo_steps(
+    out_dir: str,
+    backend: str,
+    subjects: int,
+    epochs: Optional[int],
+    folds: int,
+    workers: int,
+    seed: int,
+    landmarks: str,
+    progress: Optional[bool],
+    echo: Callable[[str], None],
+) -> DemoResult:
+    """Every step of the demo, in its run folder; each step's own folder belongs to this demo run (replaced)."""
     from landmarkset.datasets import build_ckplus
     from landmarkset.synth import packaged_identities, synth_ckplus
 
-    backend = _usable_backend(backend, echo)
-    os.makedirs(out_dir, exist_ok=True)
     result = DemoResult(out_dir=os.path.abspath(out_dir))
 
     def step(name: str, started: float) -> None:
@@ -165,7 +190,7 @@ def run_demo(
     config = TrainConfig(epochs=epochs, batch_size=8, seed=seed, augment=True, jitter=0.01)
     # The demo goes on to explain even a model that fails its check, and says so (explain warns too).
     trained = cross_validate(
-        data, report.dataset, run, folds=folds, config=config, keep_rejected=True, progress=progress
+        data, report.dataset, run, folds=folds, config=config, keep_rejected=True, progress=progress, overwrite=True
     )
     for problem in trained.final.problems:
         echo(f"      Warning: {problem}")
@@ -180,7 +205,7 @@ def run_demo(
     echo("[5/6] Explaining predictions with class activation maps (landmarkset explain)...")
     summary = explain_dataset(
         os.path.join(run, "model.pt"), data, os.path.join(out_dir, "explain"), per_class=2, seed=seed,
-        progress=progress,
+        progress=progress, overwrite=True,
     )  # fmt: skip
     result.figures.update(dict(summary.overall))
     step("explain", started)
@@ -190,7 +215,11 @@ def run_demo(
         started = time.monotonic()
         echo("[6/6] The model over the real video (landmarkset predict)...")
         predicted = predict_tracks(
-            os.path.join(run, "model.pt"), store, os.path.join(out_dir, "video_predictions"), progress=progress
+            os.path.join(run, "model.pt"),
+            store,
+            os.path.join(out_dir, "video_predictions"),
+            progress=progress,
+            overwrite=True,
         )
         result.figures["real_video_neutral"] = predicted.share("neutral")
         result.outputs["real video timeline"] = os.path.abspath(predicted.sequences[0].timeline)
@@ -223,15 +252,16 @@ def run_demo(
     help="Train on the landmarks the generated tree ships, or on the backend's.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@overwrite_folder
 def demo(
     out_dir: str, backend: Optional[str], subjects: int, epochs: Optional[int], workers: int, landmarks: str,
-    quiet: bool,
+    quiet: bool, overwrite: bool,
 ) -> None:  # fmt: skip
     """The whole pipeline on sample data: a real video, then synth -> build-ckplus -> train-tcn -> explain, and
     the model over the real video."""
     result = run_demo(
         out_dir, backend, subjects=subjects, epochs=epochs, workers=workers, landmarks=landmarks,
-        progress=False if quiet else None, echo=click.echo,
+        progress=False if quiet else None, echo=click.echo, overwrite=overwrite,
     )  # fmt: skip
     click.echo(result.summary())
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from .options import LibraryChoice, check_device, library_option, method_names, with_figure_options
+from .options import LibraryChoice, check_device, library_option, method_names, overwrite_folder, with_figure_options
 
 
 def _explain_dataset():
@@ -54,6 +54,7 @@ def _post_processing():
 @library_option("--seed", type=int, source=_explain_dataset)
 @library_option("--device", type=str, source=_explain_dataset)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@overwrite_folder
 @with_figure_options
 def explain_command(
     model: str,
@@ -71,6 +72,7 @@ def explain_command(
     seed: int,
     device: str,
     quiet: bool,
+    overwrite: bool,
 ) -> None:
     """Explain MODEL (any model.pt) on samples of DATA: maps, figures, AU tables, faithfulness, report."""
     from landmarkset.models.explain import PostProcessing, explain_dataset
@@ -80,6 +82,7 @@ def explain_command(
     report = explain_dataset(
         model, data, out_dir, ids=list(ids) or None, per_class=per_class, method=method, compare=compared,
         post=post, truth=truth, device=check_device(device), seed=seed, progress=False if quiet else None,
+        overwrite=overwrite,
     )  # fmt: skip
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)

@@ -187,3 +187,13 @@ class LazyHelpOption(click.Option):
     def get_help_record(self, ctx: click.Context) -> Optional[tuple[str, str]]:
         self.help = self._help_text()
         return super().get_help_record(ctx)
+
+
+def overwrite_folder(command):
+    """--overwrite for a command that writes a run folder (landmarkset.runfolder)."""
+    return click.option(
+        "--overwrite",
+        is_flag=True,
+        help="Replace the output folder when another command or a run of other settings made it (its files are "
+        "removed first). A folder no landmarkset run made is never emptied.",
+    )(command)

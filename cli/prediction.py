@@ -9,7 +9,14 @@ from typing import Optional
 
 import click
 
-from .options import LazyHelpOption, LibraryChoice, check_device, library_option, with_figure_options
+from .options import (
+    LazyHelpOption,
+    LibraryChoice,
+    check_device,
+    library_option,
+    overwrite_folder,
+    with_figure_options,
+)
 
 
 def _predict_tracks():
@@ -32,6 +39,7 @@ def _predict_tracks():
 @library_option("--device", type=str, source=_predict_tracks, help="cpu, cuda, cuda:N or mps.")
 @click.option("--no-timelines", is_flag=True, help="Skip the timeline PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@overwrite_folder
 @with_figure_options
 def predict_command(
     model: str,
@@ -43,6 +51,7 @@ def predict_command(
     device: str,
     no_timelines: bool,
     quiet: bool,
+    overwrite: bool,
 ) -> None:
     """Slide MODEL (model.pt) over every track of TRACKS: per-window and per-frame probabilities of every class,
     a timeline PNG per sequence and the longest stretch of each class. Frames without a face are never guessed."""
@@ -60,6 +69,7 @@ def predict_command(
         device=check_device(device),
         timelines=not no_timelines,
         progress=False if quiet else None,
+        overwrite=overwrite,
     )
     click.echo(report.summary())
     click.echo(f"  {os.path.join(out_dir, 'timelines')}/")
@@ -114,6 +124,7 @@ _LAYOUT_HELP = "The layout whose sheet --annotations is (it names the videos, su
                    "with --annotations, spot-then-recognise scored (STRS).")  # fmt: skip
 @click.option("--no-curves", is_flag=True, help="Skip the score-curve PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@overwrite_folder
 @with_figure_options
 def spot_command(
     tracks: str,
@@ -129,6 +140,7 @@ def spot_command(
     spotter: Optional[str],
     recogniser: Optional[str],
     quiet: bool,
+    overwrite: bool,
 ) -> None:
     """Spot micro- and macro-expressions in every track of TRACKS (whole videos): intervals.csv, a score-curve
     PNG per video and report.json; with --annotations, MEGC precision, recall and F1. Exit code 1 when some
@@ -148,6 +160,7 @@ def spot_command(
         spotter=spotter,
         recogniser=recogniser,
         progress=False if quiet else None,
+        overwrite=overwrite,
     )
     click.echo(report.summary())
     sys.exit(report.exit_code)
@@ -185,6 +198,7 @@ def _train_spotters():
 @click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A recognition model (model.pt): classify the spotted intervals and report STRS.")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@overwrite_folder
 def train_spotter_command(
     tracks: str,
     annotations: str,
@@ -196,6 +210,7 @@ def train_spotter_command(
     seed: int,
     recogniser: Optional[str],
     quiet: bool,
+    overwrite: bool,
 ) -> None:
     """Score spotters leave-one-subject-out on TRACKS (long videos) against their sheet: the training-free
     baseline and the trained ones (landmark motion, region flow, both), settings chosen on the training
@@ -213,6 +228,7 @@ def train_spotter_command(
         seed=seed,
         recogniser=recogniser,
         progress=False if quiet else None,
+        overwrite=overwrite,
     )
     click.echo(study.summary())
     sys.exit(study.exit_code)

@@ -13,6 +13,7 @@ from .options import (
     check_device,
     library_option,
     model_names,
+    overwrite_folder,
     preprocessing_names,
     with_figure_options,
 )
@@ -43,6 +44,7 @@ def _protocol_help() -> str:
 def _train_options(command):
     """Options shared by the training commands; every default is the library's (TrainConfig, cross_validate)."""
     options = [
+        overwrite_folder,
         click.argument("data", type=click.Path(exists=True, dir_okay=False)),
         click.option(
             "-o", "--output", "run_dir", required=True, type=click.Path(file_okay=False), help="Run directory."
@@ -133,6 +135,7 @@ def _train(
     folds: int,
     quiet: bool,
     keep_rejected: bool,
+    overwrite: bool,
     **settings: Any,
 ) -> None:
     from landmarkset.models import get_spec
@@ -156,6 +159,7 @@ def _train(
         samples=samples,
         keep_rejected=keep_rejected,
         progress=False if quiet else None,
+        overwrite=overwrite,
     )
     click.echo(report.summary())
 
@@ -206,12 +210,13 @@ def train_scn(**settings: Any) -> None:
 @click.argument("data", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @library_option("--device", type=str, source=_config, help="cpu, cuda, cuda:N or mps.")
+@overwrite_folder
 @with_figure_options
-def evaluate_command(model: str, data: str, out_dir: str, device: str) -> None:
+def evaluate_command(model: str, data: str, out_dir: str, device: str, overwrite: bool) -> None:
     """Score a trained MODEL (model.pt) on another built DATA file; MEGC figures when it holds intervals."""
     from landmarkset.models.evaluation import evaluate
 
-    report = evaluate(model, data, out_dir, device=check_device(device))
+    report = evaluate(model, data, out_dir, device=check_device(device), overwrite=overwrite)
     click.echo(report.summary())
 
 

@@ -22,7 +22,9 @@ from .extras import FrameExtra
 from .io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
 from .io.tracks import open_tracks
 from .io.writer import refuse_input_as_output
+from .names import file_stem
 from .provenance import fingerprint
+from .runfolder import atomic_file
 from .smoothing import Smoothing
 from .track import Track
 
@@ -261,7 +263,7 @@ def export_openface(
     with open_tracks(store, smoothing) as tracks:
         ids = _known_ids(tracks, store, sequences)
         for track_id in ids:
-            refuse_input_as_output(os.path.join(out_dir, f"{track_id}.csv"), [store])
+            refuse_input_as_output(os.path.join(out_dir, f"{file_stem(track_id)}.csv"), [store])
         os.makedirs(out_dir, exist_ok=True)
         for track_id in ids:
             track = tracks[track_id]
@@ -270,8 +272,8 @@ def export_openface(
             extras = [track.extra_specs[name] for name in track.extras if track.extra_specs[name].openface_columns]
             extra_columns = [column for extra in extras for column in extra.openface_columns]
             extra_values = [extra.table(track.extras[extra.name]) for extra in extras]
-            path = os.path.join(out_dir, f"{track_id}.csv")
-            with open(path, "w", newline="") as handle:
+            path = os.path.join(out_dir, f"{file_stem(track_id)}.csv")  # two ids never share a file
+            with atomic_file(path, newline="") as handle:
                 header = ["frame", "face_id", "timestamp", "confidence", "success", *extra_columns, *_X, *_Y]
                 handle.write(", ".join(header) + "\n")
                 for t in range(track.n_frames):

@@ -14,6 +14,7 @@ import numpy as np
 from .errors import InputError, OptionError
 from .io.frames import read_track_frames
 from .regions import REGIONS
+from .runfolder import atomic_path
 from .track import Track
 
 DPI = 110  # figures written as PNG
@@ -66,12 +67,13 @@ def save_figure(figure, output: str, layout: Optional[tuple[float, float, float,
     plt = pyplot()
     chosen = _FORMAT.get() or FigureFormat()
     figure.tight_layout(rect=layout)
-    figure.savefig(output, dpi=chosen.dpi)
     stem, extension = os.path.splitext(output)
-    for kind in chosen.also:
-        if kind != extension.lstrip(".").lower():
-            figure.savefig(f"{stem}.{kind}", dpi=chosen.dpi)
-    plt.close(figure)
+    try:
+        for path in [output, *(f"{stem}.{kind}" for kind in chosen.also if kind != extension.lstrip(".").lower())]:
+            with atomic_path(path) as partial:  # a full disk or a kill leaves the earlier figure or none
+                figure.savefig(partial, dpi=chosen.dpi)
+    finally:
+        plt.close(figure)
     return output
 
 

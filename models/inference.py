@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from landmarkset.errors import InputError
 from landmarkset.io import Dataset
 
 from .modelfile import ModelRecord
@@ -36,7 +37,15 @@ def predict_proba(
         for start in range(0, len(samples), batch):
             x = network_input(spec, record.preprocessing, samples[start : start + batch]).to(device)
             out.append(torch.softmax(model(x), dim=1).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, len(record.classes)), np.float32)
+    probabilities = np.concatenate(out) if out else np.zeros((0, len(record.classes)), np.float32)
+    if not np.isfinite(probabilities).all():  # never a class read off NaN ("neutral 1.00")
+        rows = np.flatnonzero(~np.isfinite(probabilities).all(axis=1))
+        raise InputError(
+            f"the {record.model!r} model gave non-finite probabilities for {len(rows)} of {len(probabilities)} "
+            f"samples (e.g. sample {int(rows[0])}): its weights or those samples hold NaN; train it again or check "
+            "the samples"
+        )
+    return probabilities
 
 
 def predict(model: nn.Module, record: ModelRecord, samples: np.ndarray, *, device: str = "cpu") -> np.ndarray:

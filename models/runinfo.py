@@ -13,6 +13,7 @@ import torch
 from landmarkset import __version__
 from landmarkset.io import Dataset
 from landmarkset.provenance import sha256_of
+from landmarkset.runfolder import atomic_file
 
 
 def data_record(path: str, dataset: Dataset) -> dict[str, Any]:
@@ -48,6 +49,7 @@ class JsonReport:
         raise NotImplementedError
 
     def write(self, path: str) -> str:
-        with open(path, "w") as handle:
+        """Write the report to ``path`` through a temporary file: a crash leaves the earlier file or none."""
+        with atomic_file(path) as handle:
             json.dump(self.to_json(), handle, indent=2)
         return path

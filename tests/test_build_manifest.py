@@ -81,7 +81,8 @@ def test_a_manifest_without_its_columns_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["build", "manifest", str(tmp_path), "--manifest", str(tmp_path / "m.csv"),
                                        "-o", str(tmp_path / "o.h5")])  # fmt: skip
     assert result.exit_code == 2
-    assert result.output.startswith("Error: ") and "no 'clip' column in the first row" in result.output
+    assert result.output.startswith("Error: ") and "no header row with clip, label, subject" in result.output
+    assert "the first row holds path, emotion" in result.output
     assert not (tmp_path / "o.h5").exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -78,6 +79,20 @@ def test_parts_that_differ_in_frames_are_refused_and_an_input_is_never_the_outpu
     assert read_dataset(parts["SAMM"]).classes != ["negative", "positive", "surprise"]  # untouched
     result = runner.invoke(main, ["merge", f"A={parts['SAMM']}", f"A={parts['SMIC']}", "-o", str(tmp_path / "d.h5")])
     assert result.exit_code != 0 and "two parts are named 'A'" in result.output
+    # one dataset under two names (a copy too) is refused: leave-one-subject-out would test on training samples
+    shutil.copy(parts["SAMM"], tmp_path / "copy.h5")
+    result = runner.invoke(
+        main, ["merge", f"A={parts['SAMM']}", f"B={tmp_path / 'copy.h5'}", "-o", str(tmp_path / "e.h5")]
+    )
+    assert result.exit_code == 2 and "are one dataset" in result.output and not os.path.exists(tmp_path / "e.h5")
+    # an existing output is replaced only with --overwrite; a part that is not a file says so
+    merged = [f"{name}={path}" for name, path in parts.items()]
+    assert runner.invoke(main, ["merge", *merged, "-o", str(tmp_path / "f.h5")]).exit_code == 0
+    result = runner.invoke(main, ["merge", *merged, "-o", str(tmp_path / "f.h5")])
+    assert result.exit_code == 2 and "exists" in result.output and "--overwrite" in result.output
+    assert runner.invoke(main, ["merge", *merged, "-o", str(tmp_path / "f.h5"), "--overwrite"]).exit_code == 0
+    result = runner.invoke(main, ["merge", f"A={parts['SAMM']}", "SMIC=/dev/null", "-o", str(tmp_path / "g.h5")])
+    assert result.exit_code == 2 and "/dev/null (part SMIC): not a regular file" in result.output
 
 
 @pytest.mark.slow

@@ -62,14 +62,17 @@ def test_an_impossible_budget_is_refused_and_kept_aside(train_data, tmp_path):
     run = tmp_path / "run"
     (run).mkdir()
     (run / "model.pt").write_bytes(b"an earlier run's model")  # must not pass for this run's
-    with pytest.raises(TrainingError, match=r"never fell|collapsed|below the cross-validated") as caught:
+    with pytest.raises(OptionError, match="holds a `train` run of a landmarkset that kept no run record"):
         cross_validate(train_data, dataset, str(run), folds=2, config=TrainConfig(epochs=1), progress=False)
+    with pytest.raises(TrainingError, match=r"never fell|collapsed|below the cross-validated") as caught:
+        cross_validate(
+            train_data, dataset, str(run), folds=2, config=TrainConfig(epochs=1), progress=False, overwrite=True
+        )
     assert str(caught.value).startswith(f"{run}: ") and "model.rejected.pt" in str(caught.value)
     assert (run / "model.rejected.pt").exists() and not (run / "model.pt").exists()
     assert "failed: " in json.loads((run / "metrics.json").read_text())["final"]["check"]
-    kept = cross_validate(
-        train_data, dataset, str(run), folds=2, config=TrainConfig(epochs=1), keep_rejected=True, progress=False
-    )
+    kept = cross_validate(train_data, dataset, str(run), folds=2, config=TrainConfig(epochs=1), keep_rejected=True,
+                          progress=False, overwrite=True)  # fmt: skip
     assert kept.final.problems and (run / "model.pt").exists() and not (run / "model.rejected.pt").exists()
     result = CliRunner().invoke(main, ["train-tcn", train_data, "-o", str(tmp_path / "cli"), "--folds", "2",
                                        "--epochs", "1", "-q"])  # fmt: skip

@@ -25,7 +25,9 @@ def test_evaluate_matches_the_model_and_writes_its_files(train_data, trained_tcn
     dataset = read_dataset(train_data)
     model, record = load_model(os.path.join(run, "model.pt"))
     assert metrics["accuracy"] == pytest.approx(np.mean(predict(model, record, dataset.X) == dataset.y))
-    assert sorted(os.listdir(tmp_path / "eval")) == ["confusion_matrix.png", "metrics.json", "predictions.csv"]
+    assert sorted(os.listdir(tmp_path / "eval")) == [
+        ".landmarkset-run.json", "confusion_matrix.png", "metrics.json", "predictions.csv"
+    ]  # fmt: skip
     with open(tmp_path / "eval" / "predictions.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(dataset) and rows[0]["sequence"] == dataset.sequence[0]

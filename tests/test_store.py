@@ -48,7 +48,7 @@ def test_round_trip_keeps_every_field(tmp_path):
             ):
                 assert getattr(loaded, name) == getattr(original, name)
             assert loaded.provenance == original.provenance
-    assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]  # no working copies left behind
+    assert sorted(os.listdir(tmp_path)) == ["t.h5"]  # no working copies or lock files left behind
 
 
 def test_dtypes_follow_the_spec(tmp_path):
@@ -175,7 +175,7 @@ def test_kill_at_any_moment_leaves_a_readable_store_that_resumes(tmp_path, extra
     assert ids == [f"s{i:05d}" for i in range(len(ids))]
     with TrackWriter(path):  # reopening folds in the dead run's journal and clears its working copies
         pass
-    assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]  # the OS lock's file stays, as it must
+    assert sorted(os.listdir(tmp_path)) == ["t.h5"]  # the lock removes its file when it lets go
     with open_tracks(path) as store:
         recovered = store.ids()
         assert all(store[track_id].n_frames == 50 for track_id in recovered)
@@ -206,7 +206,7 @@ def test_tracks_are_journalled_and_published_in_groups(tmp_path, monkeypatch):
         writer.write(make_track("d"))
     with open_tracks(path) as store:
         assert store.ids() == ["a", "b", "c", "d"]  # the end publishes
-    assert sorted(os.listdir(tmp_path)) == [".t.h5.lock", "t.h5"]
+    assert sorted(os.listdir(tmp_path)) == ["t.h5"]
 
 
 def test_frozen_files_of_released_versions_still_read():

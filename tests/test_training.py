@@ -42,6 +42,7 @@ def test_run_directory_model_file_and_reproducibility(train_data, trained_tcn, t
     run, metrics = trained_tcn
     dataset = read_dataset(train_data)
     assert sorted(os.listdir(run)) == [
+        ".landmarkset-run.json",  # what made the run folder (landmarkset.runfolder)
         "confusion_matrix.png",
         "folds",
         "metrics.json",

@@ -19,33 +19,26 @@ import re
 from typing import Any, Optional
 
 from ..errors import InputError
-from ..extraction.report import Failure
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+from .layout import Item, Scan, find_tree, link_out_of, numbered_frames, outside_root
+from .sheets import read_sheet, scan_rows
 
 __all__ = ["CasmeIILayout", "build_casme2"]
 
 _TREES = {False: "CASME2_RAW_selected", True: "Cropped"}
 _COLUMNS = {
-    "subject": "subject",
-    "filename": "filename",
-    "onsetframe": "onset",
-    "apexframe": "apex",
-    "offsetframe": "offset",
-    "actionunits": "aus",
-    "estimatedemotion": "emotion",
+    "Subject": "subject",
+    "Filename": "filename",
+    "OnsetFrame": "onset",
+    "ApexFrame": "apex",
+    "OffsetFrame": "offset",
+    "Action Units": "aus",
+    "Estimated Emotion": "emotion",
 }
+_REQUIRED = ("Subject", "Filename", "OnsetFrame", "OffsetFrame", "Estimated Emotion")
 _NUMBER_AT_END = re.compile(r"(\d+)$")
-
-
-def _find_tree(root: str, name: str) -> Optional[str]:
-    children = sorted(os.path.join(root, child) for child in os.listdir(root) if not child.startswith("."))
-    for base in [root, *children]:
-        if os.path.isdir(os.path.join(base, name)):
-            return os.path.join(base, name)
-    return None
 
 
 def _number_at_end(stem: str) -> Optional[int]:
@@ -63,11 +56,6 @@ class CasmeIILayout:
 
     def __init__(self, root: str, annotations: str, *, cropped: bool = False) -> None:
         self.root, self.annotations, self.cropped = root, annotations, cropped
-        tree = _find_tree(root, _TREES[cropped])
-        if tree is None:
-            raise InputError(f"{root}: no {_TREES[cropped]} folder (checked one wrapper level down): is this CASME II?")
-        self.tree = tree
-        self._rows = self._read_sheet()
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -75,48 +63,10 @@ class CasmeIILayout:
     def settings(self) -> dict[str, Any]:
         return {"dataset": "CASME II", "frames_from": _TREES[self.cropped], "sheet": os.path.basename(self.annotations)}
 
-    def _read_sheet(self) -> list[tuple[int, dict[str, Any]]]:
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many types for non-xlsx files
-            raise InputError(
-                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
-            ) from None
-        try:
-            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-        for at, row in enumerate(rows[:20]):
-            names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
-            if "subject" in names and "filename" in names:
-                position = {key: names.index(column) for column, key in _COLUMNS.items() if column in names}
-                missing = [c for c in ("onsetframe", "offsetframe", "estimatedemotion") if c not in names]
-                if missing:
-                    raise InputError(f"{self.annotations}: no {missing[0]!r} column in the header row {at + 1}")
-                return [
-                    (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
-                    for number, row in enumerate(rows[at + 1 :], start=at + 2)
-                ]
-        raise InputError(
-            f"{self.annotations}: no header row with Subject and Filename: is this CASME II's coding sheet?"
-        )
-
     def scan(self) -> Scan:
-        scan = Scan()
-        for number, cells in self._rows:
-            if all(text_cell(value, key) == "" for key, value in cells.items() if key != "apex"):
-                continue  # a blank row
-            label = f"{os.path.basename(self.annotations)} row {number}"
-            try:
-                item = self._item(number, cells, scan)
-            except (CellError, InputError) as error:
-                scan.failed.append(Failure(label, str(error)))
-                continue
-            if item is not None:
-                scan.items.append(item)
-        return scan
+        self.tree = find_tree(self.root, _TREES[self.cropped], "CASME II")
+        sheet = read_sheet(self.annotations, _COLUMNS, required=_REQUIRED, what="CASME II's coding sheet")
+        return scan_rows(sheet, lambda row, scan: self._item(row.number, row.cells, scan))
 
     def _item(self, number: int, cells: dict[str, Any], scan: Scan) -> Optional[Item]:
         try:

@@ -20,24 +20,25 @@ import re
 from typing import Any, Optional
 
 from ..errors import InputError
-from ..extraction.report import Failure
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
+from .layout import Item, Scan, find_tree, link_out_of, numbered_frames, outside_root
+from .sheets import read_sheet, scan_rows
 
 __all__ = ["CasmeIIILayout", "build_casme3"]
 
 _COLUMNS = {
-    "subject": "subject",
-    "filename": "filename",
-    "onset": "onset",
-    "apex": "apex",
-    "offset": "offset",
-    "au": "aus",
-    "objectiveclass": "objective",
+    "Subject": "subject",
+    "Filename": "filename",
+    "Onset": "onset",
+    "Apex": "apex",
+    "Offset": "offset",
+    "AU": "aus",
+    "Objective class": "objective",
     "emotion": "emotion",
 }
+_REQUIRED = ("Subject", "Filename", "Onset", "Offset", "emotion")
 _DIGITS = re.compile(r"^\d+$")
 
 
@@ -55,12 +56,6 @@ class CasmeIIILayout:
 
     def __init__(self, root: str, annotations: str) -> None:
         self.root, self.annotations = root, annotations
-        children = sorted(os.path.join(root, c) for c in os.listdir(root) if not c.startswith("."))
-        found = [os.path.join(base, "data") for base in [root, *children] if os.path.isdir(os.path.join(base, "data"))]
-        if not found:
-            raise InputError(f"{root}: no data folder (checked one wrapper level down): is this CAS(ME)^3 part A?")
-        self.tree = found[0]
-        self._rows = self._read_sheet()
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -73,49 +68,11 @@ class CasmeIIILayout:
             "frame_numbers": "the release's 0-based files and sheet indices, stored 1-based (N.jpg is frame N+1)",
         }
 
-    def _read_sheet(self) -> list[tuple[int, dict[str, Any]]]:
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(self.annotations, read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many types for non-xlsx files
-            raise InputError(
-                f"{self.annotations}: cannot read as an .xlsx spreadsheet ({type(error).__name__})"
-            ) from None
-        try:
-            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-        for at, row in enumerate(rows[:20]):
-            names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
-            if "subject" in names and "filename" in names:
-                missing = [c for c in ("onset", "offset", "emotion") if c not in names]
-                if missing:
-                    raise InputError(f"{self.annotations}: no {missing[0]!r} column in the header row {at + 1}")
-                position = {key: names.index(column) for column, key in _COLUMNS.items() if column in names}
-                return [
-                    (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
-                    for number, row in enumerate(rows[at + 1 :], start=at + 2)
-                ]
-        raise InputError(f"{self.annotations}: no header row with Subject and Filename: is this CAS(ME)^3's sheet?")
-
     def scan(self) -> Scan:
-        scan = Scan()
+        self.tree = find_tree(self.root, "data", "CAS(ME)^3 part A")
+        sheet = read_sheet(self.annotations, _COLUMNS, required=_REQUIRED, what="CAS(ME)^3's part A sheet")
         listings: dict[str, dict[int, str]] = {}
-        for number, cells in self._rows:
-            if all(text_cell(value, key) == "" for key, value in cells.items()):
-                continue
-            label = f"{os.path.basename(self.annotations)} row {number}"
-            try:
-                item = self._item(number, cells, scan, listings)
-            except (CellError, InputError) as error:
-                scan.failed.append(Failure(label, str(error)))
-            except OSError as error:
-                scan.failed.append(Failure(label, f"cannot list its folder ({error.strerror})"))
-            else:
-                if item is not None:
-                    scan.items.append(item)
-        return scan
+        return scan_rows(sheet, lambda row, scan: self._item(row.number, row.cells, scan, listings))
 
     def _item(
         self, number: int, cells: dict[str, Any], scan: Scan, listings: dict[str, dict[int, str]]

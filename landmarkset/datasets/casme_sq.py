@@ -29,7 +29,8 @@ from ..intervals import Interval
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
+from .layout import Item, Scan, SheetIntervals, find_tree, link_out_of, numbered_frames, outside_root
+from .sheets import read_pages
 
 __all__ = ["CASME_SQ_FPS", "CasmeSquaredLayout", "build_casme_sq", "read_code_workbook", "read_long_video_intervals"]
 
@@ -73,19 +74,9 @@ class CodeWorkbook:
 
 def read_code_workbook(path: str) -> CodeWorkbook:
     """Read ``path`` (see the module doc); InputError when it is not CAS(ME)^2's code workbook."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises many types for non-xlsx files
-        raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
-    try:
-        pages = {_sheet_key(page.title): [list(r) for r in page.iter_rows(values_only=True)] for page in book}
-        first = _sheet_key(book.worksheets[0].title)
-    finally:
-        book.close()
-    rule1 = next((rows for key, rows in pages.items() if "rule1" in key), None)
-    rule2 = next((rows for key, rows in pages.items() if "rule2" in key), None)
+    pages = {_sheet_key(title): content for title, content in read_pages(path).items()}
+    rule1 = next((rows for key, (rows, _) in pages.items() if "rule1" in key), None)
+    rule2 = next((rows for key, (rows, _) in pages.items() if "rule2" in key), None)
     if rule1 is None or rule2 is None:
         raise InputError(f"{path}: no 'naming rule1' or 'naming rule2' sheet: is this CAS(ME)^2's code_final workbook?")
     subjects = {}
@@ -95,7 +86,7 @@ def read_code_workbook(path: str) -> CodeWorkbook:
             subjects[numbers[-1]] = numbers[0]  # sheet number -> folder number
     videos, repairs = {}, []
     for row in rule2:
-        cells = [cell for cell in row if text_cell(cell, "naming rule2") != ""]
+        cells = [cell for cell in row if cell is not None and str(cell).strip() and not str(cell).startswith("=")]
         codes = [cell for cell in cells if _number(cell) is not None and not str(cell).lower().startswith("s")]
         names = [str(cell).strip() for cell in cells if _number(cell) is None]
         if codes and names:
@@ -104,7 +95,8 @@ def read_code_workbook(path: str) -> CodeWorkbook:
             if padded != code:
                 repairs.append((names[0], f"video code {code} in naming rule2 read as {padded}"))
             videos[names[0].lower()] = padded
-    rows = pages.get(CODE_SHEET, pages[first])
+    rows, notes = pages.get(CODE_SHEET, next(iter(pages.values())))
+    repairs += [(f"{os.path.basename(path)} {where}", note) for _, where, note in notes]
     start = 1 if rows and text_cell(rows[0][0] if rows[0] else None, "header").lower() == "subject" else 0
     numbered = [(number, (list(row) + [None] * 9)[:9]) for number, row in enumerate(rows[start:], start=start + 1)]
     kept = [(n, cells) for n, cells in numbered if any(c is not None and str(c).strip() for c in cells)]  # not blank
@@ -211,16 +203,6 @@ class CasmeSquaredLayout:
         if frames_from not in TREES:
             raise OptionError(f"The 'frames_from' parameter must be one of {', '.join(TREES)}. Got {frames_from!r}.")
         self.root, self.annotations, self.kind, self.frames_from = root, annotations, kind, frames_from
-        children = sorted(os.path.join(root, c) for c in os.listdir(root) if not c.startswith("."))
-        found = [
-            os.path.join(base, frames_from)
-            for base in [root, *children]
-            if os.path.isdir(os.path.join(base, frames_from))
-        ]
-        if not found:
-            raise InputError(f"{root}: no {frames_from} folder (checked one wrapper level down): is this CAS(ME)^2?")
-        self.tree = found[0]
-        self._book = read_code_workbook(annotations)
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -235,6 +217,8 @@ class CasmeSquaredLayout:
         }
 
     def scan(self) -> Scan:
+        self.tree = find_tree(self.root, self.frames_from, "CAS(ME)^2")
+        self._book = read_code_workbook(self.annotations)
         scan = Scan(repairs=list(self._book.repairs))
         listings: dict[str, dict[int, str]] = {}
         for number, cells in self._book.rows:

@@ -119,6 +119,11 @@ def _landmarks(dataset: Dataset) -> str:
     return str(settings.get("landmarks", dataset.attrs.get("backend", "unknown")))
 
 
+def _span(dataset: Dataset) -> str:
+    settings = json.loads(dataset.attrs.get("settings", "{}") or "{}")
+    return str(settings.get("span", "onset-offset"))
+
+
 def _prefixed(part: str, name: str) -> str:
     return f"{part}{PART_SEPARATOR}{name}"
 
@@ -130,6 +135,7 @@ def merge_datasets(
 
     ``mapping`` names a :data:`CLASS_MAPPINGS` entry, or ``"keep"`` for the parts' own labels.
     """
+    from ..io.writer import refuse_input_as_output
     from .build import write_dataset
 
     if mapping != KEEP_LABELS and mapping not in CLASS_MAPPINGS:
@@ -138,11 +144,27 @@ def merge_datasets(
             f"Got {mapping!r} instead."
         )
     chosen = CLASS_MAPPINGS.get(mapping)
+    for name, path in inputs.items():
+        if not os.path.isfile(path):
+            why = "no such file" if not os.path.exists(path) else "not a regular file"
+            raise InputError(f"{path} (part {name}): {why}: give the path of a built dataset")
+    digests = {name: sha256_of(path) for name, path in inputs.items()}
+    for name, digest in digests.items():
+        twin = next((other for other in digests if other != name and digests[other] == digest), None)
+        if twin is not None:
+            raise InputError(
+                f"parts {twin} and {name} are one dataset ({inputs[twin]}, {inputs[name]}: the same content): merged "
+                "with itself, leave-one-subject-out would test on training samples; merge different datasets"
+            )
+    refuse_input_as_output(output, list(inputs.values()))
+    if os.path.exists(output) and not overwrite:
+        raise OptionError(f"{output} exists: give another -o, or --overwrite to replace it whole")
     read = {name: read_dataset(path) for name, path in inputs.items()}
     if not read[next(iter(read))].X.ndim == 4 or any(d.X.ndim != 4 for d in read.values()):
         raise InputError("every part must be a landmark dataset (N, frames, 68, 2)")
     _same(read, "frames per sample (--frames)", lambda d: d.X.shape[1])
     _same(read, "landmarks (--backend or --landmarks)", _landmarks)
+    _same(read, "span (--apex: onset to apex, else onset to offset)", _span)
     classes = (
         list(chosen.classes)
         if chosen
@@ -174,7 +196,7 @@ def merge_datasets(
                 "parts": {
                     name: {
                         "file": os.path.abspath(path),
-                        "sha256": sha256_of(path),
+                        "sha256": digests[name],
                         "layout": str(read[name].attrs.get("layout", "")),
                         "samples": int(keep[name].sum()),
                         "left_out": report.left_out[name],

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol
 
+from ..errors import InputError
 from ..extraction.report import Failure
 from ..intervals import Interval
 from ..io.frames import Source
@@ -19,7 +20,16 @@ from ..provenance import Provenance
 from ..track import Track
 from .builder import ONSET_OFFSET, interval_frames
 
-__all__ = ["Item", "Layout", "Scan", "SheetIntervals", "link_out_of", "numbered_frames", "outside_root"]
+__all__ = [
+    "Item",
+    "Layout",
+    "Scan",
+    "SheetIntervals",
+    "find_tree",
+    "link_out_of",
+    "numbered_frames",
+    "outside_root",
+]
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
@@ -36,6 +46,18 @@ def numbered_frames(folder: str, number: Callable[[str], Optional[int]]) -> dict
         if found is not None:
             frames[found] = name
     return dict(sorted(frames.items()))
+
+
+def find_tree(root: str, name: str, dataset: str) -> str:
+    """The folder ``name`` under ``root`` or one wrapper folder down (releases are unpacked either way);
+    InputError naming what was looked for otherwise."""
+    if not os.path.isdir(root):
+        raise InputError(f"{root}: no such folder")
+    children = sorted(os.path.join(root, child) for child in os.listdir(root) if not child.startswith("."))
+    for base in [root, *children]:
+        if os.path.isdir(os.path.join(base, name)):
+            return os.path.join(base, name)
+    raise InputError(f"{root}: no {name} folder (checked one wrapper level down): is this {dataset}?")
 
 
 def outside_root(root: str, paths: list[str]) -> Optional[str]:

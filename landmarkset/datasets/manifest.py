@@ -10,19 +10,18 @@ frame numbers whole numbers; a bad row fails alone. A sample's id is its clip pa
 
 from __future__ import annotations
 
-import csv
 import os
 from typing import Any, Optional
 
 import cv2
 
 from ..errors import InputError
-from ..extraction.report import Failure
 from ..io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
 from ..provenance import Provenance
 from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
 from .layout import Item, Scan, link_out_of, outside_root
+from .sheets import read_sheet, scan_rows
 
 __all__ = ["MANIFEST_COLUMNS", "ManifestLayout", "build_manifest"]
 
@@ -40,26 +39,6 @@ class _VideoItem(Item):
         return Source(self.folder, self.id, "video", root=root)
 
 
-def _read_rows(path: str) -> list[list[Any]]:
-    """The manifest's rows (the header first): a CSV (UTF-8, a byte order mark allowed) or an .xlsx's first sheet."""
-    if path.lower().endswith((".xlsx", ".xlsm")):
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        except Exception as error:  # openpyxl raises many types for non-xlsx files
-            raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
-        try:
-            return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            return [row for row in csv.reader(handle)]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{path}: cannot read the manifest as UTF-8 CSV ({type(error).__name__})") from None
-
-
 class ManifestLayout:
     """Labelled clips under ``root`` listed by the manifest ``manifest`` (see the module doc)."""
 
@@ -68,21 +47,7 @@ class ManifestLayout:
     classes: Optional[list[str]] = None  # the labels found
 
     def __init__(self, root: str, manifest: str) -> None:
-        if not os.path.isdir(root):
-            raise InputError(f"{root}: not a folder (the root the manifest's clip paths are relative to)")
         self.root, self.manifest = root, manifest
-        rows = _read_rows(manifest)
-        if not rows:
-            raise InputError(f"{manifest}: empty; the first row names the columns ({', '.join(_REQUIRED)}, ...)")
-        header = [text_cell(cell, "header").lower().replace(" ", "_") for cell in rows[0]]
-        missing = [column for column in _REQUIRED if column not in header]
-        if missing:
-            raise InputError(
-                f"{manifest}: no {missing[0]!r} column in the first row (found {header}); the columns are "
-                f"{', '.join(MANIFEST_COLUMNS)} (the last three optional)"
-            )
-        self._position = {column: header.index(column) for column in MANIFEST_COLUMNS if column in header}
-        self._rows = rows[1:]
 
     def inputs(self) -> list[str]:
         return [self.root, self.manifest]
@@ -91,18 +56,12 @@ class ManifestLayout:
         return {"dataset": "manifest", "manifest": os.path.basename(self.manifest)}
 
     def scan(self) -> Scan:
-        scan = Scan()
-        for number, row in enumerate(self._rows, start=2):
-            cells = {column: row[index] if index < len(row) else None for column, index in self._position.items()}
-            if all(text_cell(value, column) == "" for column, value in cells.items()):
-                continue  # a blank row
-            try:
-                item = self._item(number, cells)
-            except (CellError, InputError) as error:
-                scan.failed.append(Failure(f"{self.manifest} row {number}", str(error)))
-                continue
-            scan.items.append(item)
-        return scan
+        if not os.path.isdir(self.root):
+            raise InputError(f"{self.root}: not a folder (the root the manifest's clip paths are relative to)")
+        columns = {name: name for name in MANIFEST_COLUMNS}
+        what = f"a manifest (columns {', '.join(MANIFEST_COLUMNS)}, the last three optional)"
+        sheet = read_sheet(self.manifest, columns, required=_REQUIRED, what=what)
+        return scan_rows(sheet, lambda row, _: self._item(row.number, row.cells))
 
     def _item(self, number: int, cells: dict[str, Any]) -> Item:
         clip = text_cell(cells["clip"], "clip").replace("\\", "/")

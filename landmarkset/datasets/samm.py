@@ -26,6 +26,7 @@ from .build import BuildReport, build_dataset, build_whole_videos
 from .builder import ONSET_APEX, ONSET_OFFSET
 from .cells import CellError, integer_cell, name_cell, text_cell
 from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
+from .sheets import read_rows
 
 __all__ = [
     "Annotation",
@@ -172,25 +173,12 @@ def read_annotations(path: str, *, on_defect: str = "repair") -> AnnotationSheet
     -> midpoint of onset and offset; AU alternatives ('or') -> the first. A row whose offset is missing or
     before its onset is dropped. With ``on_defect="drop"`` every defective row is dropped instead.
     """
-    import openpyxl
-
     if on_defect not in ("repair", "drop"):
         raise OptionError(
             f"The 'on_defect' parameter of read_annotations must be 'repair' or 'drop'. Got {on_defect!r}."
         )
-    try:
-        # Formulas are read as formulas ("=..."), never as the values a spreadsheet program last cached:
-        # the cells read are refused if they hold one.
-        # Not read-only: merged cells and hidden rows are only known to a full load (sheets are small).
-        book = openpyxl.load_workbook(path, read_only=False, data_only=False)
-    except Exception as error:  # openpyxl raises many types for non-xlsx files
-        raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
-    try:
-        sheet = book["FACS_Movement_Only"] if "FACS_Movement_Only" in book.sheetnames else book.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        notes = _merged_and_hidden(sheet, rows)
-    finally:
-        book.close()
+    # V1's long-video sheet is "FACS_Movement_Only"; later versions and the micro sheet: the first
+    rows, notes = read_rows(path, lambda names: "FACS_Movement_Only" if "FACS_Movement_Only" in names else None)
     header_at, release, position = _header(path, rows)
     result = AnnotationSheet(path, release)
     result.notes = [(where, note) for row, where, note in notes if row > header_at + 1]
@@ -212,26 +200,6 @@ def read_annotations(path: str, *, on_defect: str = "repair") -> AnnotationSheet
         else:
             result.rows.append(annotation)
     return result
-
-
-def _merged_and_hidden(sheet: Any, rows: list[list[Any]]) -> list[tuple[int, str, str]]:
-    """(Excel row, where, note) for each merged cell and hidden row of ``sheet``. A merged cell's value is
-    what a reader sees in each row it covers, so it is copied into them (openpyxl gives it to the first)."""
-    notes = []
-    for merged in sheet.merged_cells.ranges:
-        value = rows[merged.min_row - 1][merged.min_col - 1] if merged.min_row <= len(rows) else None
-        for number in range(merged.min_row, min(merged.max_row, len(rows)) + 1):
-            row = rows[number - 1]
-            row.extend([None] * (merged.max_col - len(row)))
-            for column in range(merged.min_col - 1, merged.max_col):
-                row[column] = value
-        if merged.max_row > merged.min_row:
-            note = f"{merged.coord} is one merged cell: its value {value!r} is read in each of these rows"
-            notes.append((merged.min_row, f"rows {merged.min_row}-{merged.max_row}", note))
-    for number, dimension in sorted(sheet.row_dimensions.items()):
-        if dimension.hidden and number <= len(rows):
-            notes.append((number, f"row {number}", "hidden in the sheet: read like the other rows"))
-    return notes
 
 
 def _number_after_last_underscore(stem: str) -> Optional[int]:

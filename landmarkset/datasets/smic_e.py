@@ -25,18 +25,19 @@ from ..extraction.report import Failure
 from ..intervals import Interval
 from ..provenance import Provenance
 from ..track import Track
-from .cells import CellError, integer_cell, name_cell, text_cell
+from .cells import CellError, integer_cell, name_cell
 from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
+from .sheets import Sheet, read_sheet, scan_rows
 
 __all__ = ["SMIC_E_FPS", "SmicELayout", "build_smic_e", "read_long_video_intervals", "read_sheet_rows"]
 
 _COLUMNS = {
-    "subject": "subject",
-    "filename": "filename",
-    "onsetf": "onset",
-    "offsetf": "offset",
-    "emotion": "emotion",
-    "firstf": "first",
+    "Subject": "subject",
+    "Filename": "filename",
+    "OnsetF": "onset",
+    "OffsetF": "offset",
+    "Emotion": "emotion",
+    "FirstF": "first",
 }
 _NUMBER_AT_END = re.compile(r"(\d+)$")
 SMIC_E_FPS = 100.0  # SMIC-HS's high-speed camera
@@ -47,31 +48,9 @@ def _number_at_end(stem: str) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def read_sheet_rows(path: str) -> list[tuple[int, dict[str, Any]]]:
-    """(Excel row, {field: cell}) for every row below the header of SMIC-E's sheet; InputError when it has none."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises many types for non-xlsx files
-        raise InputError(f"{path}: cannot read as an .xlsx spreadsheet ({type(error).__name__})") from None
-    try:
-        rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
-    for at, row in enumerate(rows[:20]):
-        names = [text_cell(cell, "header").lower().replace(" ", "") for cell in row]
-        if "filename" in names and "onsetf" in names:
-            missing = [c for c in ("subject", "offsetf", "emotion", "firstf") if c not in names]
-            if missing:
-                raise InputError(f"{path}: no {missing[0]!r} column in the header row {at + 1}")
-            position = {key: names.index(column) for column, key in _COLUMNS.items()}
-            return [
-                (number, {key: row[index] if index < len(row) else None for key, index in position.items()})
-                for number, row in enumerate(rows[at + 1 :], start=at + 2)
-                if any(cell is not None and str(cell).strip() for cell in row)  # blank rows are not data
-            ]
-    raise InputError(f"{path}: no header row with Filename and OnsetF: is this SMIC-E's sheet?")
+def read_sheet_rows(path: str) -> Sheet:
+    """SMIC-E's sheet: its rows below the header as {field: cell}; InputError when it has no such header."""
+    return read_sheet(path, _COLUMNS, required=tuple(_COLUMNS), what="SMIC-E's sheet (SMIC-HS-E_annotation.xlsx)")
 
 
 def _subject(cell: Any) -> str:
@@ -81,9 +60,12 @@ def _subject(cell: Any) -> str:
 def read_long_video_intervals(annotations: str) -> SheetIntervals:
     """The interval of every clip of SMIC-E's sheet, for spotting the clips whole (the clip is the video; frame
     numbers from its first frame, FirstF: OnsetF - FirstF + 1 .. OffsetF - FirstF + 1)."""
-    found = SheetIntervals(annotations, "smic-e")
-    for number, cells in read_sheet_rows(annotations):
-        label = f"{os.path.basename(annotations)} row {number}"
+    sheet = read_sheet_rows(annotations)
+    found = SheetIntervals(annotations, "smic-e", repairs=[(os.path.basename(annotations), n) for _, n in sheet.notes])
+    for row in sheet.rows:
+        if row.blank():
+            continue
+        cells, label = row.cells, f"{os.path.basename(annotations)} row {row.number}"
         try:
             subject, clip = _subject(cells["subject"]), name_cell(cells["filename"], "Filename")
             onset, offset = integer_cell(cells["onset"], "OnsetF"), integer_cell(cells["offset"], "OffsetF")
@@ -113,12 +95,6 @@ class SmicELayout:
 
     def __init__(self, root: str, annotations: str) -> None:
         self.root, self.annotations = root, annotations
-        self._rows = read_sheet_rows(annotations)
-        self._folders: dict[str, list[str]] = {}
-        for folder, subfolders, _ in os.walk(root):  # links to folders are not followed: a tree of its own
-            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-            for name in subfolders:
-                self._folders.setdefault(name, []).append(os.path.join(folder, name))
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -132,21 +108,13 @@ class SmicELayout:
         }
 
     def scan(self) -> Scan:
-        scan = Scan()
-        for number, cells in self._rows:
-            if all(text_cell(value, key) == "" for key, value in cells.items()):
-                continue
-            label = f"{os.path.basename(self.annotations)} row {number}"
-            try:
-                item = self._item(number, cells, scan)
-            except (CellError, InputError) as error:
-                scan.failed.append(Failure(label, str(error)))
-            except OSError as error:
-                scan.failed.append(Failure(label, f"cannot list its folder ({error.strerror})"))
-            else:
-                if item is not None:
-                    scan.items.append(item)
-        return scan
+        sheet = read_sheet_rows(self.annotations)
+        self._folders: dict[str, list[str]] = {}
+        for folder, subfolders, _ in os.walk(self.root):  # links to folders are not followed: a tree of its own
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in subfolders:
+                self._folders.setdefault(name, []).append(os.path.join(folder, name))
+        return scan_rows(sheet, lambda row, scan: self._item(row.number, row.cells, scan))
 
     def _item(self, number: int, cells: dict[str, Any], scan: Scan) -> Optional[Item]:
         subject = _subject(cells["subject"])

@@ -110,10 +110,12 @@ def _batches(frames: Iterator[Frame], size: int) -> Iterator[list[Frame]]:
         yield batch
 
 
-def _results(extractor: Extractor, frames: list[Frame]) -> list[FrameResult]:
-    """One result per frame; an undecodable frame is a no-face result in its place."""
+def _results(extractor: Extractor, frames: list[Frame], timed: bool = True) -> list[FrameResult]:
+    """One result per frame; an undecodable frame is a no-face result in its place. Without ``timed`` (images:
+    their times, if a frame rate was given, are the track's, not the backend's) the backend sees each frame
+    without a time, so that giving a folder its frame rate never changes its landmarks."""
     readable = [frame for frame in frames if frame.image is not None]
-    timestamps = [None if math.isnan(frame.timestamp) else frame.timestamp for frame in readable]
+    timestamps = [None if math.isnan(frame.timestamp) or not timed else frame.timestamp for frame in readable]
     if len(readable) > 1 and hasattr(extractor, "process_batch"):
         computed = iter(extractor.process_batch([frame.image for frame in readable], timestamps))
     else:
@@ -148,7 +150,7 @@ def track_source(
     chunks_done, saved_up_to = buffer.n // CHUNK, buffer.n
     last_report = time.monotonic()
     for frames in _batches(prefetched(source.frames(start=buffer.n)), getattr(extractor, "batch_size", 1)):
-        for frame, result in zip(frames, _results(extractor, frames)):
+        for frame, result in zip(frames, _results(extractor, frames, timed=source.kind == "video")):
             unreadable += frame.image is None
             buffer.append(result, frame.timestamp)
         if buffer.n // CHUNK > chunks_done:  # a boundary: reset (see above) and save the chunk

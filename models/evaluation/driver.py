@@ -22,6 +22,7 @@ import numpy as np
 from landmarkset.errors import InputError
 from landmarkset.intervals import Interval
 from landmarkset.io import Dataset, read_dataset
+from landmarkset.runfolder import RunFolder, atomic_file
 
 from ..inference import collapse_warning, predict_proba, read_samples
 from ..modelfile import load_model
@@ -57,8 +58,11 @@ def megc_scores(dataset: Dataset, predicted_names: list[str]) -> dict[str, Any]:
     return scores
 
 
-def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cpu") -> EvaluationReport:
-    """Write metrics.json, confusion_matrix.png and predictions.csv for ``model_path`` on ``data_path``."""
+def evaluate(
+    model_path: str, data_path: str, out_dir: str, *, device: str = "cpu", overwrite: bool = False
+) -> EvaluationReport:
+    """Write metrics.json, confusion_matrix.png and predictions.csv for ``model_path`` on ``data_path`` into
+    OUT_DIR, a run folder (landmarkset.runfolder: another command's or run's is refused unless ``overwrite``)."""
     model, record = load_model(model_path, device)
     dataset = read_dataset(data_path)
     samples = read_samples(record, data_path, dataset, model_path)
@@ -101,9 +105,15 @@ def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cp
         warnings=[warning] if warning else [],
         files={name: os.path.join(out_dir, name) for name in EVALUATION_FILES},
     )
-    os.makedirs(out_dir, exist_ok=True)
+    with RunFolder(out_dir, "evaluate", {}, [model_path, data_path], overwrite=overwrite, writes=EVALUATION_FILES):
+        _write(report, out_dir, dataset, data_names, classes, predicted, probabilities, record, data_path, known)
+    return report
+
+
+def _write(report, out_dir, dataset, data_names, classes, predicted, probabilities, record, data_path, known) -> None:
+    """metrics.json, predictions.csv (every class's probability) and the confusion matrix."""
     report.write(os.path.join(out_dir, "metrics.json"))
-    with open(os.path.join(out_dir, "predictions.csv"), "w", newline="") as handle:
+    with atomic_file(os.path.join(out_dir, "predictions.csv"), newline="") as handle:
         writer = csv.writer(handle)
         # Every class's probability, not only the top one's, so thresholds can be chosen afterwards.
         writer.writerow(["sequence", "subject", "synthetic", "true", "predicted", *(f"p_{c}" for c in classes)])
@@ -121,4 +131,3 @@ def evaluate(model_path: str, data_path: str, out_dir: str, *, device: str = "cp
     name = os.path.basename(os.path.dirname(os.path.abspath(data_path))) + "/" + os.path.basename(data_path)
     title = f"{record.model.upper()} on {name}: accuracy {report.accuracy:.3f} (n={known.sum()})"
     write_classification_figures(report.confusion_matrix, report.classes, out_dir, title)
-    return report

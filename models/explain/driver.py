@@ -24,6 +24,8 @@ from landmarkset.facs import EMOTION_AUS
 from landmarkset.io import Dataset, open_tracks, read_dataset
 from landmarkset.io.crops import read_sample_frames
 from landmarkset.io.tracks import TrackFile
+from landmarkset.names import file_stem
+from landmarkset.runfolder import RunFolder, atomic_path
 
 from ..inference import collapse_warning, predict_proba, read_samples
 from ..modelfile import ModelRecord, load_model
@@ -32,7 +34,7 @@ from .faithfulness import captum_metrics, deletion_insertion, precision_at_k, ra
 from .figures import Drawing, draw
 from .methods import DEFAULT_METHOD, Problem, get_method, input_attributions, split_motion
 from .postprocess import PostProcessing
-from .report import ExplainReport, summarise, write_tables
+from .report import EXPLAIN_FILES, ExplainReport, summarise, write_tables
 
 TRUTH_FILE = "landmarkset_truth.json"  # written by `landmarkset synth`
 
@@ -159,8 +161,10 @@ def explain_dataset(
     device: str = "cpu",
     seed: int = 0,
     progress: Optional[bool] = None,
+    overwrite: bool = False,
 ) -> ExplainReport:
-    """Explain samples of ``data_path`` with ``model_path``; write OUT_DIR (see docs/explain.md).
+    """Explain samples of ``data_path`` with ``model_path``; write OUT_DIR (see docs/explain.md), a run folder
+    (landmarkset.runfolder: another command's or run's is refused unless ``overwrite``).
 
     ``method`` draws the maps; every method in ``compare`` is also run on the same samples for the report's
     method x metric table.
@@ -173,40 +177,44 @@ def explain_dataset(
     samples = read_samples(record, data_path, dataset, model_path)
     chosen = choose_samples(dataset, ids, per_class, seed)
     moved = moved_landmarks(dataset, truth)
-    for folder in ("maps", "figures"):
-        os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
-    disable = None if progress is None else not progress
-    try:
-        tracks, problem = open_tracks(data_path), ""
-    except (StoreError, OSError) as error:
-        tracks, problem = None, " ".join(str(error).split())
-    context = _Context(
-        model, record, data_path, dataset, samples, tracks, problem, methods, moved, post, out_dir, device, seed
-    )
-    try:
-        results = [context.explain(index) for index in tqdm(chosen, desc="explain", unit="sample", disable=disable)]
-    finally:
-        if tracks is not None:
-            tracks.close()
-    summary = summarise(results, methods, list(record.classes))
-    _draw_classes(results, summary, record, dataset, samples, out_dir, post)
-    write_tables(results, summary, out_dir)
-    counts = np.bincount([r.predicted for r in results], minlength=len(record.classes))
-    warning = collapse_warning(counts, list(record.classes), model_path)
-    report = ExplainReport(
-        model=os.path.abspath(model_path),
-        model_name=record.model,
-        data=os.path.abspath(data_path),
-        method=method,
-        post_processing=post.describe(),
-        predicted_classes={name: int(n) for name, n in zip(record.classes, counts) if n},
-        drawn_as_outlines=[f"{dataset.sequence[r.index]}: {r.frame.missing}" for r in results if r.outline],
-        not_on_landmarks=[f"{dataset.sequence[r.index]}: {r.frame.missing}" for r in results if r.unplaced],
-        warnings=[warning] if warning else [],
-        out_dir=out_dir,
-        **summary,
-    )
-    report.write()
+    settings = {"samples": [dataset.sequence[i] for i in chosen], "method": method, "compare": list(compare),
+                "post": post.describe(), "truth": truth, "seed": seed}  # fmt: skip
+    with RunFolder(out_dir, "explain", settings, [model_path, data_path, truth], overwrite=overwrite,
+                   writes=EXPLAIN_FILES):  # fmt: skip
+        for folder in ("maps", "figures"):
+            os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
+        disable = None if progress is None else not progress
+        try:
+            tracks, problem = open_tracks(data_path), ""
+        except (StoreError, OSError) as error:
+            tracks, problem = None, " ".join(str(error).split())
+        context = _Context(
+            model, record, data_path, dataset, samples, tracks, problem, methods, moved, post, out_dir, device, seed
+        )
+        try:
+            results = [context.explain(index) for index in tqdm(chosen, desc="explain", unit="sample", disable=disable)]
+        finally:
+            if tracks is not None:
+                tracks.close()
+        summary = summarise(results, methods, list(record.classes))
+        _draw_classes(results, summary, record, dataset, samples, out_dir, post)
+        write_tables(results, summary, out_dir)
+        counts = np.bincount([r.predicted for r in results], minlength=len(record.classes))
+        warning = collapse_warning(counts, list(record.classes), model_path)
+        report = ExplainReport(
+            model=os.path.abspath(model_path),
+            model_name=record.model,
+            data=os.path.abspath(data_path),
+            method=method,
+            post_processing=post.describe(),
+            predicted_classes={name: int(n) for name, n in zip(record.classes, counts) if n},
+            drawn_as_outlines=[f"{dataset.sequence[r.index]}: {r.frame.missing}" for r in results if r.outline],
+            not_on_landmarks=[f"{dataset.sequence[r.index]}: {r.frame.missing}" for r in results if r.unplaced],
+            warnings=[warning] if warning else [],
+            out_dir=out_dir,
+            **summary,
+        )
+        report.write()
     return report
 
 
@@ -254,12 +262,15 @@ class _Context:
         true_class = dataset.classes[dataset.y[index]]
         title = f"{name} ({self.methods[0]})\ntrue {true_class}, predicted {record.classes[predicted]} "
         title += f"({probabilities[predicted]:.2f})"
-        np.save(os.path.join(self.out_dir, "maps", f"{name}.npy"), result.map)
+        stem = file_stem(name)  # two sample names never share a file
+        with atomic_path(os.path.join(self.out_dir, "maps", f"{stem}.npy")) as path:
+            np.save(path, result.map)
         processed = self.post.apply(result.map) if "map" in kind.figures else None
         if processed is not None:
-            np.save(os.path.join(self.out_dir, "maps", f"{name}_processed.npy"), processed)
+            with atomic_path(os.path.join(self.out_dir, "maps", f"{stem}_processed.npy")) as path:
+                np.save(path, processed)
         drawing = Drawing(
-            stem=name, title=title, map=result.map, processed=processed, landmark_scores=result.landmark_scores,
+            stem=stem, title=title, map=result.map, processed=processed, landmark_scores=result.landmark_scores,
             face_points=_face_points(dataset, index, frame), image=frame.image, sample=raw[0], map_points=points,
         )  # fmt: skip
         draw(kind.figures, drawing, os.path.join(self.out_dir, "figures"))
@@ -286,7 +297,7 @@ def _draw_classes(
         mean_map = np.mean([r.map for r in members], axis=0)
         first = members[0]  # its frame was read once, in the sample loop
         drawing = Drawing(
-            stem=f"class_{name}",
+            stem=file_stem(f"class_{name}"),
             title=f"class {name}: mean map over {len(members)} sample(s)",
             map=mean_map,
             processed=post.apply(mean_map) if "map" in kind.figures else None,

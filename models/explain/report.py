@@ -13,9 +13,15 @@ import numpy as np
 
 from landmarkset.facs import EMOTION_AUS
 from landmarkset.regions import AU_REGIONS
+from landmarkset.runfolder import atomic_file
 
 from .au import agreement, expected_regions, region_shares, top_region
 from .methods import METHODS
+
+# What an explain run writes into its folder (its run record names them).
+EXPLAIN_FILES = (
+    "maps", "figures", "regions_per_sample.csv", "regions_per_class.csv", "methods.csv", "summary.json", "report.md",
+)  # fmt: skip
 
 METRICS = (
     ("precision@moved", "higher"),
@@ -86,7 +92,7 @@ def summarise(results: list, methods: list[str], classes: list[str]) -> dict[str
 
 def write_csv(path: str, rows: list[dict[str, Any]]) -> None:
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    with open(path, "w", newline="") as handle:
+    with atomic_file(path, newline="") as handle:
         writer = csv.DictWriter(handle, columns)
         writer.writeheader()
         for row in rows:
@@ -142,7 +148,7 @@ class ExplainReport:
 
     def write(self) -> None:
         """summary.json, the three tables (given the sample rows) and report.md in ``out_dir``."""
-        with open(os.path.join(self.out_dir, "summary.json"), "w") as handle:
+        with atomic_file(os.path.join(self.out_dir, "summary.json")) as handle:
             json.dump(self.to_json(), handle, indent=2)
         write_report(self.to_json(), self.out_dir)
 
@@ -245,6 +251,6 @@ def write_report(summary: dict[str, Any], out_dir: str) -> str:
                 "result, not a failure. The top region is named only when some region holds activation."
             )
     path = os.path.join(out_dir, "report.md")
-    with open(path, "w") as handle:
+    with atomic_file(path) as handle:
         handle.write("\n".join(lines) + "\n")
     return path

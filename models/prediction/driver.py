@@ -25,6 +25,7 @@ from landmarkset.errors import InputError, OptionError, StoreError
 from landmarkset.intervals import Span
 from landmarkset.io import open_tracks
 from landmarkset.names import file_stem
+from landmarkset.runfolder import RunFolder, atomic_file
 from landmarkset.windows import check_contiguous, sample_frames
 
 from ..inference import predict_proba
@@ -52,8 +53,10 @@ def predict_tracks(
     device: str = "cpu",
     timelines: bool = True,
     progress: Optional[bool] = None,
+    overwrite: bool = False,
 ) -> PredictionReport:
-    """Predict every window of every track (or of ``sequences``) of ``tracks_path``; write OUT_DIR."""
+    """Predict every window of every track (or of ``sequences``) of ``tracks_path``; write OUT_DIR, a run folder
+    (landmarkset.runfolder: another command's or run's is refused unless ``overwrite``)."""
     model, record = load_model(model_path, device)
     kind = record.spec.input
     if not kind.reads_tracks:
@@ -61,17 +64,19 @@ def predict_tracks(
             f"{model_path}: the {record.model!r} model takes {kind.name}, which are not in a track store; predict "
             "needs a model over landmarks"
         )
-    os.makedirs(os.path.join(out_dir, "timelines"), exist_ok=True)
     classes = list(record.classes)
     started = time.monotonic()
+    settings = {"window": str(window), "stride": str(stride), "sequences": sequences, "timelines": timelines}
     with open_tracks(tracks_path) as tracks:
-        ids = sequences or tracks.ids()
+        ids = list(dict.fromkeys(sequences)) if sequences else tracks.ids()  # -s X -s X: once
         missing = [name for name in ids if name not in tracks]
         if missing:
             raise OptionError(
                 f"{tracks_path} has no sequence {missing[0]!r}; names are listed by `landmarkset info -s`"
             )
         window = window or Span(default_window(record))
+        run = RunFolder(out_dir, "predict", settings, [model_path, tracks_path], overwrite=overwrite,
+                        writes=(*PREDICTION_FILES, "timelines"))  # fmt: skip
 
         def spans(name: str) -> tuple[int, int]:
             """Window and stride in frames of one sequence: spans in seconds follow each track's fps."""
@@ -85,9 +90,11 @@ def predict_tracks(
         )  # fmt: skip
         columns = [f"p_{name}" for name in classes]
         with (
-            open(os.path.join(out_dir, "windows.csv"), "w", newline="") as windows_file,
-            open(os.path.join(out_dir, "frames.csv"), "w", newline="") as frames_file,
+            run,
+            atomic_file(run.file("windows.csv"), newline="") as windows_file,
+            atomic_file(run.file("frames.csv"), newline="") as frames_file,
         ):
+            os.makedirs(os.path.join(out_dir, "timelines"), exist_ok=True)
             windows_out, frames_out = csv.writer(windows_file), csv.writer(frames_file)
             windows_out.writerow(
                 ["sequence", "window", "start_frame", "end_frame", "start_s", "end_s", "top", *columns]
@@ -108,9 +115,9 @@ def predict_tracks(
                 report.sequences.append(entry)
                 fps = entry.fps if math.isfinite(entry.fps) and entry.fps > 0 else 0.0
                 report.video_seconds += entry.frames / fps if fps else 0.0
-    report.seconds = time.monotonic() - started
-    report.files = {name: os.path.join(out_dir, name) for name in PREDICTION_FILES}
-    report.write(os.path.join(out_dir, "summary.json"))
+            report.seconds = time.monotonic() - started
+            report.files = {name: os.path.join(out_dir, name) for name in PREDICTION_FILES}
+            report.write(os.path.join(out_dir, "summary.json"))
     return report
 
 

@@ -12,24 +12,26 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Sequence
-from typing import Optional, Union
+from dataclasses import dataclass
+from typing import Any, Optional, Union
 
 from tqdm.auto import tqdm
 
 from landmarkset.datasets.registry import read_intervals
 from landmarkset.errors import InputError, OptionError
 from landmarkset.intervals import MACRO, MICRO, Interval, Span
-from landmarkset.io import open_tracks
+from landmarkset.io import TrackFile, open_tracks
 from landmarkset.names import file_stem
 from landmarkset.provenance import source_warning
+from landmarkset.runfolder import RunFolder, atomic_file
 
 from ..evaluation.megc import spotting_score
 from ..evaluation.strs import strs_score
 from .figures import plot_spots
-from .files import load_spotter
+from .files import DeliveredSpotter, load_spotter
 from .recognise import load_recogniser, reader_of_store, recognise
 from .report import SpotReport, VideoSpots
-from .spotters import BaselineSpotter
+from .spotters import BaselineSpotter, Spotter
 from .videos import load_video
 
 __all__ = ["DEFAULT_P", "DEFAULT_WINDOWS", "SPOT_FILES", "spot_tracks"]
@@ -41,6 +43,55 @@ EMOTION_COLUMNS = ("emotion", "emotion_probability")  # with a recogniser: empty
 # SAMM-LV 37 / 174 at 200 fps (0.19 / 0.87 s), k = (N + 1) / 2 of the mean interval length N.
 DEFAULT_WINDOWS = {MICRO: Span(0.2, seconds=True), MACRO: Span(0.8, seconds=True)}
 DEFAULT_P = 0.5  # threshold = mean + p (max - mean); a setting to choose on training videos, never on test ones
+
+
+@dataclass
+class _Spotting:
+    """What every video of one spot run shares: the spotter at its settings and windows, the sheet's intervals
+    by video, the recogniser, and where figures go (None: none)."""
+
+    spotter: Spotter
+    settings: dict[str, float]
+    windows: dict[str, Span]
+    truth: Optional[dict[str, list[Interval]]]
+    recognition: Optional[tuple[Any, Any]]
+    curves: Optional[str]
+    delivered: Optional[DeliveredSpotter] = None
+
+    def video(self, store: TrackFile, track_id: str, report: SpotReport) -> None:
+        """Spot one video into ``report`` (or name why it cannot be, in ``report.failed``)."""
+        try:
+            video = load_video(store, track_id, self.spotter, self.windows, (self.truth or {}).get(track_id, []))
+        except (OptionError, InputError) as error:
+            report.failed.append((track_id, " ".join(str(error).split())))
+            return
+        if self.delivered is not None:
+            warning = source_warning(f"{report.spotter} was trained", self.delivered.source, video.source, track_id)
+            report.warnings += [warning] if warning else []
+        curves = self.spotter.curves(video)
+        proposals = self.spotter.intervals(video, curves, self.settings)
+        if self.recognition is not None:
+            proposals = recognise(proposals, reader_of_store(store), *self.recognition)
+        entry = VideoSpots(video.video, video.subject, video.frames, video.fps, video.ks, proposals, video.truth)
+        if self.truth is not None:
+            entry.scores = {kind: s.as_dict() for kind, s in spotting_score(video.truth, proposals).items()}
+        if self.curves is not None:
+            shown, thresholds = self.spotter.shown(video, curves, self.settings)
+            output = os.path.join(self.curves, f"{file_stem(track_id)}.png")
+            plot_spots(shown, thresholds, proposals, video.truth, video.fps, output, track_id)
+        report.videos.append(entry)
+
+    def pool(self, report: SpotReport) -> None:
+        """The pooled MEGC figures (and STRS) over the videos spotted."""
+        if self.truth is None:
+            return
+        spotted = {entry.video for entry in report.videos}
+        report.unmatched_annotations = sorted(set(self.truth) - spotted)
+        pooled_truth = [interval for video in spotted for interval in self.truth.get(video, [])]
+        pooled = [proposal for entry in report.videos for proposal in entry.proposals]
+        report.megc = {kind: score.as_dict() for kind, score in spotting_score(pooled_truth, pooled).items()}
+        if self.recognition is not None:
+            report.strs = strs_score(pooled_truth, pooled).as_dict()
 
 
 def spot_tracks(
@@ -57,15 +108,17 @@ def spot_tracks(
     recogniser: Optional[str] = None,
     spotter: Optional[str] = None,
     progress: Optional[bool] = None,
+    overwrite: bool = False,
 ) -> SpotReport:
     """Spot micro- and macro-expressions in every track (or ``sequences``) of ``tracks_path``; write OUT_DIR.
 
     ``windows``: k per type ("micro", "macro"), frames or seconds; ``p``: the recipe's threshold place, or one
     per type (as train-spotter's folds choose them); ``masked``: regions left out of the recipe's score (None:
-    the eyes). ``annotations``: the long-video sheet of the videos, read by the ``layout`` that
-    knows it (samm, casme-sq, smic-e, or a package's): the proposals are scored the MEGC way.
-    ``recogniser``: a model file over landmarks that classifies each proposal (intervals.csv's emotion columns;
-    STRS with a sheet). ``spotter``: a delivered spotter file (its windows are its training's).
+    the eyes). ``annotations``: the long-video sheet of the videos, read by the ``layout`` that knows it (samm,
+    casme-sq, smic-e, or a package's): the proposals are scored the MEGC way. ``recogniser``: a model file over
+    landmarks that classifies each proposal (intervals.csv's emotion columns; STRS with a sheet). ``spotter``: a
+    delivered spotter file (its windows are its training's). OUT_DIR is a run folder (landmarkset.runfolder):
+    another command's, or another spot run's, is refused unless ``overwrite``.
     """
     places = p if isinstance(p, dict) else {kind: p for kind in (MACRO, MICRO)}
     if set(places) != {MACRO, MICRO} or not all(0 <= value <= 1 for value in places.values()):
@@ -82,64 +135,42 @@ def spot_tracks(
         settings, windows = {kind: places[kind] for kind in chosen.passes}, {**DEFAULT_WINDOWS, **(windows or {})}
         method = "the training-free recipe (mean landmark region motion, head motion removed)"
     sheet = read_intervals(layout, annotations) if annotations else None
-    recognition = load_recogniser(recogniser) if recogniser else None
+    run = _Spotting(chosen, settings, windows, sheet.by_video() if sheet else None,
+                    load_recogniser(recogniser) if recogniser else None,
+                    os.path.join(out_dir, "curves") if curves else None, delivered)  # fmt: skip
     report = SpotReport(
         tracks=tracks_path, method=method, spotter=spotter or chosen.name, setting=chosen.setting, settings=settings,
         windows={kind: str(span) for kind, span in windows.items()}, masked=list(getattr(chosen, "masked", ())),
         annotations=annotations, layout=layout if annotations else None, recogniser=recogniser,
+        sheet_failed=[(f.path, f.reason) for f in sheet.failed] if sheet else [],
+        sheet_dropped=list(sheet.dropped) if sheet else [],
     )  # fmt: skip
-    truth: dict[str, list[Interval]] = {}
-    if sheet is not None:
-        truth = sheet.by_video()
-        report.sheet_failed = [(failure.path, failure.reason) for failure in sheet.failed]
-        report.sheet_dropped = list(sheet.dropped)
-    os.makedirs(os.path.join(out_dir, "curves"), exist_ok=True)
+    recorded = {"windows": report.windows, "settings": settings, "masked": report.masked, "layout": report.layout,
+                "sequences": sequences, "curves": curves}  # fmt: skip
+    inputs = [tracks_path, annotations, recogniser, spotter]
     with open_tracks(tracks_path) as store:
         ids = list(dict.fromkeys(sequences)) if sequences else store.ids()  # -s X -s X: once
         missing = [name for name in ids if name not in store]
         if missing:
             raise OptionError(f"{tracks_path} has no sequence {missing[0]!r}; `landmarkset info -s` lists them")
-        for track_id in tqdm(ids, desc="spotting", unit="video", disable=None if progress is None else not progress):
-            try:
-                video = load_video(store, track_id, chosen, windows, truth.get(track_id, []))
-            except (OptionError, InputError) as error:
-                report.failed.append((track_id, " ".join(str(error).split())))
-                continue
-            if delivered is not None:
-                warning = source_warning(f"{spotter} was trained", delivered.source, video.source, track_id)
-                report.warnings += [warning] if warning else []
-            curve = chosen.curves(video)
-            proposals = chosen.intervals(video, curve, settings)
-            if recognition is not None:
-                proposals = recognise(proposals, reader_of_store(store), *recognition)
-            entry = VideoSpots(video.video, video.subject, video.frames, video.fps, video.ks, proposals, video.truth)
-            if sheet is not None:
-                entry.scores = {k: s.as_dict() for k, s in spotting_score(video.truth, proposals).items()}
-            if curves:
-                shown, thresholds = chosen.shown(video, curve, settings)
-                output = os.path.join(out_dir, "curves", f"{file_stem(track_id)}.png")
-                plot_spots(shown, thresholds, proposals, video.truth, video.fps, output, track_id)
-            report.videos.append(entry)
-    if sheet is not None:
-        spotted = {entry.video for entry in report.videos}
-        report.unmatched_annotations = sorted(set(truth) - spotted)
-        pooled_truth = [interval for video in spotted for interval in truth.get(video, [])]
-        pooled = [proposal for entry in report.videos for proposal in entry.proposals]
-        report.megc = {kind: score.as_dict() for kind, score in spotting_score(pooled_truth, pooled).items()}
-        if recognition is not None:
-            report.strs = strs_score(pooled_truth, pooled).as_dict()
-    report.files = {
-        "intervals": _write_intervals(os.path.join(out_dir, "intervals.csv"), report, recognition is not None),
-        "report": report.write(os.path.join(out_dir, "report.json")),
-        "curves": os.path.join(out_dir, "curves"),
-    }
+        with RunFolder(out_dir, "spot", recorded, inputs, overwrite=overwrite, writes=SPOT_FILES):
+            if run.curves is not None:
+                os.makedirs(run.curves, exist_ok=True)
+            disable = None if progress is None else not progress
+            for track_id in tqdm(ids, desc="spotting", unit="video", disable=disable):
+                run.video(store, track_id, report)
+            run.pool(report)
+            report.files = {
+                "intervals": _write_intervals(os.path.join(out_dir, "intervals.csv"), report, bool(run.recognition)),
+                "report": report.write(os.path.join(out_dir, "report.json")),
+                **({"curves": run.curves} if run.curves else {}),
+            }
     return report
 
 
 def _write_intervals(path: str, report: SpotReport, emotions: bool) -> str:
     """intervals.csv: one row per proposal (1-based frames), written whole or not at all."""
-    partial = f"{path}.part"
-    with open(partial, "w", newline="") as handle:
+    with atomic_file(path, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*INTERVAL_COLUMNS, *(EMOTION_COLUMNS if emotions else ())])
         for entry in report.videos:
@@ -148,5 +179,4 @@ def _write_intervals(path: str, report: SpotReport, emotions: bool) -> str:
                 if emotions:
                     row += [p.emotion or "", "" if p.emotion_probability is None else round(p.emotion_probability, 4)]
                 writer.writerow(row)
-    os.replace(partial, path)
     return path

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from landmarkset.errors import OptionError
 from landmarkset.intervals import TYPES, Span
+from landmarkset.runfolder import atomic_path
 
 from .spotters import Spotter, get_spotter
 
@@ -55,12 +55,10 @@ def save_spotter(path: str, delivered: DeliveredSpotter) -> str:
         "state": own,
         "members": sorted(members),
     }
-    partial = f"{path}.part"
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(path) as partial, zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(RECORD, json.dumps(record, indent=1))
         for name, data in members.items():
             archive.writestr(name, data)
-    os.replace(partial, path)
     return path
 
 

@@ -12,10 +12,11 @@ from tqdm.auto import tqdm
 
 from landmarkset.datasets.registry import read_intervals
 from landmarkset.errors import InputError, OptionError
-from landmarkset.intervals import Span
-from landmarkset.io import open_tracks
+from landmarkset.intervals import Interval, Span
+from landmarkset.io import TrackFile, open_tracks
 from landmarkset.names import file_stem
 from landmarkset.outcome import exit_code
+from landmarkset.runfolder import RunFolder, atomic_file
 
 from ..evaluation.strs import RULE as STRS_RULE
 from ..evaluation.strs import strs_score
@@ -119,10 +120,12 @@ def train_spotters(
     seed: int = 0,
     recogniser: Optional[str] = None,
     progress: Optional[bool] = None,
+    overwrite: bool = False,
 ) -> SpotterStudy:
     """Score each of ``spotters`` leave-one-subject-out on the tracks of ``tracks_path`` that the long-video
     sheet ``annotations`` (read by ``layout``) annotates; write report.json, table.md and each trained spotter
-    (fitted on every subject, at the median of its folds' settings) into ``out_dir``. With ``recogniser`` (a
+    (fitted on every subject, at the median of its folds' settings) into ``out_dir``, a run folder
+    (landmarkset.runfolder: another command's or run's is refused unless ``overwrite``). With ``recogniser`` (a
     model file), each spotter's intervals are also classified and STRS reported."""
     chosen = {name: get_spotter(name) for name in dict.fromkeys(spotters)}  # an unknown name fails before any work
     windows = {**DEFAULT_WINDOWS, **(windows or {})}
@@ -132,51 +135,68 @@ def train_spotters(
     study = SpotterStudy(tracks_path, annotations, layout, 0, [], {kind: str(span) for kind, span in windows.items()})
     study.sheet_failed = [(failure.path, failure.reason) for failure in sheet.failed]
     study.sheet_dropped, study.recogniser = list(sheet.dropped), recogniser or ""
+    settings = {"layout": layout, "spotters": list(chosen), "windows": study.windows, "seed": seed}
+    writes = ("report.json", "table.md", *(f"{file_stem(name.replace(':', '-'))}.spotter" for name in chosen))
     with open_tracks(tracks_path) as store:
-        annotated = [name for name in store.ids() if name in truth]
-        if not annotated:
-            raise InputError(f"{tracks_path}: no track is a video of {annotations} (track ids are the sheet's videos)")
-        usable = []
-        for name in annotated:
-            try:
-                check_video(store, name, windows)
-                usable.append(name)
-            except (InputError, OptionError) as error:
-                study.failed_videos.append((name, " ".join(str(error).split())))
-        subjects = sorted({interval.subject or name for name in usable for interval in truth[name]})
-        if len(subjects) < 3:
-            raise InputError(
-                f"leave-one-subject-out needs at least 3 subjects (settings are chosen on 2 or more); {tracks_path} "
-                f"has {len(subjects)} with usable annotated videos ({', '.join(subjects) or 'none'})"
-            )
-        study.videos, study.subjects = len(usable), subjects
-        os.makedirs(out_dir, exist_ok=True)
-        disable = None if progress is None else not progress
-        with tqdm(total=len(chosen) * len(subjects), desc="spotters x folds", disable=disable) as bar:
-            for name, spotter in chosen.items():
-                try:
-                    videos = [load_video(store, video, spotter, windows, truth[video]) for video in usable]
-                    evaluation = evaluate_spotter(spotter, videos, seed=seed, on_fold=bar.update)
-                except (InputError, OptionError) as error:
-                    study.skipped.append((name, " ".join(str(error).split())))
-                    bar.update(len(subjects))
-                    continue
-                result = SpotterResult(name, evaluation.description, evaluation.setting, evaluation.megc,
-                                       evaluation.folds)  # fmt: skip
-                if spotter.trained:
-                    path = os.path.join(out_dir, f"{file_stem(name.replace(':', '-'))}.spotter")
-                    result.file = save_spotter(path, _delivered(spotter, videos, evaluation, windows, seed, study))
-                if recognition is not None:
-                    classified = recognise(evaluation.proposals, reader_of_store(store), *recognition)
-                    result.strs = strs_score([i for v in videos for i in v.truth], classified).as_dict()
-                study.results.append(result)
-    with open(os.path.join(out_dir, "table.md"), "w") as handle:
-        handle.write(study.table() + "\n")
-    study.files = {
-        "report": study.write(os.path.join(out_dir, "report.json")),
-        "table": os.path.join(out_dir, "table.md"),
-    }
+        usable = _usable_videos(store, tracks_path, annotations, truth, windows, study)
+        with RunFolder(out_dir, "train-spotter", settings, [tracks_path, annotations, recogniser],
+                       overwrite=overwrite, writes=writes):  # fmt: skip
+            disable = None if progress is None else not progress
+            with tqdm(total=len(chosen) * len(study.subjects), desc="spotters x folds", disable=disable) as bar:
+                for name, spotter in chosen.items():
+                    try:
+                        videos = [load_video(store, video, spotter, windows, truth[video]) for video in usable]
+                        evaluation = evaluate_spotter(spotter, videos, seed=seed, on_fold=bar.update)
+                    except (InputError, OptionError) as error:
+                        study.skipped.append((name, " ".join(str(error).split())))
+                        bar.update(len(study.subjects))
+                        continue
+                    result = SpotterResult(name, evaluation.description, evaluation.setting, evaluation.megc,
+                                           evaluation.folds)  # fmt: skip
+                    if spotter.trained:
+                        path = os.path.join(out_dir, f"{file_stem(name.replace(':', '-'))}.spotter")
+                        result.file = save_spotter(path, _delivered(spotter, videos, evaluation, windows, seed, study))
+                    if recognition is not None:
+                        classified = recognise(evaluation.proposals, reader_of_store(store), *recognition)
+                        result.strs = strs_score([i for v in videos for i in v.truth], classified).as_dict()
+                    study.results.append(result)
+            with atomic_file(os.path.join(out_dir, "table.md")) as handle:
+                handle.write(study.table() + "\n")
+            study.files = {
+                "report": study.write(os.path.join(out_dir, "report.json")),
+                "table": os.path.join(out_dir, "table.md"),
+            }
     return study
+
+
+def _usable_videos(
+    store: TrackFile,
+    tracks_path: str,
+    annotations: str,
+    truth: dict[str, list[Interval]],
+    windows: dict[str, Span],
+    study: SpotterStudy,
+) -> list[str]:
+    """The annotated videos of ``store`` that can be spotted (the others named in ``study.failed_videos``), with
+    the study's subjects set; InputError when none is annotated or fewer than 3 subjects remain."""
+    annotated = [name for name in store.ids() if name in truth]
+    if not annotated:
+        raise InputError(f"{tracks_path}: no track is a video of {annotations} (track ids are the sheet's videos)")
+    usable = []
+    for name in annotated:
+        try:
+            check_video(store, name, windows)
+            usable.append(name)
+        except (InputError, OptionError) as error:
+            study.failed_videos.append((name, " ".join(str(error).split())))
+    subjects = sorted({interval.subject or name for name in usable for interval in truth[name]})
+    if len(subjects) < 3:
+        raise InputError(
+            f"leave-one-subject-out needs at least 3 subjects (settings are chosen on 2 or more); {tracks_path} has "
+            f"{len(subjects)} with usable annotated videos ({', '.join(subjects) or 'none'})"
+        )
+    study.videos, study.subjects = len(usable), subjects
+    return usable
 
 
 def _delivered(

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from landmarkset.errors import InputError, OptionError, TrainingError
 from landmarkset.io import Dataset
+from landmarkset.runfolder import RunFolder
 
 from ..inference import predict
 from ..modelfile import save_model
@@ -67,6 +68,7 @@ def cross_validate(
     samples: Optional[np.ndarray] = None,
     keep_rejected: bool = False,
     progress: Optional[bool] = None,
+    overwrite: bool = False,
 ) -> TrainReport:
     """Cross-validate the registered ``model``, train the delivered model on all data, check it, write RUN_DIR.
 
@@ -75,6 +77,7 @@ def cross_validate(
     gets metrics.json, confusion_matrix.png, training_curves.png, folds/foldN.pt and model.pt
     (docs/training.md). A delivered model that fails its check raises TrainingError after everything else
     is written, and is kept as model.rejected.pt (as model.pt with ``keep_rejected``, the report warning).
+    RUN_DIR is a run folder (landmarkset.runfolder): another command's or run's is refused unless ``overwrite``.
     """
     spec = get_spec(model)
     chosen = get_protocol(protocol)
@@ -89,138 +92,142 @@ def cross_validate(
     if len(samples) != len(dataset):
         raise OptionError(f"{len(samples)} samples given for a dataset of {len(dataset)}: pass the dataset's own.")
     _check_finite(samples, dataset, data_path)
-    job = TrainingJob(spec, samples, config, list(dataset.classes))
-    os.makedirs(os.path.join(run_dir, "folds"), exist_ok=True)
-    fold_splits = chosen.splits(dataset, folds, config.seed)
-    truth, predicted, tested, per_fold, curves, best_steps = [], [], [], [], [], []
-    disable = None if progress is None else not progress
-    data = data_record(data_path, dataset)
-    training = {**asdict(config), "protocol": protocol, "folds": folds}
-    software = versions()
-    with tqdm(total=len(fold_splits) + 1, desc=f"{model} {protocol} CV", unit="model", disable=disable) as overall:
-        for number, (train, test) in enumerate(fold_splits, start=1):
-            seed_everything(config.seed + number, config.device)
-            fit_idx, val_idx = chosen.inner_split(dataset, train, config.validation, config.seed)
-            budget = training_budget(config, len(fit_idx))
-            with tqdm(
-                total=budget.epochs, desc=f"fold {number}/{len(fold_splits)}", unit="epoch", leave=False,
-                disable=disable,
-            ) as bar:  # fmt: skip
-                try:
-                    fitted = job.train(
-                        samples[fit_idx], dataset.y[fit_idx], samples[val_idx], dataset.y[val_idx], budget, bar
-                    )
-                except TrainingError as error:
-                    raise TrainingError(f"fold {number}: {error}") from None
-            record = job.record(
-                training={**training, "epochs": budget.epochs, "patience": budget.patience},
-                data=data,
-                versions=software,
-                fold=number,
-                test_indices=test.tolist(),
-            )
-            guess = predict(fitted.model, record, samples[test], device=config.device)
-            truth.append(dataset.y[test])
-            predicted.append(guess)
-            tested.append(test)
-            per_fold.append(
-                FoldResult(
+    fold_splits = chosen.splits(dataset, folds, config.seed)  # too few subjects for the folds: refused here
+    settings = {"model": model, "protocol": protocol, "folds": folds, "config": asdict(config),
+                "keep_rejected": keep_rejected}  # fmt: skip
+    with RunFolder(run_dir, "train", settings, [data_path], overwrite=overwrite,
+                   writes=(*RUN_FILES, "folds", REJECTED)):  # fmt: skip
+        job = TrainingJob(spec, samples, config, list(dataset.classes))
+        os.makedirs(os.path.join(run_dir, "folds"), exist_ok=True)
+        truth, predicted, tested, per_fold, curves, best_steps = [], [], [], [], [], []
+        disable = None if progress is None else not progress
+        data = data_record(data_path, dataset)
+        training = {**asdict(config), "protocol": protocol, "folds": folds}
+        software = versions()
+        with tqdm(total=len(fold_splits) + 1, desc=f"{model} {protocol} CV", unit="model", disable=disable) as overall:
+            for number, (train, test) in enumerate(fold_splits, start=1):
+                seed_everything(config.seed + number, config.device)
+                fit_idx, val_idx = chosen.inner_split(dataset, train, config.validation, config.seed)
+                budget = training_budget(config, len(fit_idx))
+                with tqdm(
+                    total=budget.epochs, desc=f"fold {number}/{len(fold_splits)}", unit="epoch", leave=False,
+                    disable=disable,
+                ) as bar:  # fmt: skip
+                    try:
+                        fitted = job.train(
+                            samples[fit_idx], dataset.y[fit_idx], samples[val_idx], dataset.y[val_idx], budget, bar
+                        )
+                    except TrainingError as error:
+                        raise TrainingError(f"fold {number}: {error}") from None
+                record = job.record(
+                    training={**training, "epochs": budget.epochs, "patience": budget.patience},
+                    data=data,
+                    versions=software,
                     fold=number,
-                    accuracy=float(np.mean(guess == dataset.y[test])),
-                    test_samples=len(test),
-                    epochs=fitted.epochs,
-                    test_subjects=sorted(set(np.array(dataset.subject)[test].tolist())),
-                    budget_epochs=budget.epochs,
-                    best_epoch=fitted.best_epoch,
-                    stopped=fitted.stopped,
-                    still_improving=fitted.still_improving,
-                    loss_fell=fitted.loss_fell,
-                    loss_spike=fitted.loss_spike,
-                    budget_rule=budget.rule,
+                    test_indices=test.tolist(),
                 )
+                guess = predict(fitted.model, record, samples[test], device=config.device)
+                truth.append(dataset.y[test])
+                predicted.append(guess)
+                tested.append(test)
+                per_fold.append(
+                    FoldResult(
+                        fold=number,
+                        accuracy=float(np.mean(guess == dataset.y[test])),
+                        test_samples=len(test),
+                        epochs=fitted.epochs,
+                        test_subjects=sorted(set(np.array(dataset.subject)[test].tolist())),
+                        budget_epochs=budget.epochs,
+                        best_epoch=fitted.best_epoch,
+                        stopped=fitted.stopped,
+                        still_improving=fitted.still_improving,
+                        loss_fell=fitted.loss_fell,
+                        loss_spike=fitted.loss_spike,
+                        budget_rule=budget.rule,
+                    )
+                )
+                curves.append(fitted.history)
+                best_steps.append(fitted.best_epoch * budget.steps_per_epoch)
+                save_model(os.path.join(run_dir, "folds", f"fold{number}.pt"), fitted.model, record)
+                overall.update()
+            # The delivered model: all samples, for the median of the folds' best numbers of optimiser steps.
+            seed_everything(config.seed, config.device)
+            nothing = np.arange(0)
+            per_epoch = steps_per_epoch(len(dataset), config.batch_size)
+            steps = int(np.median(best_steps))
+            final_epochs = max(1, round(steps / per_epoch))
+            rule = (
+                f"{final_epochs} epochs on all {len(dataset)} samples: the median of the folds' best numbers of "
+                f"optimiser steps ({', '.join(map(str, best_steps))}) at {per_epoch} steps per epoch"
             )
-            curves.append(fitted.history)
-            best_steps.append(fitted.best_epoch * budget.steps_per_epoch)
-            save_model(os.path.join(run_dir, "folds", f"fold{number}.pt"), fitted.model, record)
+            final_budget = Budget(epochs=final_epochs, patience=final_epochs, steps_per_epoch=per_epoch, rule=rule)
+            with tqdm(total=final_epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
+                try:
+                    final = job.train(samples, dataset.y, samples[nothing], dataset.y[nothing], final_budget, bar,
+                                      early_stopping=False).model  # fmt: skip
+                except TrainingError as error:
+                    raise TrainingError(f"final model: {error}") from None
             overall.update()
-        # The delivered model: all samples, for the median of the folds' best numbers of optimiser steps.
-        seed_everything(config.seed, config.device)
-        nothing = np.arange(0)
-        per_epoch = steps_per_epoch(len(dataset), config.batch_size)
-        steps = int(np.median(best_steps))
-        final_epochs = max(1, round(steps / per_epoch))
-        rule = (
-            f"{final_epochs} epochs on all {len(dataset)} samples: the median of the folds' best numbers of optimiser "
-            f"steps ({', '.join(map(str, best_steps))}) at {per_epoch} steps per epoch"
+        accuracies = [fold.accuracy for fold in per_fold]
+        scores = classification_scores(np.concatenate(truth), np.concatenate(predicted), dataset.classes)
+        parts = None if dataset.parts is None else [dataset.parts[i] for i in np.concatenate(tested)]
+        by_part = scores_by_part(np.concatenate(truth), np.concatenate(predicted), parts, dataset.classes)
+        final_record = job.record(
+            training={**training, "epochs": final_epochs, "final_rule": rule}, data=data, versions=software
         )
-        final_budget = Budget(epochs=final_epochs, patience=final_epochs, steps_per_epoch=per_epoch, rule=rule)
-        with tqdm(total=final_epochs, desc="final model", unit="epoch", leave=False, disable=disable) as bar:
-            try:
-                final = job.train(
-                    samples, dataset.y, samples[nothing], dataset.y[nothing], final_budget, bar, early_stopping=False
-                ).model
-            except TrainingError as error:
-                raise TrainingError(f"final model: {error}") from None
-        overall.update()
-    accuracies = [fold.accuracy for fold in per_fold]
-    scores = classification_scores(np.concatenate(truth), np.concatenate(predicted), dataset.classes)
-    parts = None if dataset.parts is None else [dataset.parts[i] for i in np.concatenate(tested)]
-    by_part = scores_by_part(np.concatenate(truth), np.concatenate(predicted), parts, dataset.classes)
-    final_record = job.record(
-        training={**training, "epochs": final_epochs, "final_rule": rule}, data=data, versions=software
-    )
-    on_training = predict(final, final_record, samples, device=config.device)
-    counts = np.bincount(on_training, minlength=len(dataset.classes))
-    delivered = FinalModel(
-        epochs=final_epochs,
-        rule=rule,
-        training_accuracy=float(np.mean(on_training == dataset.y)),
-        predicted_classes={name: int(n) for name, n in zip(dataset.classes, counts) if n},
-    )
-    report = TrainReport(
-        model=model,
-        protocol=protocol,
-        folds=per_fold,
-        accuracy_mean=float(np.mean(accuracies)),
-        accuracy_std=float(np.std(accuracies)),
-        accuracy_pooled=scores["accuracy"],
-        classes=scores["classes"],
-        per_class=scores["per_class"],
-        macro_f1=scores["macro_f1"],
-        uar=scores["uar"],
-        by_dataset=by_part,
-        confusion_matrix=scores["confusion_matrix"],
-        chance=float(np.bincount(dataset.y).max() / len(dataset.y)),
-        parameters=count_parameters(final),
-        config=asdict(config),
-        input=final_record.input,
-        data=data,
-        versions=software,
-        final=delivered,
-        run_dir=os.path.abspath(run_dir),
-        files=files_in(run_dir, RUN_FILES),
-    )
-    delivered.problems = _problems(report, dataset)
-    report.warnings = _warnings(report)
-    final_record.training["check"] = delivered.check
-    final_record.training["training_accuracy"] = delivered.training_accuracy
-    report.write(os.path.join(run_dir, "metrics.json"))
-    title = f"{model.upper()}, {protocol} protocol: accuracy {report.accuracy_mean:.3f} +- {report.accuracy_std:.3f}"
-    write_classification_figures(report.confusion_matrix, report.classes, run_dir, title, curves, per_fold)
-    model_path, rejected = os.path.join(run_dir, "model.pt"), os.path.join(run_dir, REJECTED)
-    for stale in (model_path, rejected):  # a file of an earlier run in this folder must not pass for this one
-        if os.path.exists(stale):
-            os.remove(stale)
-    if delivered.problems and not keep_rejected:
-        save_model(rejected, final, final_record)
-        report.files["model.pt"] = rejected
-        raise TrainingError(
-            f"{run_dir}: {delivered.problems[0]}"
-            + (f" ({len(delivered.problems) - 1} more in metrics.json)" if len(delivered.problems) > 1 else "")
-            + f"; the model was kept as {REJECTED} (--keep-rejected delivers it as model.pt)"
+        on_training = predict(final, final_record, samples, device=config.device)
+        counts = np.bincount(on_training, minlength=len(dataset.classes))
+        delivered = FinalModel(
+            epochs=final_epochs,
+            rule=rule,
+            training_accuracy=float(np.mean(on_training == dataset.y)),
+            predicted_classes={name: int(n) for name, n in zip(dataset.classes, counts) if n},
         )
-    save_model(model_path, final, final_record)
-    return report
+        report = TrainReport(
+            model=model,
+            protocol=protocol,
+            folds=per_fold,
+            accuracy_mean=float(np.mean(accuracies)),
+            accuracy_std=float(np.std(accuracies)),
+            accuracy_pooled=scores["accuracy"],
+            classes=scores["classes"],
+            per_class=scores["per_class"],
+            macro_f1=scores["macro_f1"],
+            uar=scores["uar"],
+            by_dataset=by_part,
+            confusion_matrix=scores["confusion_matrix"],
+            chance=float(np.bincount(dataset.y).max() / len(dataset.y)),
+            parameters=count_parameters(final),
+            config=asdict(config),
+            input=final_record.input,
+            data=data,
+            versions=software,
+            final=delivered,
+            run_dir=os.path.abspath(run_dir),
+            files=files_in(run_dir, RUN_FILES),
+        )
+        delivered.problems = _problems(report, dataset)
+        report.warnings = _warnings(report)
+        final_record.training["check"] = delivered.check
+        final_record.training["training_accuracy"] = delivered.training_accuracy
+        report.write(os.path.join(run_dir, "metrics.json"))
+        accuracy = f"{report.accuracy_mean:.3f} +- {report.accuracy_std:.3f}"
+        title = f"{model.upper()}, {protocol} protocol: accuracy {accuracy}"
+        write_classification_figures(report.confusion_matrix, report.classes, run_dir, title, curves, per_fold)
+        model_path, rejected = os.path.join(run_dir, "model.pt"), os.path.join(run_dir, REJECTED)
+        for stale in (model_path, rejected):  # a file of an earlier run in this folder must not pass for this one
+            if os.path.exists(stale):
+                os.remove(stale)
+        if delivered.problems and not keep_rejected:
+            save_model(rejected, final, final_record)
+            report.files["model.pt"] = rejected
+            raise TrainingError(
+                f"{run_dir}: {delivered.problems[0]}"
+                + (f" ({len(delivered.problems) - 1} more in metrics.json)" if len(delivered.problems) > 1 else "")
+                + f"; the model was kept as {REJECTED} (--keep-rejected delivers it as model.pt)"
+            )
+        save_model(model_path, final, final_record)
+        return report
 
 
 def _problems(report: TrainReport, dataset: Dataset) -> list[str]:
