@@ -3,8 +3,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The CPU build of torch; a looser spec can pull a multi-GB CUDA build.
+# torch pinned: a looser spec can pull a newer multi-GB CUDA build. On Linux the plain pin from PyPI is the CUDA
+# build too: TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU build (README, Install).
 TORCH_PIN := torch==2.13.0
+TORCH_INDEX ?=
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint bench clean
@@ -12,7 +14,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml examples/plugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
+	$(BIN)/python -m pip install -q "$(TORCH_PIN)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install -q -e ".[all,test]"
 	# The example plug-in (docs/plugins.md) is installed so that the tests check it.
 	$(BIN)/python -m pip install -q -e examples/plugin
@@ -21,14 +23,17 @@ $(STAMP): pyproject.toml examples/plugin/pyproject.toml
 demo: $(STAMP)
 	$(BIN)/landmarkset demo landmarkset-demo --overwrite
 
+# Two test processes (pytest-xdist); WORKERS=1 runs them in this one.
+WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 # The fast lane for iteration (under 2 minutes): every test not marked slow (tests/conftest.py says which are).
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(WORKERS) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/faceless_speed.py --backends dlib mediapipe face-alignment
 	$(BIN)/python benchmarks/extract_speed.py --dask --backends dlib
 	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/train_budget.py
 	$(BIN)/python benchmarks/explain_methods.py
 	$(BIN)/python benchmarks/subtle_motion.py
 	$(BIN)/python benchmarks/spotting_study.py

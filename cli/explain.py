@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import click
 
-from .options import LibraryChoice, check_device, library_option, method_names, overwrite_folder, with_figure_options
+from .options import (
+    LibraryChoice,
+    check_device,
+    lazy,
+    library_option,
+    method_names,
+    overwrite_folder,
+    with_figure_options,
+)
+
+_explain_dataset = lazy("landmarkset.models.explain:explain_dataset")
 
 
-def _explain_dataset():
-    from landmarkset.models.explain import explain_dataset
-
-    return explain_dataset
-
-
-def _post_processing():
-    from landmarkset.models.explain import PostProcessing
-
-    return PostProcessing
+_post_processing = lazy("landmarkset.models.explain:PostProcessing")
 
 
 @click.command("explain")
@@ -86,19 +86,7 @@ def explain_command(
     )  # fmt: skip
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    for name, figures in report.per_method.items():
-        line = (
-            f"{name}: deletion AUC {figures['deletion_auc']:.3f} (random {figures['random_deletion_auc']:.3f}), "
-            f"insertion AUC {figures['insertion_auc']:.3f} (random {figures['random_insertion_auc']:.3f})"
-        )
-        if "precision@moved" in figures:
-            line += f", precision@moved {figures['precision@moved']:.3f} (random {figures['random precision']:.3f})"
-        click.echo(line)
-    click.echo(f"{report.samples} samples explained; maps drawn with {method}")
-    if report.drawn_as_outlines:
-        outlines = report.drawn_as_outlines
-        click.echo(f"{len(outlines)} face figure(s) drawn as outlines, without the frame (e.g. {outlines[0]})")
-    click.echo(f"report: {os.path.join(out_dir, 'report.md')}")
+    click.echo(report.summary())
 
 
 COMMANDS = (explain_command,)

@@ -7,7 +7,13 @@ from typing import Optional
 
 import click
 
-from .options import frame_size, smoothing_from_options, with_smoothing
+from .options import LibraryChoice, frame_size, smoothing_from_options, with_smoothing
+
+
+def _export_formats() -> list[str]:
+    from landmarkset.exports import EXPORT_FORMATS
+
+    return list(EXPORT_FORMATS)
 
 
 @click.command("import-openface")
@@ -80,15 +86,8 @@ def import_movement_command(
     type=click.Path(),
     help="Folder (openface format) or file: .csv or .parquet (table format), .nc (netcdf format).",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["openface", "table", "netcdf"]),
-    default=None,
-    help="openface: one OpenFace-style CSV per sequence; table: one row per frame; netcdf: labelled arrays "
-    "that the movement package loads [default: from OUTPUT].",
-)
+@click.option("-f", "--format", "fmt", type=LibraryChoice(_export_formats), default=None,
+              help="[default: from OUTPUT's suffix] openface, table or netcdf (`landmarkset.exports`).")  # fmt: skip
 @click.option("-s", "--sequence", "sequences", multiple=True, help="Only these sequences (repeatable).")
 @with_smoothing
 def export(
@@ -100,22 +99,10 @@ def export(
     smooth_params: tuple[str, ...],
 ) -> None:
     """Export tracks for OpenFace-based scripts, pandas (CSV or Parquet) or xarray / movement (NetCDF)."""
-    from landmarkset.openface import export_openface, export_table
+    from landmarkset.exports import export as run_export
 
-    suffix = output.lower()
-    fmt = fmt or (
-        "table" if suffix.endswith((".csv", ".parquet")) else "netcdf" if suffix.endswith(".nc") else "openface"
-    )
     settings = smoothing_from_options(smooth, smooth_params)
-    if fmt == "netcdf":
-        from landmarkset.labelled import export_netcdf
-
-        click.echo(f"wrote {export_netcdf(store, output, sequences=list(sequences) or None, smoothing=settings)}")
-    elif fmt == "openface":
-        paths = export_openface(store, output, sequences=list(sequences) or None, smoothing=settings)
-        click.echo(f"wrote {len(paths)} OpenFace-style CSV file(s) to {output}")
-    else:
-        click.echo(f"wrote {export_table(store, output, sequences=list(sequences) or None, smoothing=settings)}")
+    click.echo(run_export(store, output, format=fmt, sequences=sequences, smoothing=settings).summary())
 
 
 COMMANDS = (import_openface_command, import_movement_command, export)

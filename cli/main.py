@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -23,6 +23,16 @@ class _Group(click.Group):
     """Print a LandmarksetError or an OS error as one line (exit 2), any bug as one line (exit 1), a warning
     as one line;
     --debug shows tracebacks."""
+
+    lazy: ClassVar[dict[str, Any]] = {}  # name -> a function making the command, when it is asked for
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> Any:
+        if name not in self.commands and name in self.lazy:
+            self.add_command(self.lazy[name](), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -70,6 +80,7 @@ def _register() -> None:
     for module in (tracks, interop, datasets, training, prediction, explain, synth, demo):
         for command in module.COMMANDS:
             main.add_command(command)
+        main.lazy.update(getattr(module, "LAZY_COMMANDS", {}))
 
 
 _register()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import inspect
 from collections.abc import Iterable
 from typing import Any, Callable, Optional
@@ -95,10 +96,16 @@ def smoothing_from_options(method: Optional[str], settings: tuple[str, ...]):
         raise click.BadParameter(f"unknown smoothing parameter ({error})") from None
 
 
+def _smoothing_methods() -> tuple[str, ...]:
+    from landmarkset.smoothing import METHODS
+
+    return METHODS
+
+
 SMOOTH_OPTIONS = [
     click.option(
         "--smooth",
-        type=click.Choice(["one-euro", "savgol"]),
+        type=LibraryChoice(_smoothing_methods),
         default=None,
         help="Smooth landmark jitter on the way out (the store keeps raw landmarks).",
     ),
@@ -144,9 +151,20 @@ class LibraryOption(click.Option):
         return self.library_default()
 
 
+def lazy(target: str) -> Callable[[], Any]:
+    """A loader of ``"module:attribute"`` for ``source=``: the library is imported when the default is needed."""
+
+    def load() -> Any:
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    return load
+
+
 def library_option(*declarations: str, source: Callable[[], Any], **kwargs: Any):
     """click.option with the default taken from ``source()`` (a dataclass or function); see LibraryOption."""
-    return click.option(*declarations, cls=LibraryOption, source=source, **kwargs)
+    kwargs.setdefault("cls", LibraryOption)  # or a subclass (LazyHelpLibraryOption)
+    return click.option(*declarations, source=source, **kwargs)
 
 
 def _figure_formats() -> tuple[str, ...]:
@@ -158,7 +176,7 @@ def _figure_formats() -> tuple[str, ...]:
 def with_figure_options(command):
     """--dpi and --format for a command that draws figures: every figure it saves follows them."""
 
-    @click.option("--dpi", type=click.IntRange(10, 2400), default=None, help="Figure resolution. [default: 110]")
+    @click.option("--dpi", type=click.IntRange(10, 2400), default=None, cls=LazyHelpOption, help_text=_dpi_help)
     @click.option(
         "--format",
         "figure_formats",
@@ -189,6 +207,16 @@ class LazyHelpOption(click.Option):
         return super().get_help_record(ctx)
 
 
+class LazyHelpLibraryOption(LazyHelpOption, LibraryOption):
+    """A library option whose help text also comes from the library (``help_text()``, read when shown)."""
+
+
+def _dpi_help() -> str:
+    from landmarkset.plotting import DPI
+
+    return f"Figure resolution. [default: {DPI}]"
+
+
 def overwrite_folder(command):
     """--overwrite for a command that writes a run folder (landmarkset.runfolder)."""
     return click.option(
@@ -197,3 +225,17 @@ def overwrite_folder(command):
         help="Replace the output folder when another command or a run of other settings made it (its files are "
         "removed first). A folder no landmarkset run made is never emptied.",
     )(command)
+
+
+class CountOrAuto(click.ParamType):
+    """A whole number >= 0, or "auto" (the library decides from the data)."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        if value in (None, "auto") or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        self.fail(f"expected a whole number >= 0 or 'auto'; got {value!r}", param, ctx)

@@ -13,16 +13,13 @@ from .options import (
     LazyHelpOption,
     LibraryChoice,
     check_device,
+    lazy,
     library_option,
     overwrite_folder,
     with_figure_options,
 )
 
-
-def _predict_tracks():
-    from landmarkset.models.prediction import predict_tracks
-
-    return predict_tracks
+_predict_tracks = lazy("landmarkset.models.prediction:predict_tracks")
 
 
 @click.command("predict")
@@ -76,10 +73,7 @@ def predict_command(
     sys.exit(report.exit_code)
 
 
-def _spot_tracks():
-    from landmarkset.models.spotting import spot_tracks
-
-    return spot_tracks
+_spot_tracks = lazy("landmarkset.models.spotting:spot_tracks")
 
 
 def _long_video_layouts() -> list[str]:
@@ -94,14 +88,21 @@ def _windows(micro: Optional[str], macro: Optional[str]) -> dict:
     return {kind: parse_span(text) for kind, text in (("micro", micro), ("macro", macro)) if text}
 
 
+def _window_help(kind: str) -> str:
+    from landmarkset.models.spotting.driver import DEFAULT_WINDOWS
+
+    example = DEFAULT_WINDOWS[kind]
+    return f"{kind.capitalize()} window k: frames (e.g. 40) or seconds (e.g. {example.value:g}s). [default: {example}]"
+
+
 _LAYOUT_HELP = "The layout whose sheet --annotations is (it names the videos, subjects and intervals)."
 
 
 @click.command("spot")
 @click.argument("tracks", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2 s]")
-@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8 s]")
+@click.option("--micro", default=None, cls=LazyHelpOption, help_text=lambda: _window_help("micro"))
+@click.option("--macro", default=None, cls=LazyHelpOption, help_text=lambda: _window_help("macro"))
 @library_option(
     "-p",
     "p",
@@ -175,10 +176,7 @@ def _spotter_names() -> str:
     )
 
 
-def _train_spotters():
-    from landmarkset.models.spotting import train_spotters
-
-    return train_spotters
+_train_spotters = lazy("landmarkset.models.spotting:train_spotters")
 
 
 @click.command("train-spotter")
@@ -192,8 +190,8 @@ def _train_spotters():
 @library_option("--layout", type=LibraryChoice(_long_video_layouts), source=_train_spotters, help=_LAYOUT_HELP)
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--spotter", "spotters", multiple=True, metavar="NAME", cls=LazyHelpOption, help_text=_spotter_names)
-@click.option("--micro", default=None, help="Micro window k: frames (40) or seconds (0.2s). [default: 0.2 s]")
-@click.option("--macro", default=None, help="Macro window k: frames (160) or seconds (0.8s). [default: 0.8 s]")
+@click.option("--micro", default=None, cls=LazyHelpOption, help_text=lambda: _window_help("micro"))
+@click.option("--macro", default=None, cls=LazyHelpOption, help_text=lambda: _window_help("macro"))
 @library_option("--seed", type=int, source=_train_spotters)
 @click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A recognition model (model.pt): classify the spotted intervals and report STRS.")  # fmt: skip

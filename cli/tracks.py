@@ -7,7 +7,12 @@ from typing import Any, Optional
 
 import click
 
-from .options import smoothing_from_options, with_figure_options, with_smoothing
+from .options import lazy, library_option, smoothing_from_options, with_figure_options, with_smoothing
+
+_extract = lazy("landmarkset.extraction:extract")
+
+
+_plot_overlay = lazy("landmarkset.plotting:plot_overlay")
 
 
 def _backend_choice_help() -> str:
@@ -17,7 +22,7 @@ def _backend_choice_help() -> str:
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(), help="Track store to write (HDF5).")
-@click.option("-b", "--backend", default="mediapipe", show_default=True, help=_backend_choice_help())
+@library_option("-b", "--backend", source=_extract, help=_backend_choice_help())
 @click.option(
     "-O",
     "--option",
@@ -30,11 +35,10 @@ def _backend_choice_help() -> str:
 @click.option(
     "--weights-dir", default=None, type=click.Path(file_okay=False), help="Folder searched first for model weights."
 )
-@click.option(
+@library_option(
     "-w",
     "--workers",
-    default=1,
-    show_default=True,
+    source=_extract,
     type=click.IntRange(min=1),
     help="Files extracted in parallel processes (with --cluster local: Dask workers).",
 )
@@ -113,47 +117,9 @@ def extract(
 def info(store: str, show_sequences: bool) -> None:
     """Summarise a track store: format, backends, sequences, frames and face rate."""
     from landmarkset.io import open_tracks
-    from landmarkset.io.writer import journalled_entries
 
     with open_tracks(store) as tracks:
-        attrs = tracks.attrs
-        ids = tracks.ids()
-        frames = faces = 0
-        backends: dict[str, int] = {}
-        rows = []
-        for track in tracks:
-            frames += track.n_frames
-            faces += int(track.valid.sum())
-            key = f"{track.backend} {track.backend_version}".strip()
-            backends[key] = backends.get(key, 0) + 1
-            rows.append(track)
-    click.echo(
-        f"{store}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
-        f"(written by landmarkset {attrs.get('landmarkset_version')})"
-    )
-    rate = f"{100 * faces / frames:.1f} %" if frames else "n/a"
-    click.echo(f"{len(ids)} sequences, {frames} frames, face found in {rate}")
-    waiting = journalled_entries(store)
-    if waiting:
-        click.echo(
-            f"{waiting} more sequence(s) of an interrupted run wait in its journal, not counted above: the next "
-            "command that writes this store (the same command again) adds them"
-        )
-    for name, count in sorted(backends.items()):
-        click.echo(f"backend {name}: {count} sequences")
-    short = [track.id for track in rows if 0 < track.n_frames < track.frames_promised]
-    if short:
-        click.echo(f"{len(short)} video(s) decoded fewer frames than their container promises, e.g. {short[0]!r}")
-    if show_sequences:
-        click.echo(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}  frames used")
-        for track in rows:
-            used = "all" if track.selection == "all" else f"{track.n_frames} listed"
-            if 0 < track.n_frames < track.frames_promised:
-                used += f", {track.frames_promised} promised"
-            click.echo(
-                f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
-                f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}  {used}"
-            )
+        click.echo(tracks.summary(per_sequence=show_sequences))
 
 
 @click.command("backends")
@@ -163,14 +129,14 @@ def backends() -> None:
 
     for row in describe_extractors():
         status = "ok" if row["available"] else f"unavailable: {row['problem']}"
-        click.echo(f"{row['name']:<16} {status}")
+        click.echo(f"{row['name']:<16} {status}" + (f" ({row['note']})" if row.get("note") else ""))
 
 
 @click.command("overlay")
 @click.argument("store", type=click.Path(dir_okay=False))
 @click.argument("sequence", required=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="PNG to write [default: SEQUENCE.png].")
-@click.option("-n", "--frames", "n_frames", default=6, show_default=True, type=click.IntRange(min=1),
+@library_option("-n", "--frames", "n_frames", source=_plot_overlay, type=click.IntRange(min=1),
               help="How many frames, evenly spaced.")  # fmt: skip
 @click.option("--at", "at", default=None, metavar="LIST",
               help="These frames instead (positions in the track, from 0): e.g. 0,10,40-45.")  # fmt: skip

@@ -9,8 +9,10 @@ from typing import Any, Optional
 import click
 
 from .options import (
+    LazyHelpLibraryOption,
     LibraryChoice,
     check_device,
+    lazy,
     library_option,
     model_names,
     overwrite_folder,
@@ -18,17 +20,10 @@ from .options import (
     with_figure_options,
 )
 
-
-def _config():
-    from landmarkset.models.training import TrainConfig
-
-    return TrainConfig
+_config = lazy("landmarkset.models.training:TrainConfig")
 
 
-def _cross_validate():
-    from landmarkset.models.training import cross_validate
-
-    return cross_validate
+_cross_validate = lazy("landmarkset.models.training:cross_validate")
 
 
 def _protocol_names() -> list[str]:
@@ -38,7 +33,31 @@ def _protocol_names() -> list[str]:
 
 
 def _protocol_help() -> str:
-    return "subject: stratified subject-grouped k-fold; paper: random 85/15 splits by sequence, as published."
+    from landmarkset.models.training import PROTOCOLS
+
+    return "; ".join(f"{name}: {protocol.description}" for name, protocol in PROTOCOLS.items()) + "."
+
+
+def _lr_help() -> str:
+    from landmarkset.models.training import PROTOCOLS
+
+    rates = ", ".join(f"{protocol.learning_rate:g} under --protocol {name}" for name, protocol in PROTOCOLS.items())
+    return f"SGD learning rate. [default: the protocol's: {rates}]"
+
+
+def _momentum_help() -> str:
+    from landmarkset.models import get_spec, list_models
+
+    values = ", ".join(f"{name} {get_spec(name).training['momentum']}" for name in list_models()
+                       if "momentum" in get_spec(name).training)  # fmt: skip
+    return f"SGD momentum. [default: the model's paper value: {values}]"
+
+
+def _patience_help() -> str:
+    from landmarkset.models.training.config import MIN_IMPROVEMENT, MIN_PATIENCE, PATIENCE_STEPS
+
+    return (f"Stop after this many epochs without the validation loss falling {MIN_IMPROVEMENT:.0%} below its best. "
+            f"[default: {PATIENCE_STEPS} optimiser steps' worth, at least {MIN_PATIENCE} epochs]")  # fmt: skip
 
 
 def _train_options(command):
@@ -50,7 +69,11 @@ def _train_options(command):
             "-o", "--output", "run_dir", required=True, type=click.Path(file_okay=False), help="Run directory."
         ),
         library_option(
-            "--protocol", type=LibraryChoice(_protocol_names), source=_cross_validate, help=_protocol_help()
+            "--protocol",
+            type=LibraryChoice(_protocol_names),
+            source=_cross_validate,
+            cls=LazyHelpLibraryOption,
+            help_text=_protocol_help,
         ),
         library_option("--folds", type=click.IntRange(min=2), source=_cross_validate),
         library_option(
@@ -63,7 +86,14 @@ def _train_options(command):
             "--steps", type=click.IntRange(min=1), source=_config, help="Optimiser steps of the data-driven budget."
         ),
         library_option("--batch-size", type=click.IntRange(min=2), source=_config),
-        library_option("--lr", type=click.FloatRange(min=0, min_open=True), source=_config),
+        library_option(
+            "--lr",
+            type=click.FloatRange(min=0, min_open=True),
+            source=_config,
+            show_default=False,
+            cls=LazyHelpLibraryOption,
+            help_text=_lr_help,
+        ),
         library_option(
             "--decay",
             "lr_decay",
@@ -76,15 +106,16 @@ def _train_options(command):
             type=click.FloatRange(0, 1),
             source=_config,
             show_default=False,
-            help="SGD momentum. [default: the model's paper value: TCN 0.3, SCN 0.7]",
+            cls=LazyHelpLibraryOption,
+            help_text=_momentum_help,
         ),
         library_option("--weight-decay", type=click.FloatRange(min=0), source=_config, help="L2."),
         library_option(
             "--patience",
             type=click.IntRange(min=1),
             source=_config,
-            help="Stop after this many epochs without a better validation loss. [default: a third of the epochs, "
-            "at least 10]",
+            cls=LazyHelpLibraryOption,
+            help_text=_patience_help,
         ),
         library_option("--seed", type=int, source=_config),
         library_option("--device", type=str, source=_config, help="cpu, cuda, cuda:N or mps."),

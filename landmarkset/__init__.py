@@ -16,6 +16,7 @@ from .errors import (
     StoreError,
     WeightsError,
 )
+from .exports import export
 from .extraction import ExtractionReport, Failure, extract, track_source
 from .extractors import BaseExtractor, Extractor, FrameResult, get_extractor, list_extractors
 from .io import Discovery, Source, TrackFile, TrackWriter, discover_sources, open_tracks
@@ -53,6 +54,7 @@ __all__ = [
     "build_ckplus",
     "build_samm",
     "discover_sources",
+    "export",
     "export_netcdf",
     "export_openface",
     "export_table",

@@ -413,7 +413,7 @@ def import_movement(
     keeps the stored sequences.
     """
     paths = [paths] if isinstance(paths, str) else list(paths)
-    report = ExtractionReport(output=output)
+    report = ExtractionReport(output=output, verb="imported")
     tracks: list[Track] = []
     for path in paths:
         try:

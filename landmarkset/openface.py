@@ -19,7 +19,7 @@ from .errors import InputError, MissingDependencyError
 from .extraction.imported import store_imported
 from .extraction.report import ExtractionReport, Failure
 from .extras import FrameExtra
-from .io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
+from .io.frames import GLOB_CHARS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, expand_glob, list_images
 from .io.tracks import open_tracks
 from .io.writer import refuse_input_as_output
 from .names import file_stem
@@ -230,10 +230,16 @@ def import_openface(
     otherwise stops the run before anything is written. Problems with one CSV are reported in the result,
     and a run that imports nothing leaves no store behind.
     """
-    paths = [csv_paths] if isinstance(csv_paths, str) else list(csv_paths)
+    given = [csv_paths] if isinstance(csv_paths, str) else list(csv_paths)
+    report = ExtractionReport(output=output, verb="imported")
+    paths = []
+    for path in given:  # globs are expanded here too, as extract expands them
+        matches = expand_glob(path) if not os.path.exists(path) and GLOB_CHARS.search(path) else [path]
+        if not matches:
+            report.failed.append(Failure(path, "no file matches this pattern"))
+        paths += matches
     if media is not None and len(paths) != 1:
         raise InputError("media= names the video of one CSV; with several CSVs, give size= or keep videos beside them")
-    report = ExtractionReport(output=output)
     tracks: list[Track] = []
     for path in paths:
         try:

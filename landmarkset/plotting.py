@@ -77,7 +77,8 @@ def save_figure(figure, output: str, layout: Optional[tuple[float, float, float,
     return output
 
 
-_REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#f72585", "nose": "#ffd166", "eyes": "#06d6a0", "mouth": "#ef476f"}
+# Colours a reader tells apart (brows and mouth were two pinks): cyan, violet, yellow, green, red.
+_REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#9b5de5", "nose": "#ffd166", "eyes": "#06d6a0", "mouth": "#ef476f"}
 
 
 def plot_overlay(

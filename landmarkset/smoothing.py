@@ -20,7 +20,9 @@ import numpy as np
 from .errors import OptionError
 from .track import Track
 
-__all__ = ["Smoothing", "smooth_landmarks", "smooth_track"]
+__all__ = ["METHODS", "Smoothing", "smooth_landmarks", "smooth_track"]
+
+METHODS = ("one-euro", "savgol")
 
 # Frame rate assumed for tracks that have none (image folders), as OpenFace does.
 DEFAULT_FPS = 30.0
@@ -50,8 +52,8 @@ class Smoothing:
             value = getattr(self, name)
             return OptionError(f"The {name!r} parameter of Smoothing must be {rule}. Got {value!r} instead.")
 
-        if self.method not in ("one-euro", "savgol"):
-            raise bad("method", "'one-euro' or 'savgol'")
+        if self.method not in METHODS:
+            raise bad("method", " or ".join(repr(method) for method in METHODS))
         for name in ("min_cutoff", "d_cutoff"):
             if not getattr(self, name) > 0:
                 raise bad(name, "a frequency > 0 (Hz)")

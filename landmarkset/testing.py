@@ -16,9 +16,10 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
+from .datasets.check import check_layout, generate_tree
 from .extractors import Extractor, FrameResult, get_extractor, get_extractor_class, list_extractors
 
-__all__ = ["check_extractor"]
+__all__ = ["check_extractor", "check_layout", "generate_tree"]
 
 
 def _default_face() -> Optional[np.ndarray]:

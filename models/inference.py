@@ -8,6 +8,7 @@ from torch import nn
 
 from landmarkset.errors import InputError
 from landmarkset.io import Dataset
+from landmarkset.provenance import source_warning
 
 from .modelfile import ModelRecord
 from .spec import ModelSpec
@@ -64,3 +65,9 @@ def collapse_warning(counts: np.ndarray, classes: list[str], model_path: str) ->
         f"{model_path} predicts {only!r} for all {int(counts.sum())} samples: the model has collapsed to one class, "
         "so its scores and maps describe nothing learned; retrain it (more epochs, another --seed)"
     )
+
+
+def landmark_warning(model_path: str, record: ModelRecord, source: dict[str, str], where: str) -> str:
+    """One line when ``where``'s landmarks (``source``) come from another backend than the model learnt from
+    (recorded in its model file since 0.5), else ""."""
+    return source_warning(f"{model_path} was trained", record.data.get("landmarks") or {}, source, where) or ""

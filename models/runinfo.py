@@ -25,6 +25,8 @@ def data_record(path: str, dataset: Dataset) -> dict[str, Any]:
         "resampling": str(dataset.attrs.get("resampling", "")),
         # source frames a sample spans (median): whole-video prediction windows default to it
         "source_span": source_span(dataset),
+        # the landmarks the model learnt from: predict, evaluate, explain and spotting warn on others
+        "landmarks": dataset.landmark_source,
     }
 
 

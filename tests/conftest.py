@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import os
 
+from landmarkset.cpus import available_cpus
+
+# Under pytest-xdist (make test) the workers share the cores instead of each starting a thread per core:
+# torch and OpenMP read this before they start their pools.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    os.environ.setdefault(
+        "OMP_NUM_THREADS", str(max(1, available_cpus() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    )
+
 import cv2
 import numpy as np
 import pytest

@@ -5,22 +5,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import build_casme2, read_dataset
-from landmarkset.synth import synth_casme2
-from landmarkset.synth._casme2 import CASME2_SHEET
+from landmarkset.synth import TRUTH_FILE, synth_casme2
 
 
 @pytest.fixture(scope="module")
 def casme2(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("casme2"))
-    truth = synth_casme2(out, subjects=2, clips_per_subject=4, seed=0, progress=False)["sequences"]
-    return out, os.path.join(out, CASME2_SHEET), truth
+    tree = synth_casme2(out, subjects=2, clips_per_subject=4, seed=0, progress=False)
+    return out, tree.sheet, tree.sequences
 
 
 def test_a_generated_tree_builds_as_its_truth_says(casme2, tmp_path):
@@ -48,16 +49,16 @@ def test_a_generated_tree_builds_as_its_truth_says(casme2, tmp_path):
 
 
 def test_bad_rows_fail_alone_and_a_missing_tree_is_one_line(casme2, tmp_path):
-    root, _, truth = casme2
+    root, sheet, truth = casme2
     copy = tmp_path / "CASME2"
     shutil.copytree(root, copy)
-    book = openpyxl.load_workbook(copy / CASME2_SHEET)
+    book = openpyxl.load_workbook(copy / os.path.basename(sheet))
     page = book.worksheets[0]
     page.cell(2, 1, "x")  # a subject that is not a number
     page.cell(3, 2, "EP99_99")  # a clip with no folder
     page.cell(4, 4, "=A4+1")  # a formula
-    book.save(copy / CASME2_SHEET)
-    sheet = str(copy / CASME2_SHEET)
+    book.save(copy / os.path.basename(sheet))
+    sheet = str(copy / os.path.basename(sheet))
     command = ["build", "casme2", str(copy), "--annotations", sheet, "-o", str(tmp_path / "c.h5"), "-b", "dlib"]
     result = CliRunner().invoke(main, [*command, "--min-frames", "5", "-q"])
     assert result.exit_code == 1, result.output
@@ -66,6 +67,14 @@ def test_bad_rows_fail_alone_and_a_missing_tree_is_one_line(casme2, tmp_path):
     assert "row 2: Subject 'x' is not a subject number (1 is sub01)" in failed[0]
     assert "row 3: no folder" in failed[1] and "row 4: OnsetFrame is a formula" in failed[2]
     assert len(read_dataset(str(tmp_path / "c.h5"))) == len(truth) - 3  # the rest is built
-    result = CliRunner().invoke(main, ["build", "casme2", str(copy), "--annotations", str(copy / CASME2_SHEET),
-                                       "-o", str(tmp_path / "d.h5"), "--cropped"])  # fmt: skip
+    result = CliRunner().invoke(main, ["build", "casme2", str(copy), "--annotations", sheet, "-o",
+                                       str(tmp_path / "d.h5"), "--cropped"])  # fmt: skip
     assert result.exit_code == 2 and "no Cropped folder" in result.output
+
+
+class TestCasme2Layout(LayoutTestCase):
+    layout = "casme2"
+
+    def expected(self, root):  # every clip of the truth, by its emotion (the sheet's defects are repaired)
+        with open(os.path.join(root, TRUTH_FILE)) as handle:
+            return dict(Counter(record["emotion"] for record in json.load(handle)["sequences"].values()))

@@ -11,17 +11,17 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import build_casme3, read_dataset
 from landmarkset.synth import synth_casme3
-from landmarkset.synth._casme3 import CASME3_SHEET
 
 
 @pytest.fixture(scope="module")
 def casme3(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("casme3"))
-    truth = synth_casme3(out, subjects=2, clips_per_subject=1, frames=90, seed=0, progress=False)["sequences"]
-    return out, os.path.join(out, CASME3_SHEET), truth
+    tree = synth_casme3(out, subjects=2, clips_per_subject=1, frames=90, seed=0, progress=False)
+    return out, tree.sheet, tree.sequences
 
 
 def _expressions(truth):
@@ -52,21 +52,21 @@ def test_a_generated_tree_builds_as_its_truth_says(casme3, tmp_path):
 
 @pytest.mark.slow
 def test_bad_rows_fail_alone(casme3, tmp_path):
-    root, _, truth = casme3
+    root, sheet, truth = casme3
     copy = tmp_path / "CASME3"
     shutil.copytree(root, copy)
-    book = openpyxl.load_workbook(copy / CASME3_SHEET)
+    book = openpyxl.load_workbook(copy / os.path.basename(sheet))
     page = book.worksheets[0]
     page.cell(2, 2, "z")  # a clip with no folder
     page.cell(3, 5, 9999)  # an offset past the last frame file
     page.cell(4, 3, "=C3+1")  # a formula
-    book.save(copy / CASME3_SHEET)
+    book.save(copy / os.path.basename(sheet))
     command = [
         "build",
         "casme3",
         str(copy),
         "--annotations",
-        str(copy / CASME3_SHEET),
+        str(copy / os.path.basename(sheet)),
         "-o",
         str(tmp_path / "c.h5"),
         "-b",
@@ -83,3 +83,7 @@ def test_bad_rows_fail_alone(casme3, tmp_path):
     assert len(failed) == 3, failed
     assert "row 2: no folder" in failed[0] and "row 3: frame files" in failed[1] and "Onset is a formula" in failed[2]
     assert len(read_dataset(str(tmp_path / "c.h5"))) == len(_expressions(truth)) - 3
+
+
+class TestCasme3Layout(LayoutTestCase):
+    layout = "casme3"

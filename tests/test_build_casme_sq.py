@@ -11,17 +11,17 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import build_casme_sq, read_dataset
 from landmarkset.synth import synth_casme_sq
-from landmarkset.synth._casme_sq import CASME_SQ_SHEET
 
 
 @pytest.fixture(scope="module")
 def casme_sq(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("casme_sq"))
-    truth = synth_casme_sq(out, subjects=2, videos_per_subject=1, frames=240, seed=0, progress=False)["sequences"]
-    return out, os.path.join(out, CASME_SQ_SHEET), truth
+    tree = synth_casme_sq(out, subjects=2, videos_per_subject=1, frames=240, seed=0, progress=False)
+    return out, tree.sheet, tree.sequences
 
 
 def _intervals(truth):
@@ -59,16 +59,16 @@ def test_a_generated_tree_builds_as_its_truth_says(casme_sq, tmp_path):
 
 @pytest.mark.slow
 def test_bad_rows_fail_alone_and_a_wrong_workbook_is_one_line(casme_sq, tmp_path):
-    root, _, truth = casme_sq
+    root, sheet, truth = casme_sq
     copy = tmp_path / "CASME_sq"
     shutil.copytree(root, copy)
-    book = openpyxl.load_workbook(copy / CASME_SQ_SHEET)
+    book = openpyxl.load_workbook(copy / os.path.basename(sheet))
     page = book["CASMEcode_final"]
     page.cell(1, 1, 9)  # a subject naming rule1 does not know
     page.cell(2, 2, "sadness7_1")  # a video naming rule2 does not know
     page.cell(3, 5, 9999)  # an offset past the last frame on disk
-    book.save(copy / CASME_SQ_SHEET)
-    sheet = str(copy / CASME_SQ_SHEET)
+    book.save(copy / os.path.basename(sheet))
+    sheet = str(copy / os.path.basename(sheet))
     command = ["build", "casme-sq", str(copy), "--annotations", sheet, "-o", str(tmp_path / "c.h5"), "-b", "dlib"]
     result = CliRunner().invoke(main, [*command, "--min-frames", "3", "--frames", "8", "-q"])
     assert result.exit_code == 1, result.output
@@ -79,7 +79,7 @@ def test_bad_rows_fail_alone_and_a_wrong_workbook_is_one_line(casme_sq, tmp_path
     assert "row 3: frames" in failed[2] and "are not in rawpic" in failed[2]
     assert len(read_dataset(str(tmp_path / "c.h5"))) == len(_intervals(truth)) - 3  # the rest is built
     del book["naming rule1"]
-    book.save(copy / CASME_SQ_SHEET)
+    book.save(copy / os.path.basename(sheet))
     result = CliRunner().invoke(main, [*command, "-o", str(tmp_path / "d.h5")])
     assert result.exit_code == 2 and "no 'naming rule1' or 'naming rule2' sheet" in result.output
 
@@ -117,3 +117,7 @@ def test_whole_long_videos_are_spotted_and_scored_against_their_own_sheet(casme_
     # the SAMM reader refuses CAS(ME)^2's workbook in one line
     refused = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "x"), "--annotations", sheet, "-q"])
     assert refused.exit_code == 2 and "Traceback" not in refused.output
+
+
+class TestCasmeSquaredLayout(LayoutTestCase):
+    layout = "casme-sq"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import build_ckplus, read_dataset
 
@@ -197,3 +198,7 @@ def test_links_out_of_the_root_fail_their_sample_and_are_never_read(tree, tmp_pa
         str(frame): f"links to {outside_frame}, outside the dataset root {broken}: copy the file into the tree",
     }
     assert "S011__002" in dict(report.dropped)  # its link inside the root was followed: too short, not refused
+
+
+class TestCkplusLayout(LayoutTestCase):
+    layout = "ckplus"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import write_images
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import read_dataset
 
@@ -95,7 +97,7 @@ def test_a_plugin_layout_builds_through_the_cli_with_its_declared_options(tmp_pa
     write_images(str(root / "S02" / "neutral" / "short"), carphone_frames[40:42])
     listing = CliRunner().invoke(main, ["layouts"])
     assert "class-folders" in listing.output and "landmarkset-haar" in listing.output
-    assert "min_images: clips with fewer images" in CliRunner().invoke(main, ["build", "class-folders", "-h"]).output
+    assert "clips with fewer images" in CliRunner().invoke(main, ["build", "class-folders", "-h"]).output
     out = str(tmp_path / "f.h5")
     command = ["build", "class-folders", str(root), "-o", out, "-b", "dlib", "--min-frames", "5", "--frames", "6", "-q"]
     result = CliRunner().invoke(main, [*command, "-L", "min_images=3"])
@@ -108,3 +110,26 @@ def test_a_plugin_layout_builds_through_the_cli_with_its_declared_options(tmp_pa
     assert result.exit_code == 2 and "Unknown option 'min_imgs' for the class-folders layout" in result.output
     result = CliRunner().invoke(main, [*command, "-L", "min_images=zero"])
     assert result.exit_code == 2 and "must be an int >= 1" in result.output
+
+
+class TestClassFoldersPlugin(LayoutTestCase):
+    """The example plug-in passes the same checks as the built-in layouts (adding a layout: one module and
+    this class)."""
+
+    layout = "class-folders"
+    options: ClassVar[dict[str, Any]] = {"min_frames": 5, "frames": 6}
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def tree(cls, tmp_path_factory, carphone_frames):
+        root = tmp_path_factory.mktemp("folders")
+        for subject, label, clip, start in (
+            ("S01", "happy", "a", 0),
+            ("S01", "neutral", "b", 20),
+            ("S02", "happy", "c", 40),
+        ):
+            write_images(str(root / subject / label / clip), carphone_frames[start : start + 8])
+        return str(root), None
+
+    def expected(self, root):
+        return {"happy": 2, "neutral": 1}

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import read_dataset
 from landmarkset.datasets.samm import au_emotion, au_set, build_samm, read_annotations
@@ -224,10 +225,14 @@ def test_whole_long_videos_for_spotting(long_videos, micro, tmp_path):
     assert again.exit_code == 0 and "0 written, 1 already done" in again.output, again.output
     # options that cut samples, and the micro sheet's clips, are refused in one line before anything is written
     refused = CliRunner().invoke(main, [*args[:-1], "-o", str(tmp_path / "x.h5"), "--apex"])
-    assert refused.exit_code != 0 and "--apex do not apply" in refused.output
+    assert refused.exit_code != 0 and "--span/--apex) do not apply" in refused.output
     assert "Traceback" not in refused.output and not os.path.exists(tmp_path / "x.h5")
     micro_root, micro_sheet, _ = micro
     refused = CliRunner().invoke(
         main, ["build-samm", micro_root, "--annotations", micro_sheet, "-o", str(tmp_path / "m.h5"), "--whole-videos"]
     )
     assert refused.exit_code != 0 and "long-video release" in refused.output and "Traceback" not in refused.output
+
+
+class TestSammLayout(LayoutTestCase):
+    layout = "samm"

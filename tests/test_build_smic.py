@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 from helpers import make_unreadable
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import build_smic, read_dataset
+from landmarkset.datasets.smic import SMIC_TREE
 from landmarkset.synth import synth_smic
-from landmarkset.synth._smic import SMIC_TREE
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,7 @@ def test_bad_folders_fail_alone_and_a_wrong_root_is_one_line(smic, tmp_path, mon
     assert result.exit_code == 2 and "no SMIC_all_cropped folder" in result.output
     result = CliRunner().invoke(main, ["build", "smic", str(copy), "-o", str(tmp_path / "x.h5"), "--camera", "NIR"])
     assert result.exit_code == 2 and "no NIR folder" in result.output
+
+
+class TestSmicLayout(LayoutTestCase):
+    layout = "smic"

@@ -11,17 +11,17 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from landmarkset.cli.main import main
+from layout_harness import LayoutTestCase
 
 from landmarkset.datasets import build_smic_e, read_dataset
 from landmarkset.synth import synth_smic_e
-from landmarkset.synth._smic_e import SMIC_E_SHEET
 
 
 @pytest.fixture(scope="module")
 def smic_e(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("smic_e"))
-    truth = synth_smic_e(out, subjects=2, clips_per_subject=2, frames=120, seed=0, progress=False)["sequences"]
-    return out, os.path.join(out, SMIC_E_SHEET), truth
+    tree = synth_smic_e(out, subjects=2, clips_per_subject=2, frames=120, seed=0, progress=False)
+    return out, tree.sheet, tree.sequences
 
 
 def test_both_frame_numberings_build_as_the_truth_says(smic_e, tmp_path):
@@ -45,15 +45,15 @@ def test_both_frame_numberings_build_as_the_truth_says(smic_e, tmp_path):
 
 @pytest.mark.slow
 def test_bad_rows_fail_alone(smic_e, tmp_path):
-    root, _, truth = smic_e
+    root, sheet, truth = smic_e
     rows = sum(len(clip["intervals"]) for clip in truth.values())
     copy = tmp_path / "SMIC"
     shutil.copytree(root, copy)
-    book = openpyxl.load_workbook(copy / SMIC_E_SHEET)
+    book = openpyxl.load_workbook(copy / os.path.basename(sheet))
     page = book.worksheets[0]
     page.cell(2, 2, "s9_po_99")  # a clip with no folder
     page.cell(3, 4, 10**6)  # an offset past the clip's frames
-    book.save(copy / SMIC_E_SHEET)
+    book.save(copy / os.path.basename(sheet))
     result = CliRunner().invoke(
         main,
         [
@@ -61,7 +61,7 @@ def test_bad_rows_fail_alone(smic_e, tmp_path):
             "smic-e",
             str(copy),
             "--annotations",
-            str(copy / SMIC_E_SHEET),
+            str(copy / os.path.basename(sheet)),
             "-o",
             str(tmp_path / "e.h5"),
             "-b",
@@ -99,3 +99,7 @@ def test_whole_clips_are_spotted_in_the_clips_own_frame_numbers(smic_e, tmp_path
             (interval,) = intervals[clip["clip"]]
             assert (interval.onset, interval.offset) == tuple(clip["intervals"][0]["position"])
             assert interval.type == "micro" and interval.subject == clip["subject"]
+
+
+class TestSmicELayout(LayoutTestCase):
+    layout = "smic-e"

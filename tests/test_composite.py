@@ -142,8 +142,6 @@ def test_loso_over_the_composite_reports_each_part_as_sklearn_does(parts, tmp_pa
 def test_three_generated_releases_merge_into_the_megc_composite(tmp_path):
     from landmarkset.datasets import build_casme2, build_samm, build_smic
     from landmarkset.synth import synth_casme2, synth_samm, synth_smic
-    from landmarkset.synth._casme2 import CASME2_SHEET
-    from landmarkset.synth._samm import MICRO_SHEET
 
     roots = {name: str(tmp_path / name) for name in ("samm", "casme2", "smic")}
     truths = {
@@ -155,14 +153,12 @@ def test_three_generated_releases_merge_into_the_megc_composite(tmp_path):
     built = {
         "SAMM": build_samm(
             roots["samm"],
-            os.path.join(roots["samm"], MICRO_SHEET),
+            truths["samm"].sheet,
             str(tmp_path / "samm.h5"),
             keep_other=True,
             **common,
         ),
-        "CASME2": build_casme2(
-            roots["casme2"], os.path.join(roots["casme2"], CASME2_SHEET), str(tmp_path / "casme2.h5"), **common
-        ),
+        "CASME2": build_casme2(roots["casme2"], truths["casme2"].sheet, str(tmp_path / "casme2.h5"), **common),
         "SMIC": build_smic(roots["smic"], str(tmp_path / "smic.h5"), **common),
     }
     assert all(report.ok for report in built.values()), [r.summary() for r in built.values()]

@@ -24,10 +24,12 @@ from landmarkset.errors import InputError, OptionError, TrainingError
 def test_the_budget_comes_from_the_data():
     config = TrainConfig(steps=300)
     small = training_budget(config, 46)  # the 54-sample set: 46 in a fold's fit part
-    assert steps_per_epoch(46, 16) == 3 and small.epochs == 100 and small.patience == 34
+    # patience: 50 optimiser steps (17 epochs of 3 steps), at least 10 epochs
+    assert steps_per_epoch(46, 16) == 3 and small.epochs == 100 and small.patience == 17
     assert training_budget(config, 600).epochs == 30  # never fewer than 30 epochs (37 steps an epoch)
+    assert training_budget(config, 600).patience == 10  # 50 steps are 2 epochs there: at least 10
     default = training_budget(TrainConfig(), 46)  # 1000 steps since 0.5 (docs/training.md)
-    assert default.epochs == 334 and default.patience == 112
+    assert default.epochs == 334 and default.patience == 17
     assert training_budget(TrainConfig(epochs=5, patience=2), 46).epochs == 5
     assert steps_per_epoch(17, 16) == 1  # a last batch of one sample is skipped (batch norm)
 
@@ -36,7 +38,7 @@ def test_the_budget_comes_from_the_data():
 def test_the_delivered_model_scores_what_the_figures_say_and_its_maps_are_faithful(train_data, tmp_path):
     dataset = read_dataset(train_data)
     run = tmp_path / "run"
-    config = TrainConfig(seed=0, steps=300, augment=False)  # the budget of 0.4: this test is about the check
+    config = TrainConfig(seed=0, augment=False)  # the stop rule of 0.5: this test is about the check
     report = cross_validate(train_data, dataset, str(run), folds=3, config=config, progress=False)
     final = report.final
     assert final.problems == [] and final.check == "passed"

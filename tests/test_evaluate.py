@@ -109,7 +109,7 @@ def test_train_and_evaluate_commands(train_data, tmp_path):
         main, ["train-tcn", train_data, "-o", run, "--folds", "2", "--epochs", "2", "--keep-rejected", "-q"]
     )
     assert result.exit_code == 0, result.output
-    assert "TCN subject protocol, 2 folds: accuracy" in result.output and "330,119 parameters" in result.output
+    assert "TCN subject protocol, 2 folds: UAR " in result.output and "330,119 parameters" in result.output
     assert json.load(open(os.path.join(run, "metrics.json")))["config"]["epochs"] == 2
     result = runner.invoke(main, ["evaluate", os.path.join(run, "model.pt"), train_data, "-o", str(tmp_path / "e")])
     assert result.exit_code == 0 and "accuracy" in result.output

@@ -179,7 +179,12 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
     for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "model.pt"):
         assert (out / "run" / name).stat().st_size > 1_000
     assert (out / "explain" / "report.md").read_text().startswith("# Explanations of a tcn model")
-    assert "TCN subject-independent accuracy" in result.output and "deletion AUC" in result.output
+    assert "TCN subject-independent UAR" in result.output and "deletion AUC" in result.output
+    index = (out / "README.md").read_text()  # every figure and table, one line each, paths relative to the folder
+    assert "(run/confusion_matrix.png)" in index and "(explain/report.md)" in index and str(out) not in index
+    assert not [name for _, _, names in os.walk(out) for name in names if name.endswith((".lock", ".owner"))]
+    report = (out / "explain" / "report.md").read_text()
+    assert "## Samples" in report and "](figures/" in report and str(tmp_path) not in report
     assert str(out / "explain" / "report.md") in result.output
     # the model over the real video: every window has a class, the share of neutral ones is said
     summary = json.loads((out / "video_predictions" / "summary.json").read_text())

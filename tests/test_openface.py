@@ -92,7 +92,7 @@ def test_bad_csvs_fail_alone_with_one_line(tmp_path):
         ],
     )
     assert result.exit_code == 1
-    assert result.output.startswith("1 sequence(s) extracted")
+    assert result.output.startswith("1 sequence(s) imported")
     lines = [line for line in result.output.splitlines() if line.startswith("FAILED")]
     assert lines == [
         f"FAILED {tmp_path / 'notes.csv'}: not an OpenFace FeatureExtraction CSV (no column 'frame'); "

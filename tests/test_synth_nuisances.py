@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from landmarkset.models.preprocess import align_frames, preprocess
 
-from landmarkset.synth import TRUTH_FILE, Nuisances, astronaut, synth_ckplus
+from landmarkset.synth import TRUTH_FILE, Identity, Look, Nuisances, Renderer, astronaut, synth_ckplus
 from landmarkset.synth._nuisance import DEPTH, nuisance_motion, turn
-from landmarkset.synth._render import Identity, Look, Renderer
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -29,13 +29,44 @@ from ..extractors import get_extractor
 from ..io.datasets import Dataset
 from ..io.writer import TrackWriter
 from ..names import name_problem
-from .builder import SPANS, DatasetBuilder
+from .builder import ONSET_APEX, SPANS, DatasetBuilder
 from .crops import DEFAULT_CROP_SIZE, compute_crops
 from .layout import Item, Layout
 
-__all__ = ["BuildReport", "build_dataset", "build_whole_videos", "write_dataset"]
+__all__ = ["BuildReport", "build", "build_dataset", "build_whole_videos", "write_dataset"]
 
+# The settings that cut samples, which whole-video builds refuse when changed from their defaults.
+SAMPLE_SETTINGS = ("frames", "min_frames", "neutral", "per_class", "span", "seed", "crops", "crop_size")
 LANDMARKS = ("extracted", "provided")
+AUTO = "auto"  # neutral="auto": as many neutral samples as the other classes have on average (at most the paper's)
+PAPER_NEUTRAL = 50  # the paper's synthetic neutral samples for CK+ (327 labelled sequences in 7 classes)
+
+
+def neutral_count(neutral: Union[int, str], labels: Sequence[str]) -> int:
+    """Synthetic neutral samples to add to real samples of ``labels``: ``neutral`` itself, or with "auto" the
+    mean size of the other classes (at most PAPER_NEUTRAL) less the real neutral samples there are, so that
+    neutral is about as large as an average class and accuracy cannot be earned by saying "neutral"."""
+    if neutral != AUTO:
+        return int(neutral)
+    counts = Counter(labels)
+    others = [count for label, count in counts.items() if label != "neutral"]
+    target = min(PAPER_NEUTRAL, round(sum(others) / len(others))) if others else 0
+    return max(0, target - counts.get("neutral", 0))
+
+
+def imbalance_note(counts: dict[str, int]) -> Optional[str]:
+    """A line naming how imbalanced the classes are, when the largest is over twice the smallest (else None)."""
+    if len(counts) < 2 or not min(counts.values()):
+        return None
+    largest, smallest = max(counts, key=counts.get), min(counts, key=counts.get)
+    if counts[largest] <= 2 * counts[smallest]:
+        return None
+    total = sum(counts.values())
+    return (
+        f"imbalanced classes: {largest} {counts[largest]} of {total} samples ({counts[largest] / total:.0%}), "
+        f"{smallest} {counts[smallest]}: read UAR and UF1, not accuracy (always saying {largest} scores "
+        f"{counts[largest] / total:.0%})"
+    )
 
 
 @dataclass
@@ -69,6 +100,8 @@ class BuildReport:
             )
         elif self.dataset is not None:
             lines += [f"dataset written to {self.output}:/dataset", self.dataset.counts_table()]
+            note = imbalance_note(self.dataset.counts())
+            lines += [f"WARNING {note}"] if note else []
         else:
             lines.append("no dataset written: every sequence was dropped or failed")
         # One line per reason ("8 frames, fewer than ..." and "9 frames, ..." are one reason).
@@ -198,7 +231,7 @@ def build_dataset(
     options: Optional[dict[str, Any]] = None,
     frames: int = 20,
     min_frames: int = 10,
-    neutral: int = 0,
+    neutral: Union[int, str] = 0,
     per_class: Optional[int] = None,
     span: str = "onset-offset",
     seed: int = 0,
@@ -222,7 +255,7 @@ def build_dataset(
     _check("span", span, "'onset-offset' or 'onset-apex'", span in SPANS)
     for name, value in (("frames", frames), ("min_frames", min_frames), ("crop_size", crop_size)):
         _check(name, value, "an int >= 1", isinstance(value, int) and value >= 1)
-    _check("neutral", neutral, "an int >= 0", isinstance(neutral, int) and neutral >= 0)
+    _check("neutral", neutral, "an int >= 0 or 'auto'", neutral == AUTO or (isinstance(neutral, int) and neutral >= 0))
     _check("per_class", per_class, "None or an int >= 1", per_class is None or per_class >= 1)
     if landmarks == "provided" and not layout.provides_landmarks:
         raise OptionError(f"{layout.name} has no landmark files of its own: use landmarks='extracted' and a backend")
@@ -272,8 +305,9 @@ def build_dataset(
                 kinds[item.id] = item.kind
         report.dropped += builder.dropped
         real = sum(not sample.synthetic for sample in builder.samples)
-        if neutral and real:
-            builder.add_neutral(min(neutral, real), seed=seed)
+        wanted = neutral_count(neutral, [sample.label for sample in builder.samples])
+        if wanted and real:
+            builder.add_neutral(min(wanted, real), seed=seed)
         if not builder.samples:
             return report
         builder.dropped = report.dropped
@@ -307,7 +341,6 @@ def build_whole_videos(
     workers: int = 1,
     progress: Optional[bool] = None,
     overwrite: bool = False,
-    **unused: Any,
 ) -> BuildReport:
     """Store every frame of each long video that ``layout``'s items are intervals of (``Item.video``), one
     track per video recording its subject and ``fps`` (default: the layout's ``fps``, its release's frame rate;
@@ -315,14 +348,6 @@ def build_whole_videos(
     of ``landmarkset extract``: long videos are checkpointed every 2,048 frames and resumed, and a re-run reuses
     tracks made exactly as asked.
     """
-    defaults = inspect.signature(build_dataset).parameters
-    cut = {name for name, value in unused.items() if name not in defaults or value != defaults[name].default}
-    if cut:
-        shown = sorted("--" + {"span": "apex", "per_class": "per-emotion"}.get(n, n).replace("_", "-") for n in cut)
-        raise OptionError(
-            f"whole videos cut no samples, so {', '.join(shown)} do not apply: drop them, or build the annotated "
-            "intervals as samples without --whole-videos"
-        )
     if landmarks != "extracted":
         raise OptionError(f"{layout.name} has no landmarks of its own for whole videos: extract them with a backend")
     extractor = get_extractor(backend, **(options or {}))
@@ -385,3 +410,60 @@ def write_dataset(path: str, dataset: Dataset, *, overwrite: bool = False, input
             UserWarning,
             stacklevel=2,
         )
+
+
+def build(
+    layout: str,
+    root: str,
+    output: str,
+    *,
+    whole_videos: bool = False,
+    apex: bool = False,
+    per_emotion: Optional[int] = None,
+    layout_options: Optional[dict[str, Any]] = None,
+    **settings: Any,
+) -> BuildReport:
+    """Build the dataset layout named ``layout`` (`landmarkset layouts` lists them) under ``root`` into ``output``:
+    the Python twin of `landmarkset build NAME`, with its option names.
+
+    ``settings`` hold the layout's sheet by its keyword (``annotations=``, ``manifest=``), its declared options
+    by name (or as text in ``layout_options``, the CLI's ``-L KEY=VALUE``) and the settings of
+    :func:`build_dataset`; ``neutral`` defaults to the layout's own. ``apex=True`` is ``span="onset-apex"``,
+    ``per_emotion`` is ``per_class``. ``whole_videos`` (layouts of long videos) stores every frame of each
+    video the sheet names for spotting (:func:`build_whole_videos`) and refuses the settings that cut samples.
+    """
+    from .registry import declaration
+
+    declared = declaration(layout)
+    sheet = settings.pop(declared.sheet_keyword, None) if declared.sheet_keyword else None
+    own = {**(layout_options or {}), **{key: settings.pop(key) for key in list(settings) if key in declared.options}}
+    if apex:  # the flag of SAMM's paper setting, for any layout
+        settings["span"] = ONSET_APEX
+    if per_emotion is not None:
+        settings["per_class"] = per_emotion
+    known = inspect.signature(build_dataset).parameters
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        options = sorted([*declared.options, *(name for name in known if name not in ("layout", "output"))])
+        raise OptionError(f"unknown option {unknown[0]!r} for the {layout} layout; options: {', '.join(options)}")
+    if not os.path.isdir(root):
+        raise InputError(f"{root}: no such folder (the root of the {layout} tree)")
+    if sheet is not None and not os.path.isfile(sheet):
+        raise InputError(f"{sheet}: no such file ({declared.sheet_help})")
+    made = declared.make(root, sheet, whole_videos=whole_videos, **own)
+    if whole_videos:
+        cut = sorted(name for name in SAMPLE_SETTINGS if name in settings and settings[name] != known[name].default)
+        if cut:
+            flags = {"span": "--span/--apex", "per_class": "--per-class/--per-emotion"}
+            shown = ", ".join(f"{name} ({flags.get(name, '--' + name.replace('_', '-'))})" for name in cut)
+            raise OptionError(
+                f"whole videos cut no samples, so {shown} do not apply: drop them, or build the annotated intervals "
+                "as samples without whole videos"
+            )
+        report = build_whole_videos(made, output, **{k: v for k, v in settings.items() if k not in SAMPLE_SETTINGS})
+    else:
+        report = build_dataset(made, output, **{"neutral": declared.neutral, **settings})
+    finish = getattr(made, "finish", None)
+    if callable(finish):
+        finish(report)
+    return report

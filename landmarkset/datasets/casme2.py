@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ..errors import InputError
-from ..provenance import Provenance
-from ..track import Track
+from ..extractors import Option
 from .cells import CellError, integer_cell, name_cell, text_cell
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, find_tree, link_out_of, numbered_frames, outside_root
 from .sheets import read_sheet, scan_rows
 
@@ -47,15 +47,25 @@ def _number_at_end(stem: str) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-class CasmeIILayout:
+class CasmeIILayout(LayoutBase):
     """The CASME II tree under ``root`` and its coding ``annotations`` sheet (see the module doc)."""
 
     name = "CASME II"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None  # the emotions found
-
-    def __init__(self, root: str, annotations: str, *, cropped: bool = False) -> None:
-        self.root, self.annotations, self.cropped = root, annotations, cropped
+    reads = "CASME II: CASME2_RAW_selected (or Cropped) and its coding sheet"
+    sheet_keyword = "annotations"
+    sheet_help = "the coding sheet (CASME2-coding-20140508.xlsx or a later version)"
+    options: ClassVar[dict[str, Option]] = {
+        "cropped": Option(bool, False, "Frames from Cropped/ (reg_imgN.jpg) instead of CASME2_RAW_selected/."),
+    }
+    generators: ClassVar[dict[str, Generator]] = {
+        "casme2": Generator(
+            "landmarkset.synth:synth_casme2",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "clips_per_subject": own_default(int, "Clips per subject.", low=1)},
+            "A CASME II tree: CASME2_RAW_selected/subNN/<clip>/imgN.jpg and CASME2-coding-20140508.xlsx.",
+            small={"subjects": 2, "clips_per_subject": 3},
+        )
+    }  # fmt: skip
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -102,15 +112,10 @@ class CasmeIILayout:
         aus = text_cell(cells.get("aus"), "Action Units")
         return Item(sample, subject, emotion, folder, frames, origin, (onset, apex, offset), "micro", {"aus": aus})
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("CASME II has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("CASME II has no landmark files of its own: extract them with a backend")
+def build_casme2(root: str, annotations: str, output: str, **options: Any) -> Any:
+    """Build a CASME II dataset: ``build("casme2", root, output, annotations=...)`` (``cropped``; the other
+    options: those of :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build
 
-
-def build_casme2(root: str, annotations: str, output: str, *, cropped: bool = False, **settings: Any) -> Any:
-    """Build a CASME II dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
-    from .build import build_dataset
-
-    return build_dataset(CasmeIILayout(root, annotations, cropped=cropped), output, **settings)
+    return build("casme2", root, output, annotations=annotations, **options)

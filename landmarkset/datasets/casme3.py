@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ..errors import InputError
-from ..provenance import Provenance
-from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, find_tree, link_out_of, numbered_frames, outside_root
 from .sheets import read_sheet, scan_rows
 
@@ -47,15 +46,22 @@ def _file_number(stem: str) -> Optional[int]:
     return int(stem) + 1 if _DIGITS.match(stem) else None
 
 
-class CasmeIIILayout:
+class CasmeIIILayout(LayoutBase):
     """The CAS(ME)^3 part A tree under ``root`` and its ``annotations`` sheet (see the module doc)."""
 
     name = "CAS(ME)^3 part A"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None
-
-    def __init__(self, root: str, annotations: str) -> None:
-        self.root, self.annotations = root, annotations
+    reads = "CAS(ME)^3 part A: data/spNO.N/<clip>/color frames and its ME label sheet"
+    sheet_keyword = "annotations"
+    sheet_help = "the part A micro-expression sheet (cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx)"
+    generators: ClassVar[dict[str, Generator]] = {
+        "casme3": Generator(
+            "landmarkset.synth:synth_casme3",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "clips_per_subject": own_default(int, "Clips per subject.", low=1, high=16)},
+            "A CAS(ME)^3 part A tree: data/spNO.N/<clip>/color/<0-based>.jpg and its ME label sheet.",
+            small={"subjects": 2, "clips_per_subject": 2},
+        )
+    }  # fmt: skip
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -128,15 +134,10 @@ class CasmeIIILayout:
             extra,
         )
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("CAS(ME)^3 has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("CAS(ME)^3 has no landmark files of its own: extract them with a backend")
+def build_casme3(root: str, annotations: str, output: str, **options: Any) -> Any:
+    """Build a CAS(ME)^3 part A dataset: ``build("casme3", root, output, annotations=...)`` (options: those of
+    :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build
 
-
-def build_casme3(root: str, annotations: str, output: str, **settings: Any) -> Any:
-    """Build a CAS(ME)^3 part A dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
-    from .build import build_dataset
-
-    return build_dataset(CasmeIIILayout(root, annotations), output, **settings)
+    return build("casme3", root, output, annotations=annotations, **options)

@@ -21,16 +21,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-from ..errors import InputError, OptionError
+from ..errors import InputError
 from ..extraction.report import Failure
+from ..extractors import Option
 from ..intervals import Interval
-from ..provenance import Provenance
-from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, SheetIntervals, find_tree, link_out_of, numbered_frames, outside_root
-from .sheets import read_pages
+from .sheets import Sheet, SheetRow, read_pages, scan_rows
 
 __all__ = ["CASME_SQ_FPS", "CasmeSquaredLayout", "build_casme_sq", "read_code_workbook", "read_long_video_intervals"]
 
@@ -188,21 +188,29 @@ def read_long_video_intervals(annotations: str) -> SheetIntervals:
     return found
 
 
-class CasmeSquaredLayout:
-    """The CAS(ME)^2 tree under ``root`` and its ``annotations`` workbook (see the module doc)."""
+class CasmeSquaredLayout(LayoutBase):
+    """The CAS(ME)^2 tree under ``root`` and its code workbook ``annotations`` (see the module doc)."""
 
     name = "CAS(ME)^2"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None  # the emotions found
+    reads = "CAS(ME)^2: rawpic (or cropped, selectedpic) long videos and CAS(ME)^2code_final.xlsx"
+    sheet_keyword = "annotations"
+    sheet_help = "the code workbook (CAS(ME)^2code_final.xlsx, with its naming rule sheets)"
+    options: ClassVar[dict[str, Option]] = {
+        "kind": Option(str, "all", "Which intervals: all, macro or micro.", choices=("all", "macro", "micro")),
+        "frames_from": Option(str, "rawpic", "Which frame tree of the release.", choices=TREES),
+    }
     fps = CASME_SQ_FPS
     read_intervals = staticmethod(read_long_video_intervals)
-
-    def __init__(self, root: str, annotations: str, *, kind: str = "all", frames_from: str = "rawpic") -> None:
-        if kind not in ("all", "macro", "micro"):
-            raise OptionError(f"The 'kind' parameter must be 'all', 'macro' or 'micro'. Got {kind!r} instead.")
-        if frames_from not in TREES:
-            raise OptionError(f"The 'frames_from' parameter must be one of {', '.join(TREES)}. Got {frames_from!r}.")
-        self.root, self.annotations, self.kind, self.frames_from = root, annotations, kind, frames_from
+    generators: ClassVar[dict[str, Generator]] = {
+        "casme-sq": Generator(
+            "landmarkset.synth:synth_casme_sq",
+            {"subjects": own_default(int, "Generated subjects.", low=1, high=22),
+             "videos_per_subject": own_default(int, "Long videos per subject.", low=1, high=4),
+             "frames": own_default(int, "Frames per video (30 fps).", low=150)},
+            "A CAS(ME)^2 tree: rawpic/sNN/NN_<code><name>/imgN.jpg long videos and CAS(ME)^2code_final.xlsx.",
+            small={"subjects": 2, "videos_per_subject": 1, "frames": 150},
+        )
+    }  # fmt: skip
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -219,20 +227,13 @@ class CasmeSquaredLayout:
     def scan(self) -> Scan:
         self.tree = find_tree(self.root, self.frames_from, "CAS(ME)^2")
         self._book = read_code_workbook(self.annotations)
-        scan = Scan(repairs=list(self._book.repairs))
         listings: dict[str, dict[int, str]] = {}
-        for number, cells in self._book.rows:
-            label = f"{os.path.basename(self.annotations)} row {number}"
-            try:
-                item = self._item(number, cells, scan, listings)
-            except (CellError, InputError) as error:
-                scan.failed.append(Failure(label, str(error)))
-            except OSError as error:
-                scan.failed.append(Failure(label, f"cannot list its folder ({error.strerror})"))
-            else:
-                if item is not None:
-                    scan.items.append(item)
-        return scan
+        rows = [SheetRow(number, dict(enumerate(cells))) for number, cells in self._book.rows]  # blank rows: none
+        sheet = Sheet(self.annotations, 0, rows)
+        scan = Scan(repairs=list(self._book.repairs))
+        return scan_rows(
+            sheet, lambda row, found: self._item(row.number, list(row.cells.values()), found, listings), scan
+        )
 
     def _item(self, number: int, cells: list[Any], scan: Scan, listings: dict[str, dict[int, str]]) -> Optional[Item]:
         row, sample, dropped = _read_row(self._book, number, cells, self.kind)
@@ -282,32 +283,15 @@ class CasmeSquaredLayout:
             )
         return os.path.join(where, matches[0])
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("CAS(ME)^2 has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("CAS(ME)^2 has no landmark files of its own: extract them with a backend")
-
-
-def build_casme_sq(
-    root: str,
-    annotations: str,
-    output: str,
-    *,
-    kind: str = "all",
-    frames_from: str = "rawpic",
-    whole_videos: bool = False,
-    **settings: Any,
-) -> Any:
-    """Build a CAS(ME)^2 dataset (settings: those of :func:`landmarkset.datasets.build_dataset`).
+def build_casme_sq(root: str, annotations: str, output: str, **options: Any) -> Any:
+    """Build a CAS(ME)^2 dataset: ``build("casme-sq", root, output, annotations=...)`` (``kind``,
+    ``frames_from``; the other options: those of :func:`landmarkset.datasets.build_dataset`).
 
     ``whole_videos``: every frame of every long video the sheet names, one track per video (its id the folder's
     prefix, e.g. ``15_0101``; its subject and 30 fps recorded), for ``landmarkset spot --layout casme-sq`` and
     ``train-spotter``; no samples are cut and no ``/dataset`` is written.
     """
-    from .build import build_dataset, build_whole_videos
+    from .build import build
 
-    layout = CasmeSquaredLayout(root, annotations, kind=kind, frames_from=frames_from)
-    if whole_videos:
-        return build_whole_videos(layout, output, **settings)
-    return build_dataset(layout, output, **settings)
+    return build("casme-sq", root, output, annotations=annotations, **options)

@@ -8,22 +8,25 @@ file contents are data: a sequence that cannot be read fails alone, with its rea
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 import cv2
 import numpy as np
 
 from ..errors import InputError
 from ..extraction.report import Failure
+from ..extractors import Option
 from ..facs import CKPLUS_CODE_OF, CKPLUS_CODES
 from ..io.datasets import Dataset
 from ..io.frames import natural_key
 from ..provenance import LISTED_FRAMES, Provenance, fingerprint
 from ..regions import N_LANDMARKS
 from ..track import Track
-from .build import BuildReport, build_dataset
+from .build import BuildReport
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, link_out_of, outside_root
 
 __all__ = ["CkplusLayout", "build_ckplus", "find_ckplus", "read_code"]
@@ -98,27 +101,55 @@ def read_landmarks_file(path: str) -> np.ndarray:
     return points
 
 
-class CkplusLayout:
+class CkplusLayout(LayoutBase):
     """The CK+ tree under ``root``. Labelled sequences (an Emotion file) become items; the class list is the
-    paper's (contempt only with ``keep_contempt``)."""
+    paper's (contempt only with ``keep_contempt``); ``labels_dir`` receives CK+-style label files of every
+    sample after a build."""
 
     name = "CK+"
+    reads = "CK+ as distributed: cohn-kanade-images, Emotion, Landmarks"
     provides_landmarks = True
+    neutral = "auto"
+    options: ClassVar[dict[str, Option]] = {
+        "keep_contempt": Option(bool, False, "Keep the contempt class (dropped by default, as in the paper)."),
+        "labels_dir": Option(str, None, "Also write CK+-style label files for every sample here.", allow_none=True),
+    }
+    generators: ClassVar[dict[str, Generator]] = {
+        "ckplus": Generator(
+            "landmarkset.synth:synth_ckplus",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "sequences_per_subject": own_default(int, "Expression sequences per subject.", low=1),
+             "unlabelled_rate": own_default(float, "Share of sequences without an Emotion file.", low=0, high=1),
+             "nuisances": own_default(str, "Nuisances of real video in every sequence: all, none (the "
+                                      "generator before 0.5), or a comma list of speech, blinks, head_rotation, drift, "
+                                      "intensity."),
+             "neutral_sequences": own_default(int, "Sequences per subject with no expression (CK+ code 0), moving "
+                                              "only by the nuisances.", low=0)},
+            "A CK+-layout tree: cohn-kanade-images/, Landmarks/, FACS/, Emotion/ and landmarkset_truth.json.",
+            workers=True,
+            small={"subjects": 2, "sequences_per_subject": 3},
+            packaged_faces=True,
+        )
+    }  # fmt: skip
 
-    def __init__(self, root: str, *, keep_contempt: bool = False) -> None:
-        self.root = root
-        self.trees = find_ckplus(root)
-        if self.trees["Emotion"] is None:
-            raise InputError(f"{root}: no Emotion folder: CK+ labels come from Emotion/S###/###/*_emotion.txt")
-        self.keep_contempt = keep_contempt
-        kept = [name for code, name in sorted(CKPLUS_CODES.items()) if keep_contempt or name != "contempt"]
-        self.classes: Optional[list[str]] = kept
+    @property
+    def classes(self) -> list[str]:  # type: ignore[override]
+        return [name for code, name in sorted(CKPLUS_CODES.items()) if self.keep_contempt or name != "contempt"]
 
-    def inputs(self) -> list[str]:
-        return [self.root]
+    @functools.cached_property
+    def trees(self) -> dict[str, Optional[str]]:
+        """The release's four trees under the root (read on first use)."""
+        trees = find_ckplus(self.root)
+        if trees["Emotion"] is None:
+            raise InputError(f"{self.root}: no Emotion folder: CK+ labels come from Emotion/S###/###/*_emotion.txt")
+        return trees
 
     def settings(self) -> dict[str, Any]:
         return {"dataset": "CK+", "keep_contempt": int(self.keep_contempt)}
+
+    def finish(self, report: Any) -> None:
+        if self.labels_dir and report.dataset is not None:
+            self.write_label_files(self.labels_dir, report.dataset, {item.id: item for item in report.items})
 
     def scan(self) -> Scan:
         """Every labelled sequence folder with its frames (by the integer frame field) and its label."""
@@ -263,28 +294,16 @@ class CkplusLayout:
                 handle.write(f"   {float(codes[dataset.classes[dataset.y[index]]]):.7e}\n")
 
 
-def build_ckplus(
-    root: str,
-    output: str,
-    *,
-    keep_contempt: bool = False,
-    neutral: int = 50,
-    labels_dir: Optional[str] = None,
-    **settings: Any,
-) -> BuildReport:
-    """Build the paper's CK+ dataset into ``output`` (its tracks plus ``/dataset``).
+def build_ckplus(root: str, output: str, **options: Any) -> BuildReport:
+    """Build the paper's CK+ dataset into ``output`` (its tracks plus ``/dataset``): ``build("ckplus", ...)``.
 
     ``landmarks="provided"`` reads CK+'s own Landmarks files; otherwise ``backend`` extracts them from the
     images (only the labelled sequences kept). Labelled sequences with fewer than ``min_frames`` frames are
     dropped, contempt too unless ``keep_contempt``; ``neutral`` synthetic neutral samples are made from
-    random sequences' first frames (``seed``); ``labels_dir`` receives CK+-style label files of every
-    sample. ``settings`` are those of :func:`landmarkset.datasets.build_dataset` (landmarks, backend,
-    options, frames, min_frames, seed, crops, crop_size, workers, progress, overwrite).
+    random sequences' first frames (``seed``; "auto": as many as an average class holds, at most the paper's
+    50, counting the real neutral samples); ``labels_dir`` receives CK+-style label files of every sample.
+    The other options are those of :func:`landmarkset.datasets.build_dataset`.
     """
-    layout = CkplusLayout(root, keep_contempt=keep_contempt)
-    if settings.get("landmarks") == "provided" and layout.trees["Landmarks"] is None:
-        raise InputError(f"{root}: no Landmarks folder, which --landmarks provided reads")
-    report = build_dataset(layout, output, neutral=neutral, **settings)
-    if labels_dir and report.dataset is not None:
-        layout.write_label_files(labels_dir, report.dataset, {item.id: item for item in report.items})
-    return report
+    from .build import build
+
+    return build("ckplus", root, output, **options)

@@ -206,8 +206,3 @@ class Layout(Protocol):
     def provided_track(self, item: Item, provenance: Provenance) -> Track:
         """The item's track from the dataset's own landmark files, recording ``provenance`` (from
         :meth:`provided_provenance`); InputError naming a file that is bad."""
-
-
-# A layout of long videos also declares ``fps`` (its release's frame rate, recorded on whole-video builds) and
-# ``read_intervals(annotations) -> SheetIntervals`` (a class method: its sheet's intervals, for spotting); the
-# registry's :func:`~landmarkset.datasets.registry.read_intervals` finds them by the layout's name.

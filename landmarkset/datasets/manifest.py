@@ -11,15 +11,14 @@ frame numbers whole numbers; a bad row fails alone. A sample's id is its clip pa
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 import cv2
 
 from ..errors import InputError
 from ..io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, list_images
-from ..provenance import Provenance
-from ..track import Track
 from .cells import CellError, integer_cell, name_cell, text_cell
+from .declaration import LayoutBase
 from .layout import Item, Scan, link_out_of, outside_root
 from .sheets import read_sheet, scan_rows
 
@@ -39,15 +38,14 @@ class _VideoItem(Item):
         return Source(self.folder, self.id, "video", root=root)
 
 
-class ManifestLayout:
+class ManifestLayout(LayoutBase):
     """Labelled clips under ``root`` listed by the manifest ``manifest`` (see the module doc)."""
 
     name = "manifest"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None  # the labels found
-
-    def __init__(self, root: str, manifest: str) -> None:
-        self.root, self.manifest = root, manifest
+    reads = "any labelled clips (videos or frame folders) listed in a CSV or .xlsx"
+    sheet_keyword = "manifest"
+    sheet_help = ("a CSV or .xlsx: clip (relative to ROOT: a video or a folder of frames), label, subject, and "
+                  "optionally onset, apex, offset (1-based frames)")  # fmt: skip
 
     def inputs(self) -> list[str]:
         return [self.root, self.manifest]
@@ -108,16 +106,10 @@ class ManifestLayout:
         frames = {position: str(position) for position in range(1, count + 1)}
         return _VideoItem("__".join(parts), subject, label, path, frames, origin, interval=interval)
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("a manifest's clips have no landmark files of their own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("a manifest's clips have no landmark files of their own: extract them with a backend")
+def build_manifest(root: str, manifest: str, output: str, **options: Any) -> Any:
+    """Build the clips ``manifest`` lists under ``root`` into ``output``: ``build("manifest", root, output,
+    manifest=...)`` (options: those of :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build
 
-
-def build_manifest(root: str, manifest: str, output: str, **settings: Any) -> Any:
-    """Build the clips ``manifest`` lists under ``root`` into ``output`` (settings: those of
-    :func:`landmarkset.datasets.build_dataset`)."""
-    from .build import build_dataset
-
-    return build_dataset(ManifestLayout(root, manifest), output, **settings)
+    return build("manifest", root, output, manifest=manifest, **options)

@@ -9,22 +9,22 @@ formulas for numbers, infinite or huge numbers, names that would leave the datas
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ..errors import InputError, OptionError
 from ..extraction.report import Failure
+from ..extractors import Option
 from ..facs import EMOTION_AUS
 from ..intervals import Interval
 from ..names import name_problem, within
-from ..provenance import Provenance
-from ..track import Track
-from .build import BuildReport, build_dataset, build_whole_videos
-from .builder import ONSET_APEX, ONSET_OFFSET
+from .build import BuildReport
 from .cells import CellError, integer_cell, name_cell, text_cell
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 from .sheets import read_rows
 
@@ -258,45 +258,67 @@ def read_long_video_intervals(annotations: str, *, on_defect: str = "repair") ->
     return found
 
 
-class SammLayout:
+class SammLayout(LayoutBase):
     """A SAMM (micro-expression) or SAMM Long Videos tree and its annotation sheet."""
 
-    provides_landmarks = False
-    classes: Optional[list[str]] = None  # the emotions found
+    reads = "SAMM and SAMM Long Videos with their .xlsx sheet"
+    sheet_keyword = "annotations"
+    sheet_help = "the release's .xlsx sheet (SAMM_Micro_FACS_Codes_v2.xlsx or SAMM_LongVideos_V1_Release.xlsx)"
+    options: ClassVar[dict[str, Option]] = {
+        "kind": Option(str, "all", "Which intervals: all, macro or micro.", choices=("all", "macro", "micro")),
+        "labels": Option(str, "estimated", "'estimated' (Estimated Emotion column), 'aus' (EMFACS prototypes) or a "
+                         "mapping file (JSON {filename: emotion} or CSV filename,emotion)."),
+        "on_defect": Option(str, "repair", "Policy for the known annotation defects (see docs/datasets.md).",
+                            choices=("repair", "drop")),
+        "keep_other": Option(bool, False, "Keep samples whose emotion is 'Other'."),
+    }  # fmt: skip
     fps = SAMM_FPS
     read_intervals = staticmethod(read_long_video_intervals)
+    generators: ClassVar[dict[str, Generator]] = {
+        "samm": Generator(
+            "landmarkset.synth:synth_samm",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "clips_per_subject": own_default(int, "Micro-expression clips per subject.", low=1)},
+            "A SAMM micro-expression tree: SAMM/<subject>/<clip>/ frames and SAMM_Micro_FACS_Codes_v2.xlsx.",
+            small={"subjects": 2, "clips_per_subject": 3},
+        ),
+        "samm-long": Generator(
+            "landmarkset.synth:synth_samm_long",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "videos_per_subject": own_default(int, "Long videos per subject.", low=1),
+             "frames": own_default(int, "Frames per video (200 fps).", low=300, high=9999),
+             "nuisances": own_default(str, "Motion between the intervals: 'none' (a still face, as before 0.5) or a "
+                                      "comma list of blinks, head_rotation, drift (speech does not apply: the "
+                                      "participants watch in silence).")},
+            "A SAMM Long Videos tree: SAMM_longvideos/<video>/ frames and SAMM_LongVideos_V1_Release.xlsx.",
+        ),
+    }  # fmt: skip
 
-    def __init__(
-        self,
-        root: str,
-        annotations: str,
-        *,
-        kind: str = "all",
-        labels: str = "estimated",
-        on_defect: str = "repair",
-        keep_other: bool = False,
-        whole_videos: bool = False,
-    ) -> None:
-        if kind not in ("all", "macro", "micro"):
-            raise OptionError(f"The 'kind' parameter of build_samm must be 'all', 'macro' or 'micro'. Got {kind!r}.")
-        if not os.path.isdir(root):
-            raise InputError(f"{root}: no such folder")
-        self.root, self.annotations = root, annotations
-        self.kind, self.labels, self.on_defect, self.keep_other = kind, labels, on_defect, keep_other
-        self.sheet = read_annotations(annotations, on_defect=on_defect)
-        self.whole_videos = whole_videos
-        if whole_videos and self.sheet.release != "long":
+    @functools.cached_property
+    def sheet(self) -> AnnotationSheet:
+        """The annotation sheet, read on first use."""
+        if not os.path.isdir(self.root):
+            raise InputError(f"{self.root}: no such folder")
+        sheet = read_annotations(self.annotations, on_defect=self.on_defect)
+        if self.whole_videos and sheet.release != "long":
             raise OptionError(
-                f"{annotations} is the micro-expression sheet, whose clips are already cut: whole videos come from "
-                "the long-video release (SAMM_LongVideos_V1_Release.xlsx)"
+                f"{self.annotations} is the micro-expression sheet, whose clips are already cut: whole videos come "
+                "from the long-video release (SAMM_LongVideos_V1_Release.xlsx)"
             )
-        if labels == "estimated" and self.sheet.release == "long" and not whole_videos:
+        if self.labels == "estimated" and sheet.release == "long" and not self.whole_videos:
             raise OptionError("The long-video sheet has no emotion column: use labels='aus' or a mapping file")
-        self.mapping = _load_mapping(labels) if labels not in ("estimated", "aus") else None
-        self.name = f"SAMM ({'micro-expressions' if self.sheet.release == 'micro' else 'long videos'})"
+        return sheet
+
+    @functools.cached_property
+    def mapping(self) -> Optional[dict[str, str]]:
+        return _load_mapping(self.labels) if self.labels not in ("estimated", "aus") else None
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"SAMM ({'micro-expressions' if self.sheet.release == 'micro' else 'long videos'})"
 
     def inputs(self) -> list[str]:
-        return [self.root, self.annotations] + ([self.labels] if self.mapping is not None else [])
+        return [self.root, self.annotations] + ([self.labels] if self.labels not in ("estimated", "aus") else [])
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -395,46 +417,22 @@ class SammLayout:
             )
         return scan
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("SAMM has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("SAMM has no landmark files of its own: extract them with a backend")
-
-
-def build_samm(
-    root: str,
-    annotations: str,
-    output: str,
-    *,
-    kind: str = "all",
-    apex: bool = False,
-    per_emotion: Optional[int] = None,
-    labels: str = "estimated",
-    on_defect: str = "repair",
-    keep_other: bool = False,
-    whole_videos: bool = False,
-    **settings: Any,
-) -> BuildReport:
-    """Build a SAMM dataset: ``frames`` frames from onset to apex (``apex=True``, the paper) or to offset.
+def build_samm(root: str, annotations: str, output: str, **options: Any) -> BuildReport:
+    """Build a SAMM dataset (``build("samm", root, output, annotations=...)``): ``frames`` frames from onset to
+    offset, or to apex with ``span="onset-apex"`` (``apex=True``, the paper).
 
     ``kind``: "all", "macro" or "micro" intervals. ``labels``: "estimated" (the micro sheet's Estimated
     Emotion), "aus" (EMFACS prototypes from the Action Units) or a mapping file; "Other" is kept only with
-    ``keep_other``. ``on_defect``: "repair" or "drop" the known annotation defects. ``per_emotion`` keeps that
-    many random samples per emotion. ``settings`` are those of :func:`landmarkset.datasets.build_dataset`
-    (backend, options, frames, min_frames, neutral, seed, crops, crop_size, workers, progress, overwrite).
-    Each sample's interval and kind (macro / micro) are recorded for MEGC-style evaluation.
+    ``keep_other``. ``on_defect``: "repair" or "drop" the known annotation defects. ``per_class`` (or
+    ``per_emotion``) keeps that many random samples per emotion. The other options are those of
+    :func:`landmarkset.datasets.build_dataset`. Each sample's interval and kind (macro / micro) are recorded for
+    MEGC-style evaluation.
 
     ``whole_videos`` (long-video sheet only): every frame of every video the sheet names, one track per
     video (its id the sheet's video name, e.g. ``006_1``; its subject and SAMM's 200 fps recorded), for
     ``landmarkset spot`` and ``train-spotter``; no samples are cut and no ``/dataset`` is written.
     """
-    layout = SammLayout(
-        root, annotations, kind=kind, labels=labels, on_defect=on_defect, keep_other=keep_other,
-        whole_videos=whole_videos,
-    )  # fmt: skip
-    span = ONSET_APEX if apex else ONSET_OFFSET
-    if whole_videos:
-        samples = {"per_class": per_emotion, "span": span}  # refused unless left as they are
-        return build_whole_videos(layout, output, fps=SAMM_FPS, **samples, **settings)
-    return build_dataset(layout, output, per_class=per_emotion, span=span, **settings)
+    from .build import build
+
+    return build("samm", root, output, annotations=annotations, **options)

@@ -13,14 +13,15 @@ clips, an empty or unreadable clip folder and a link out of the root each fail a
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ..errors import InputError
 from ..extraction.report import Failure
-from ..provenance import Provenance
-from ..track import Track
+from ..extractors import Option
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
 
 __all__ = ["SMIC_CLASSES", "SmicLayout", "build_smic"]
@@ -51,22 +52,37 @@ def find_smic_tree(root: str) -> Optional[str]:
     return None
 
 
-class SmicLayout:
+class SmicLayout(LayoutBase):
     """The SMIC tree under ``root``, clips of one ``camera`` (see the module doc)."""
 
     name = "SMIC"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None  # the classes found (positive, negative, surprise)
+    reads = "SMIC (HS, VIS or NIR): SMIC_all_cropped, the class from each clip's folder"
+    options: ClassVar[dict[str, Option]] = {
+        "camera": Option(str, "HS", "Which of SMIC's cameras (HS: 100 fps; VIS, NIR: 25 fps).",
+                         choices=tuple(CAMERA_FPS)),
+    }  # fmt: skip
+    generators: ClassVar[dict[str, Generator]] = {
+        "smic": Generator(
+            "landmarkset.synth:synth_smic",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "clips_per_subject": own_default(int, "Clips per subject.", low=1)},
+            "A SMIC-HS tree: SMIC_all_cropped/HS/sN/micro/<class>/<clip>/imageN.jpg (no sheet: the class is the "
+            "folder).",
+            small={"subjects": 2, "clips_per_subject": 3},
+        )
+    }  # fmt: skip
 
-    def __init__(self, root: str, *, camera: str = "HS") -> None:
-        if camera not in CAMERA_FPS:
-            raise InputError(f"The 'camera' parameter must be one of {', '.join(CAMERA_FPS)}. Got {camera!r} instead.")
-        tree = find_smic_tree(root)
+    @functools.cached_property
+    def tree(self) -> str:
+        """The camera's folder of the release (read on first use)."""
+        tree = find_smic_tree(self.root)
         if tree is None:
-            raise InputError(f"{root}: no {SMIC_TREE} folder (checked one wrapper level down): is this SMIC?")
-        if not os.path.isdir(os.path.join(tree, camera)):
-            raise InputError(f"{tree}: no {camera} folder: choose a camera the release has ({', '.join(CAMERA_FPS)})")
-        self.root, self.camera, self.tree = root, camera, os.path.join(tree, camera)
+            raise InputError(f"{self.root}: no {SMIC_TREE} folder (checked one wrapper level down): is this SMIC?")
+        if not os.path.isdir(os.path.join(tree, self.camera)):
+            raise InputError(
+                f"{tree}: no {self.camera} folder: choose a camera the release has ({', '.join(CAMERA_FPS)})"
+            )
+        return os.path.join(tree, self.camera)
 
     def inputs(self) -> list[str]:
         return [self.root]
@@ -135,15 +151,10 @@ class SmicLayout:
             f"{subject}__{clip}", subject, label, folder, ordered, origin, interval, "micro", {"camera": self.camera}
         )
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("SMIC has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("SMIC has no landmark files of its own: extract them with a backend")
+def build_smic(root: str, output: str, **options: Any) -> Any:
+    """Build a SMIC dataset: ``build("smic", root, output, ...)`` (``camera``; the other options: those of
+    :func:`landmarkset.datasets.build_dataset`)."""
+    from .build import build
 
-
-def build_smic(root: str, output: str, *, camera: str = "HS", **settings: Any) -> Any:
-    """Build a SMIC dataset (settings: those of :func:`landmarkset.datasets.build_dataset`)."""
-    from .build import build_dataset
-
-    return build_dataset(SmicLayout(root, camera=camera), output, **settings)
+    return build("smic", root, output, **options)

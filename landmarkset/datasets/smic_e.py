@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ..errors import InputError
 from ..extraction.report import Failure
 from ..intervals import Interval
-from ..provenance import Provenance
-from ..track import Track
 from .cells import CellError, integer_cell, name_cell
+from .declaration import Generator, LayoutBase, own_default
 from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 from .sheets import Sheet, read_sheet, scan_rows
 
@@ -84,17 +83,24 @@ def read_long_video_intervals(annotations: str) -> SheetIntervals:
     return found
 
 
-class SmicELayout:
+class SmicELayout(LayoutBase):
     """SMIC-E's clips under ``root`` and its ``annotations`` sheet (see the module doc)."""
 
     name = "SMIC-E"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None
+    reads = "SMIC-E: SMIC-HS's longer clips and SMIC-HS-E_annotation.xlsx"
+    sheet_keyword = "annotations"
+    sheet_help = "the interval sheet (SMIC-HS-E_annotation.xlsx)"
     fps = SMIC_E_FPS
     read_intervals = staticmethod(read_long_video_intervals)
-
-    def __init__(self, root: str, annotations: str) -> None:
-        self.root, self.annotations = root, annotations
+    generators: ClassVar[dict[str, Generator]] = {
+        "smic-e": Generator(
+            "landmarkset.synth:synth_smic_e",
+            {"subjects": own_default(int, "Generated subjects.", low=1),
+             "clips_per_subject": own_default(int, "Clips per subject.", low=1)},
+            "A SMIC-E tree: SMIC-E/HS_long/sN/<clip>/imageN.jpg and SMIC-HS-E_annotation.xlsx.",
+            small={"subjects": 2, "clips_per_subject": 2},
+        )
+    }  # fmt: skip
 
     def inputs(self) -> list[str]:
         return [self.root, self.annotations]
@@ -149,22 +155,14 @@ class SmicELayout:
         origin = f"{os.path.basename(self.annotations)} row {number}"
         return Item(sample, subject, emotion, folder, frames, origin, interval, "micro", video=clip)
 
-    def provided_provenance(self, item: Item) -> Provenance:
-        raise InputError("SMIC-E has no landmark files of its own: extract them with a backend")
 
-    def provided_track(self, item: Item, provenance: Provenance) -> Track:
-        raise InputError("SMIC-E has no landmark files of its own: extract them with a backend")
-
-
-def build_smic_e(root: str, annotations: str, output: str, *, whole_videos: bool = False, **settings: Any) -> Any:
-    """Build a SMIC-E dataset (settings: those of :func:`landmarkset.datasets.build_dataset`).
+def build_smic_e(root: str, annotations: str, output: str, **options: Any) -> Any:
+    """Build a SMIC-E dataset: ``build("smic-e", root, output, annotations=...)`` (options: those of
+    :func:`landmarkset.datasets.build_dataset`).
 
     ``whole_videos``: every frame of each clip, one track per clip (its id the clip's folder; its subject and 100
     fps recorded), for ``landmarkset spot --layout smic-e``; no samples are cut and no ``/dataset`` is written.
     """
-    from .build import build_dataset, build_whole_videos
+    from .build import build
 
-    layout = SmicELayout(root, annotations)
-    if whole_videos:
-        return build_whole_videos(layout, output, **settings)
-    return build_dataset(layout, output, **settings)
+    return build("smic-e", root, output, annotations=annotations, **options)

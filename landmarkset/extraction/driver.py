@@ -127,6 +127,13 @@ def extract_into(
         report.extracted.append(track.id)
         report.frames += track.n_frames
         report.frames_with_face += int(track.valid.sum())
+        if track.unreadable_frames:  # kept in place as frames without a face, and said
+            names = [name for name, faces in zip(track.frame_names or [], track.faces_detected) if faces < 0]
+            example = f" ({names[0]}{' ...' if len(names) > 1 else ''})" if names else ""
+            report.warnings.append(
+                f"{source_path}: {track.unreadable_frames} frame(s) could not be decoded{example}: recorded as "
+                "frames without a face"
+            )
         if 0 < track.n_frames < track.frames_promised:
             report.warnings.append(
                 f"{source_path}: decoded {track.n_frames} of the {track.frames_promised} frames its container "

@@ -35,6 +35,7 @@ class ExtractionReport:
     frames: int = 0
     frames_with_face: int = 0
     seconds: float = 0.0
+    verb: str = "extracted"  # what the run did to its inputs ("imported" for the import commands)
 
     @property
     def ok(self) -> bool:
@@ -43,7 +44,7 @@ class ExtractionReport:
     def summary(self) -> str:
         rate = self.frames / self.seconds if self.seconds > 0 else math.nan
         face = 100 * self.frames_with_face / self.frames if self.frames else math.nan
-        lines = [f"{len(self.extracted)} sequence(s) extracted into {self.output}"]
+        lines = [f"{len(self.extracted)} sequence(s) {self.verb} into {self.output}"]
         if self.frames:
             speed = f", {rate:.1f} frames/s" if math.isfinite(rate) else ""  # imports time nothing
             lines[0] += f" ({self.frames} frames, face found in {face:.1f} %{speed})"
@@ -57,6 +58,6 @@ class ExtractionReport:
         lines += [f"FAILED {failure.path}: {failure.reason}" for failure in self.failed]
         lines.append(
             f"{len(self.extracted) + len(self.skipped) + len(self.failed)} input sequence(s): "
-            f"{len(self.extracted)} extracted, {len(self.skipped)} already done, {len(self.failed)} failed"
+            f"{len(self.extracted)} {self.verb}, {len(self.skipped)} already done, {len(self.failed)} failed"
         )
         return "\n".join(lines)

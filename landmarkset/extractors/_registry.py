@@ -69,7 +69,8 @@ def get_extractor(name: str, **options: Any) -> Extractor:
 
 
 def describe_extractors() -> list[dict[str, Any]]:
-    """One row per backend: name, whether it can run here, and why not."""
+    """One row per backend: name, whether it can run here, and why not, and its ``note`` (a class attribute: what a
+    listing should say of it, e.g. that it is a teaching example)."""
     rows = []
     for name in list_extractors():
         try:
@@ -77,7 +78,7 @@ def describe_extractors() -> list[dict[str, Any]]:
             check = getattr(factory, "check_dependencies", None)
             if check is not None:
                 check()
-            rows.append({"name": name, "available": True, "problem": ""})
+            rows.append({"name": name, "available": True, "problem": "", "note": getattr(factory, "note", "")})
         except LandmarksetError as error:
-            rows.append({"name": name, "available": False, "problem": str(error)})
+            rows.append({"name": name, "available": False, "problem": str(error), "note": ""})
     return rows

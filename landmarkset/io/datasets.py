@@ -45,6 +45,13 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.y)
 
+    @property
+    def landmark_source(self) -> dict[str, str]:
+        """Where the samples' landmarks came from: the backend that extracted them (and its version), or
+        "provided" (the dataset's own landmark files); empty when the dataset does not say."""
+        backend = str(self.attrs.get("backend", "") or self.attrs.get("landmarks", "") or "")
+        return {"backend": backend, "backend_version": str(self.attrs.get("backend_version", "") or "")}
+
     def source_sequence(self, index: int) -> str:
         """The sequence (track id) a sample's frames come from: a synthetic neutral sample's source."""
         name = self.sequence[index]

@@ -29,7 +29,7 @@ IMAGE_EXTENSIONS = frozenset(
 VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv", ".mts", ".m2ts", ".3gp", ".ogv"}
 )
-_GLOB_CHARS = re.compile(r"[*?\[]")
+GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 def natural_key(name: str) -> tuple:
@@ -232,10 +232,10 @@ def _walk(folder: str) -> Iterator[tuple[str, list[str]]]:
         yield current, sorted((f for f in files if _is_visible(f)), key=natural_key)
 
 
-def _expand_glob(pattern: str) -> list[str]:
+def expand_glob(pattern: str) -> list[str]:
     """Matches of a glob, in natural order; ``**`` does not enter symbolic links to folders (as in bash)."""
     parts = Path(pattern).parts
-    first = next(i for i, part in enumerate(parts) if _GLOB_CHARS.search(part))
+    first = next(i for i, part in enumerate(parts) if GLOB_CHARS.search(part))
     base = Path(*parts[:first]) if first else Path(".")
     matches = []
     for match in base.glob(str(Path(*parts[first:]))):
@@ -286,8 +286,8 @@ def discover_sources(inputs: Sequence[str]) -> Discovery:
     """
     found = Discovery()
     for given in inputs:
-        if not os.path.exists(given) and _GLOB_CHARS.search(given):
-            paths = _expand_glob(given)
+        if not os.path.exists(given) and GLOB_CHARS.search(given):
+            paths = expand_glob(given)
             if not paths:
                 found.failed.append((given, "no file matches this pattern"))
         else:
@@ -307,9 +307,11 @@ def discover_sources(inputs: Sequence[str]) -> Discovery:
         if earlier is not None:
             if os.path.realpath(earlier) == os.path.realpath(source.path):
                 continue  # the same input given twice
+            parent = os.path.commonpath([os.path.abspath(source.path), os.path.abspath(earlier)])
             raise InputError(
-                f"{source.path} and {earlier} would both be stored as sequence {source.id!r}; "
-                "extract them into separate files or rename one"
+                f"{source.path} and {earlier} would both be stored as sequence {source.id!r} (ids are paths relative "
+                f"to the folder given): give their common parent folder ({parent or '/'}) so that ids keep what tells "
+                "them apart (e.g. S010__001), extract them into separate files, or rename one"
             )
         seen[source.id] = source.path
         unique.append(source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Optional
 
@@ -27,6 +28,7 @@ from .encoding import (
     stamp,
 )
 from .frames import natural_key
+from .journal import journalled_entries
 
 __all__ = ["SEQUENCES", "TrackFile", "open_tracks", "read_provenance", "write_track"]
 
@@ -252,6 +254,41 @@ class TrackFile:
         group = self._file[SEQUENCES][track_id]
         attrs = _attributes(group, self._where(track_id))
         return provenance_of(group, attrs), attrs
+
+    def summary(self, per_sequence: bool = False) -> str:
+        """What `landmarkset info` prints: format, sequences, frames and face rate, backends, sequences waiting in
+        the journal of an interrupted run, cut videos; with ``per_sequence`` a line per sequence."""
+        attrs, tracks = self.attrs, list(self)
+        frames = sum(track.n_frames for track in tracks)
+        faces = sum(int(track.valid.sum()) for track in tracks)
+        lines = [
+            f"{self.path}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
+            f"(written by landmarkset {attrs.get('landmarkset_version')})",
+            f"{len(tracks)} sequences, {frames} frames, face found in "
+            + (f"{100 * faces / frames:.1f} %" if frames else "n/a"),
+        ]
+        waiting = journalled_entries(self.path)
+        if waiting:
+            lines.append(f"{waiting} more sequence(s) of an interrupted run wait in its journal, not counted above: "
+                         "the next command that writes this store (the same command again) adds them")  # fmt: skip
+        backends = Counter(f"{track.backend} {track.backend_version}".strip() for track in tracks)
+        lines += [f"backend {name}: {count} sequences" for name, count in sorted(backends.items())]
+        short = [track.id for track in tracks if 0 < track.n_frames < track.frames_promised]
+        if short:
+            lines.append(f"{len(short)} video(s) decoded fewer frames than their container promises, e.g. {short[0]!r}")
+        if per_sequence:
+            lines.append(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}  frames used")
+            for track in tracks:
+                used = "all" if track.selection == "all" else f"{track.n_frames} listed"
+                used += f", {track.frames_promised} promised" if 0 < track.n_frames < track.frames_promised else ""
+                lines.append(f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
+                             f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}  {used}")  # fmt: skip
+        return "\n".join(lines)
+
+    def landmark_source(self, track_id: str) -> dict[str, str]:
+        """The backend that made a stored track's landmarks, and its version."""
+        provenance = self.provenance(track_id)
+        return {"backend": provenance.backend, "backend_version": provenance.backend_version}
 
     @_damage_is_one_line
     def extra_specs(self, track_id: str) -> dict[str, FrameExtra]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
 import time
 import warnings
@@ -37,17 +36,17 @@ from ..provenance import Provenance
 from ..track import Track
 from .datasets import Dataset, write_crops_group, write_dataset_group
 from .encoding import STORE, check_element, raise_version
+from .journal import ENTRY, journal_folder
 from .lock import StoreLock
 from .tracks import SEQUENCES, TrackFile, initialise_store, open_tracks, write_track
 
-__all__ = ["TrackWriter", "check_output", "journalled_entries", "refuse_input_as_output"]
+__all__ = ["TrackWriter", "check_output", "refuse_input_as_output"]
 
 Change = Callable[[h5py.File], None]
 # kept beside NAME as .NAME<suffix>
 _SHADOWS = (".work", ".tmp", ".owner", ".lock", ".journal", ".rejected", ".partial")
 PUBLISH_EVERY = 2.0  # seconds between publications of journalled tracks (the first is published at once)...
 PUBLISH_SHARE = 0.1  # ...and more when a publication (a copy of the whole store) would take more of the time
-_ENTRY = re.compile(r"^\d{8}\.h5$")  # a complete journal entry; with ".part": one whose writing was interrupted
 # In the journal while an --overwrite run has not yet published: its entries belong to a new store, not this one.
 _REPLACING = "REPLACING"
 
@@ -108,16 +107,6 @@ def _unwritable(folder: str, error: OSError) -> StoreError:
     return StoreError(f"cannot write in {folder} ({reason}): choose another output folder")
 
 
-def journalled_entries(path: str) -> int:
-    """How many tracks of an interrupted run wait in the journal of the store ``path`` (the next writer
-    of the store folds them in)."""
-    folder, name = os.path.split(os.path.realpath(path))
-    try:
-        return sum(bool(_ENTRY.match(entry)) for entry in os.listdir(os.path.join(folder, f".{name}.journal")))
-    except OSError:
-        return 0
-
-
 def _fold(entry: str, store: h5py.File) -> None:
     """Copy the track of one journal file into the working copy of the store."""
     with h5py.File(entry, "r") as journal:
@@ -162,7 +151,7 @@ class TrackWriter:
         folder, name = os.path.split(self.path)
         self._work = os.path.join(folder, f".{name}.work")
         self._temp = os.path.join(folder, f".{name}.tmp")
-        self._journal = os.path.join(folder, f".{name}.journal")
+        self._journal = journal_folder(self.path)
         self._rejected = os.path.join(folder, f".{name}.rejected")
         self._overwrite = overwrite
         self._pending: list[str] = []  # journal files of tracks not yet in the published store
@@ -331,9 +320,9 @@ class TrackWriter:
         entries = []
         for name in names:
             path = os.path.join(self._journal, name)
-            if name.endswith(".h5.part") and _ENTRY.match(name[: -len(".part")]) and os.path.isfile(path):
+            if name.endswith(".h5.part") and ENTRY.match(name[: -len(".part")]) and os.path.isfile(path):
                 os.remove(path)  # our own entry whose writing was interrupted: never complete
-            elif _ENTRY.match(name) and os.path.isfile(path):
+            elif ENTRY.match(name) and os.path.isfile(path):
                 entries.append(path)
             elif name != _REPLACING:
                 self._reject(path, "not a journal entry of landmarkset")

@@ -15,7 +15,7 @@ from ._aus import AU_NAMES, EMOTIONS, au_field, expression_field
 from ._casme2 import synth_casme2
 from ._casme3 import synth_casme3
 from ._casme_sq import synth_casme_sq
-from ._ckplus import TRUTH_FILE, synth_ckplus
+from ._ckplus import synth_ckplus
 from ._identity import astronaut, identity_from_photo, load_identities, packaged_identities
 from ._nuisance import Nuisances
 from ._render import Identity, Look, Renderer
@@ -23,6 +23,7 @@ from ._samm import synth_samm, synth_samm_long, true_track
 from ._sheet import write_contact_sheet
 from ._smic import synth_smic
 from ._smic_e import synth_smic_e
+from ._tree import TRUTH_FILE, SynthTree
 
 __all__ = [
     "AU_NAMES",
@@ -32,6 +33,7 @@ __all__ = [
     "Look",
     "Nuisances",
     "Renderer",
+    "SynthTree",
     "astronaut",
     "au_field",
     "expression_field",

@@ -7,7 +7,7 @@ ApexFrame "/" where the coders gave none). 200 fps; frames at half the real 640x
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ._identity import Identity, load_identities
 from ._render import Look, Renderer
 from ._samm import facs_text, micro_expression, save_truth, write_frames
+from ._tree import SynthTree
 
 __all__ = ["CASME2_EMOTION", "CASME2_SHEET", "synth_casme2"]
 
@@ -37,7 +38,7 @@ def synth_casme2(
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = CASME2_SIZE,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
+) -> SynthTree:
     """A CASME II tree under ``out`` and its truth (``landmarkset_truth.json``); see the module doc.
 
     Defects of the release reproduced on purpose, silent in the sheet and flagged in the truth: an apex
@@ -88,4 +89,4 @@ def synth_casme2(
         for column, value in enumerate(values, start=1):
             sheet.cell(row=row, column=column, value=value)
     book.save(os.path.join(out, CASME2_SHEET))
-    return save_truth(out, "casme2", seed, subjects, size, identities, truth)
+    return save_truth(out, "casme2", seed, subjects, size, identities, truth, sheet=CASME2_SHEET)

@@ -8,7 +8,7 @@ at a quarter of the real 1280x720.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -17,6 +17,7 @@ from ._identity import Identity, load_identities
 from ._nuisance import Nuisances
 from ._render import Look, Renderer
 from ._samm import LONG_VIDEO_NUISANCES, facs_text, render_long_video, save_truth
+from ._tree import SynthTree
 
 __all__ = ["CASME3_SHEET", "synth_casme3"]
 
@@ -42,14 +43,15 @@ def synth_casme3(
     frames: int = 120,
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = CASME3_SIZE,
-    nuisances: Nuisances = LONG_VIDEO_NUISANCES,
+    nuisances: Union[str, Nuisances] = LONG_VIDEO_NUISANCES,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
+) -> SynthTree:
     """A CAS(ME)^3 part A tree under ``out`` and its truth (``landmarkset_truth.json``); see the module doc.
 
     Defects reproduced on purpose, flagged in the truth: clips holding more than one expression (their
     pair repeats in the sheet), and a row whose apex lies outside [onset, offset].
     """
+    nuisances = Nuisances.of(nuisances)
     import openpyxl
 
     identities = identities or load_identities()
@@ -109,4 +111,4 @@ def synth_casme3(
     for row in [CASME3_HEADER, *rows]:
         page.append(row)
     book.save(os.path.join(out, CASME3_SHEET))
-    return save_truth(out, "casme3", seed, subjects, size, identities, truth, fps=CASME3_FPS)
+    return save_truth(out, "casme3", seed, subjects, size, identities, truth, fps=CASME3_FPS, sheet=CASME3_SHEET)

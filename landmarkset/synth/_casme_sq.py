@@ -9,7 +9,7 @@ expression number, onset, apex, offset, AUs, emotion, expression type, self-repo
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -18,6 +18,7 @@ from ._identity import Identity, load_identities
 from ._nuisance import Nuisances
 from ._render import Look, Renderer
 from ._samm import LONG_TRUTH_TRACKS, LONG_VIDEO_NUISANCES, facs_text, render_long_video, save_truth
+from ._tree import SynthTree
 
 __all__ = ["CASME_SQ_SHEET", "synth_casme_sq"]
 
@@ -51,9 +52,9 @@ def synth_casme_sq(
     frames: int = 450,
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = CASME_SQ_SIZE,
-    nuisances: Nuisances = LONG_VIDEO_NUISANCES,
+    nuisances: Union[str, Nuisances] = LONG_VIDEO_NUISANCES,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
+) -> SynthTree:
     """A CAS(ME)^2 tree under ``out`` and its truth (``landmarkset_truth.json``; every frame's true landmarks
     in ``landmarkset_truth_tracks/``); see the module doc.
 
@@ -61,6 +62,7 @@ def synth_casme_sq(
     of 0 (the release's "use the apex" rows), and a video code written as a number in naming rule2 (its
     leading zero lost: 0101 becomes 101).
     """
+    nuisances = Nuisances.of(nuisances)
     import openpyxl
 
     if subjects > len(SUBJECT_FOLDERS) or videos_per_subject > len(STIMULI):
@@ -141,4 +143,4 @@ def synth_casme_sq(
     for position, (video_code, video_name, _) in enumerate(STIMULI):
         rule2.append([int(video_code) if position == 0 else video_code, video_name])  # the lost leading zero
     book.save(os.path.join(out, CASME_SQ_SHEET))
-    return save_truth(out, "casme-sq", seed, subjects, size, identities, truth, fps=CASME_SQ_FPS)
+    return save_truth(out, "casme-sq", seed, subjects, size, identities, truth, fps=CASME_SQ_FPS, sheet=CASME_SQ_SHEET)

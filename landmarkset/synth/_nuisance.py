@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 
+from ..errors import OptionError
 from ._aus import au_field
 
 # Depth of each point towards the camera, face units (a frontal mean face, roughly): what out-of-plane
@@ -62,6 +63,20 @@ class Nuisances:
         if unknown:
             raise ValueError(f"unknown nuisance {unknown[0]!r}; known: all, none, {', '.join(sorted(known))}")
         return cls(**{name: name in names for name in known})
+
+    @classmethod
+    def of(cls, value: Union[str, Nuisances]) -> Nuisances:
+        """``value`` itself, or parsed from its text (as `landmarkset synth --nuisances` gives it)."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return cls.parse(value)
+        except ValueError as error:
+            raise OptionError(f"nuisances (--nuisances): {error}") from None
+
+    def __str__(self) -> str:
+        chosen = [name for name, on in self.as_dict().items() if on]
+        return "all" if len(chosen) == len(fields(self)) else ",".join(chosen) or "none"
 
     def as_dict(self) -> dict[str, bool]:
         return asdict(self)

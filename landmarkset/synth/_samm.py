@@ -8,10 +8,9 @@ generation fast. The real data's defects are reproduced on purpose and flagged i
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import cv2
 import numpy as np
@@ -19,11 +18,11 @@ from tqdm.auto import tqdm
 
 from .._version import __version__
 from ._aus import EMOTIONS
-from ._ckplus import TRUTH_FILE
 from ._identity import Identity, load_identities
 from ._motion import Expression, render_sequence
 from ._nuisance import NuisanceMotion, Nuisances, nuisance_motion, turn
 from ._render import Look, Renderer
+from ._tree import SynthTree, write_truth
 
 FPS = 200
 SAMM_SIZE = (680, 363)  # a third of the real 2040x1088
@@ -135,7 +134,7 @@ def synth_samm(
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = SAMM_SIZE,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
+) -> SynthTree:
     """The SAMM micro-expression layout: SAMM/<subject>/<clip>/<subject>_<frame:05d>.jpg and the v2 sheet."""
     identities = identities or load_identities()
     root = os.path.join(out, "SAMM")
@@ -203,7 +202,7 @@ def synth_samm(
         MICRO_HEADER,
         rows,
     )
-    return save_truth(out, "samm", seed, subjects, size, identities, truth)
+    return save_truth(out, "samm", seed, subjects, size, identities, truth, sheet=MICRO_SHEET)
 
 
 def synth_samm_long(
@@ -215,8 +214,8 @@ def synth_samm_long(
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = SAMM_SIZE,
     progress: Optional[bool] = None,
-    nuisances: Nuisances = LONG_VIDEO_NUISANCES,
-) -> dict[str, Any]:
+    nuisances: Union[str, Nuisances] = LONG_VIDEO_NUISANCES,
+) -> SynthTree:
     """SAMM Long Videos: SAMM_longvideos/<subject>_<n>/<subject>_<n>_<frame:04d>.jpg and the V1 sheet.
 
     Each video holds a few macro (>= 102 frames) and micro (30-101 frames) intervals at 200 fps,
@@ -225,6 +224,7 @@ def synth_samm_long(
     can be wrong between intervals. Every frame's true landmarks are written to
     ``landmarkset_truth_tracks/<video>.npy`` (read by :func:`true_track`).
     """
+    nuisances = Nuisances.of(nuisances)
     nuisances = replace(nuisances, speech=False, intensity=False)  # silent, and the sheet's intensities
     identities = identities or load_identities()
     root = os.path.join(out, "SAMM_longvideos")
@@ -305,7 +305,7 @@ def synth_samm_long(
         LONG_HEADER,
         rows,
     )
-    return save_truth(out, "samm-long", seed, subjects, size, identities, truth)
+    return save_truth(out, "samm-long", seed, subjects, size, identities, truth, sheet=LONG_SHEET)
 
 
 @dataclass
@@ -413,7 +413,10 @@ def true_track(video: dict[str, Any], root: Optional[str] = None) -> np.ndarray:
     return track
 
 
-def save_truth(out, layout, seed, subjects, size, identities, sequences, fps: float = FPS) -> dict[str, Any]:
+def save_truth(
+    out, layout, seed, subjects, size, identities, sequences, fps: float = FPS, sheet: Optional[str] = None
+) -> SynthTree:
+    """Write the tree's truth file; the typed tree (``sheet``: its annotation sheet's file name, if any)."""
     record = {
         "generator": {
             "layout": layout,
@@ -426,9 +429,7 @@ def save_truth(out, layout, seed, subjects, size, identities, sequences, fps: fl
         },
         "sequences": sequences,
     }
-    with open(os.path.join(out, TRUTH_FILE), "w") as handle:
-        json.dump(record, handle, sort_keys=True)
-    return record
+    return write_truth(out, layout, sheet, record)
 
 
 __all__ = ["LONG_VIDEO_NUISANCES", "LongVideo", "render_long_video", "synth_samm", "synth_samm_long", "true_track"]

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ._aus import EMOTIONS
-from ._ckplus import TRUTH_FILE
+from ._tree import TRUTH_FILE
 
 
 def write_contact_sheet(root: str, output: str, with_landmarks: bool = True) -> str:

@@ -12,13 +12,14 @@ from typing import Any, Optional
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..datasets.smic import SMIC_TREE
 from ._identity import Identity, load_identities
 from ._render import Look, Renderer
 from ._samm import micro_expression, save_truth, write_frames
+from ._tree import SynthTree
 
 __all__ = ["SMIC_TREE", "synth_smic"]
 
-SMIC_TREE = "SMIC_all_cropped"
 SMIC_SIZE = (320, 240)
 # SMIC's classes, each the generator's emotions it stands for, and the clip code in the folder name.
 SMIC_CLASS_EMOTIONS = {"positive": ("happy",), "negative": ("disgust", "sadness", "fear"), "surprise": ("surprise",)}
@@ -33,7 +34,7 @@ def synth_smic(
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = SMIC_SIZE,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
+) -> SynthTree:
     """A SMIC-HS tree under ``out`` and its truth (``landmarkset_truth.json``); see the module doc.
 
     Defects reproduced on purpose, each flagged in the truth: a subject number skipped (s3 is absent), a

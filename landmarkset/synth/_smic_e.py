@@ -6,7 +6,7 @@ documented; this one is SMIC-E/HS_long/s1/s1_ne_01/image<N>.jpg. 100 fps; frames
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -16,6 +16,7 @@ from ._nuisance import Nuisances
 from ._render import Look, Renderer
 from ._samm import LONG_VIDEO_NUISANCES, render_long_video, save_truth
 from ._smic import SMIC_CODE
+from ._tree import SynthTree
 
 __all__ = ["SMIC_E_SHEET", "synth_smic_e"]
 
@@ -40,15 +41,16 @@ def synth_smic_e(
     frames: int = 160,
     identities: Optional[list[Identity]] = None,
     size: tuple[int, int] = SMIC_E_SIZE,
-    nuisances: Nuisances = LONG_VIDEO_NUISANCES,
+    nuisances: Union[str, Nuisances] = LONG_VIDEO_NUISANCES,
     progress: Optional[bool] = None,
-) -> dict[str, Any]:
+) -> SynthTree:
     """A SMIC-E tree under ``out`` and its truth (``landmarkset_truth.json``); see the module doc.
 
     The first subject's frame files are numbered from 1 while the sheet's numbers are absolute (FirstF
     says where the clip starts), as loaders of the release must handle; the others' files carry the
     absolute numbers.
     """
+    nuisances = Nuisances.of(nuisances)
     import openpyxl
 
     identities = identities or load_identities()
@@ -109,4 +111,4 @@ def synth_smic_e(
     for row in [SMIC_E_HEADER, *rows]:
         page.append(row)
     book.save(os.path.join(out, SMIC_E_SHEET))
-    return save_truth(out, "smic-e", seed, subjects, size, identities, truth, fps=100.0)
+    return save_truth(out, "smic-e", seed, subjects, size, identities, truth, fps=100.0, sheet=SMIC_E_SHEET)

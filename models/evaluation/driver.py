@@ -24,10 +24,15 @@ from landmarkset.intervals import Interval
 from landmarkset.io import Dataset, read_dataset
 from landmarkset.runfolder import RunFolder, atomic_file
 
-from ..inference import collapse_warning, predict_proba, read_samples
+from ..inference import collapse_warning, landmark_warning, predict_proba, read_samples
 from ..modelfile import load_model
 from ..runinfo import data_record, versions
-from ..training.metrics import classification_scores, scores_by_part, write_classification_figures
+from ..training.metrics import (
+    classification_scores,
+    near_chance_warning,
+    scores_by_part,
+    write_classification_figures,
+)
 from .megc import spotting_score
 from .report import EvaluationReport
 
@@ -85,6 +90,9 @@ def evaluate(
             left_out[name] = left_out.get(name, 0) + 1
     counts = np.bincount(predicted, minlength=len(classes))
     warning = collapse_warning(counts, classes, model_path)
+    present = int(sum(c["support"] > 0 for c in scores["per_class"].values()))
+    chance = "" if warning else near_chance_warning(scores["uar"], present, model_path)  # collapsed says more
+    source = landmark_warning(model_path, record, dataset.landmark_source, data_path)
     report = EvaluationReport(
         model=record.model,
         model_file=os.path.abspath(model_path),
@@ -102,7 +110,7 @@ def evaluate(
         versions=versions(),
         predicted_classes={name: int(n) for name, n in zip(classes, counts) if n},
         megc=megc_scores(dataset, [classes[p] for p in predicted]) if dataset.intervals is not None else None,
-        warnings=[warning] if warning else [],
+        warnings=[w for w in (warning, chance, source) if w],
         files={name: os.path.join(out_dir, name) for name in EVALUATION_FILES},
     )
     with RunFolder(out_dir, "evaluate", {}, [model_path, data_path], overwrite=overwrite, writes=EVALUATION_FILES):
@@ -129,5 +137,5 @@ def _write(report, out_dir, dataset, data_names, classes, predicted, probabiliti
                 ]
             )
     name = os.path.basename(os.path.dirname(os.path.abspath(data_path))) + "/" + os.path.basename(data_path)
-    title = f"{record.model.upper()} on {name}: accuracy {report.accuracy:.3f} (n={known.sum()})"
+    title = f"{record.model.upper()} on {name}: {report.headline()}"
     write_classification_figures(report.confusion_matrix, report.classes, out_dir, title)

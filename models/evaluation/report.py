@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from ..runinfo import JsonReport
-from ..training.metrics import by_part_lines
+from ..training.metrics import by_part_lines, headline
 
 
 @dataclass
@@ -39,9 +39,19 @@ class EvaluationReport(JsonReport):
             content.pop("megc")
         return content
 
+    @property
+    def classes_present(self) -> int:
+        """Classes of the data the model knows (those with samples)."""
+        return sum(1 for figures in self.per_class.values() if figures.get("support")) or len(self.classes)
+
+    def headline(self) -> str:
+        """UAR and UF1 beside accuracy and chance (landmarkset.models.training.metrics.headline)."""
+        largest = max((figures.get("support", 0) for figures in self.per_class.values()), default=0)
+        return headline(self.uar, self.macro_f1, self.accuracy, largest / max(self.samples_scored, 1),
+                        self.classes_present)  # fmt: skip
+
     def summary(self) -> str:
-        line = f"accuracy {self.accuracy:.3f}, UF1 {self.macro_f1:.3f}, UAR {self.uar:.3f}"
-        line += f" on {self.samples_scored} samples"
+        line = f"{self.headline()} on {self.samples_scored} samples"
         if self.left_out_classes:
             line += f" (left out, unknown to the model: {self.left_out_classes})"
         lines = [line, *by_part_lines(self.by_dataset), *(f"Warning: {text}" for text in self.warnings)]

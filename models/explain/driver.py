@@ -26,8 +26,9 @@ from landmarkset.io.crops import read_sample_frames
 from landmarkset.io.tracks import TrackFile
 from landmarkset.names import file_stem
 from landmarkset.runfolder import RunFolder, atomic_path
+from landmarkset.synth._tree import TRUTH_FILE  # written by `landmarkset synth`
 
-from ..inference import collapse_warning, predict_proba, read_samples
+from ..inference import collapse_warning, landmark_warning, predict_proba, read_samples
 from ..modelfile import ModelRecord, load_model
 from .au import agreement, region_shares
 from .faithfulness import captum_metrics, deletion_insertion, precision_at_k, random_precision_at_k
@@ -35,8 +36,6 @@ from .figures import Drawing, draw
 from .methods import DEFAULT_METHOD, Problem, get_method, input_attributions, split_motion
 from .postprocess import PostProcessing
 from .report import EXPLAIN_FILES, ExplainReport, summarise, write_tables
-
-TRUTH_FILE = "landmarkset_truth.json"  # written by `landmarkset synth`
 
 
 @dataclass
@@ -60,6 +59,7 @@ class SampleResult:
     per_method: dict[str, dict[str, float]] = field(default_factory=dict)
     outline: bool = False  # its face figure shows the landmarks' outline, not the frame
     unplaced: bool = False  # its map could not be read at the landmarks
+    figures: dict[str, str] = field(default_factory=dict)  # its figures: name -> file in figures/
 
 
 def choose_samples(dataset: Dataset, ids: Optional[list[str]], per_class: int, seed: int = 0) -> list[int]:
@@ -201,6 +201,7 @@ def explain_dataset(
         write_tables(results, summary, out_dir)
         counts = np.bincount([r.predicted for r in results], minlength=len(record.classes))
         warning = collapse_warning(counts, list(record.classes), model_path)
+        source = landmark_warning(model_path, record, dataset.landmark_source, data_path)
         report = ExplainReport(
             model=os.path.abspath(model_path),
             model_name=record.model,
@@ -210,7 +211,7 @@ def explain_dataset(
             predicted_classes={name: int(n) for name, n in zip(record.classes, counts) if n},
             drawn_as_outlines=[f"{dataset.sequence[r.index]}: {r.frame.missing}" for r in results if r.outline],
             not_on_landmarks=[f"{dataset.sequence[r.index]}: {r.frame.missing}" for r in results if r.unplaced],
-            warnings=[warning] if warning else [],
+            warnings=[w for w in (warning, source) if w],
             out_dir=out_dir,
             **summary,
         )
@@ -273,7 +274,7 @@ class _Context:
             stem=stem, title=title, map=result.map, processed=processed, landmark_scores=result.landmark_scores,
             face_points=_face_points(dataset, index, frame), image=frame.image, sample=raw[0], map_points=points,
         )  # fmt: skip
-        draw(kind.figures, drawing, os.path.join(self.out_dir, "figures"))
+        result.figures = draw(kind.figures, drawing, os.path.join(self.out_dir, "figures"))
         result.outline = "face" in kind.figures and frame.image is None
         result.unplaced = result.landmark_scores is None
         probability = float(probabilities[predicted])

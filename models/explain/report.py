@@ -87,7 +87,32 @@ def summarise(results: list, methods: list[str], classes: list[str]) -> dict[str
         "overall": per_method[methods[0]],
         "per_class": per_class,
         "regions": {k: list(v) for k, v in AU_REGIONS.items()},
+        "sample_figures": {r.row["sample"]: dict(r.figures) for r in results if getattr(r, "figures", None)},
     }
+
+
+def no_better_than_random(per_method: dict[str, dict[str, float]]) -> list[str]:
+    """The methods whose maps order the landmarks no better than random order does: their deletion AUC is not
+    below the random order's and their insertion AUC not above it (lower and higher are better)."""
+    found = []
+    for method, figures in per_method.items():
+        keys = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
+        if all(key in figures for key in keys):
+            if figures["deletion_auc"] >= figures["random_deletion_auc"] and (
+                figures["insertion_auc"] <= figures["random_insertion_auc"]
+            ):
+                found.append(method)
+    return found
+
+
+def no_better_line(methods: list[str]) -> str:
+    """The one line that says which maps are no better than random order (empty when none)."""
+    if not methods:
+        return ""
+    return (
+        f"the maps of {', '.join(methods)} are no better than a random order of the landmarks (deletion AUC not "
+        "lower, insertion AUC not higher than random's): they do not show what the model relies on"
+    )
 
 
 def write_csv(path: str, rows: list[dict[str, Any]]) -> None:
@@ -135,6 +160,7 @@ class ExplainReport:
     per_class: dict[str, dict[str, Any]]  # by predicted class
     regions: dict[str, list[int]]
     post_processing: str
+    sample_figures: dict[str, dict[str, str]] = field(default_factory=dict)  # sample -> its figures
     predicted_classes: dict[str, int] = field(default_factory=dict)
     drawn_as_outlines: list[str] = field(default_factory=list)  # face figures without their frame, and why
     not_on_landmarks: list[str] = field(default_factory=list)  # crop maps not readable at the landmarks, and why
@@ -145,6 +171,31 @@ class ExplainReport:
         content = asdict(self)
         content.pop("out_dir")
         return _json_safe(content)
+
+    def figure_lines(self) -> list[str]:
+        """The faithfulness figures of every method, each beside random order's and saying which way is better,
+        and one warning line when a method's maps are no better than random order."""
+        lines = []
+        for name, figures in self.per_method.items():
+            line = (
+                f"{name}: deletion AUC {figures['deletion_auc']:.3f} (lower is better; random "
+                f"{figures['random_deletion_auc']:.3f}), insertion AUC {figures['insertion_auc']:.3f} (higher is "
+                f"better; random {figures['random_insertion_auc']:.3f})"
+            )
+            if "precision@moved" in figures:
+                line += f", precision@moved {figures['precision@moved']:.3f} (random {figures['random precision']:.3f})"
+            lines.append(line)
+        warning = no_better_line(no_better_than_random(self.per_method))
+        return lines + ([f"Warning: {warning}"] if warning else [])
+
+    def summary(self) -> str:
+        """What `landmarkset explain` prints: each method's faithfulness beside random order's, the samples
+        explained, the figures drawn without their frame, and where the report is."""
+        lines = [*self.figure_lines(), f"{self.samples} samples explained; maps drawn with {self.method}"]
+        if self.drawn_as_outlines:
+            outlines = self.drawn_as_outlines
+            lines.append(f"{len(outlines)} face figure(s) drawn as outlines, without the frame (e.g. {outlines[0]})")
+        return "\n".join([*lines, f"report: {os.path.join(self.out_dir, 'report.md')}"])
 
     def write(self) -> None:
         """summary.json, the three tables (given the sample rows) and report.md in ``out_dir``."""
@@ -183,13 +234,22 @@ def _methods_table(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _relative(path: str, out_dir: str) -> str:
+    """``path`` relative to the run folder (a report moves with its folder and names no machine's paths)."""
+    try:
+        return os.path.relpath(path, os.path.abspath(out_dir))
+    except ValueError:  # another drive
+        return path
+
+
 def write_report(summary: dict[str, Any], out_dir: str) -> str:
     """report.md: the method x metric table, a row per class, and a section per class with its figures."""
     overall = summary["overall"]
     lines = [
         f"# Explanations of a {summary['model_name']} model ({summary['method']})",
         "",
-        f"Model `{summary['model']}`, data `{summary['data']}`, {summary['samples']} samples explained "
+        f"Model `{_relative(summary['model'], out_dir)}`, data `{_relative(summary['data'], out_dir)}`, "
+        f"{summary['samples']} samples explained "
         f"(maps for the predicted class; {METHODS[summary['method']].summary}). Post-processed maps: "
         f"{summary['post_processing']}.",
         "",
@@ -198,7 +258,10 @@ def write_report(summary: dict[str, Any], out_dir: str) -> str:
         f"insertion AUC {_f(overall.get('insertion_auc'))} vs random {_f(overall.get('random_insertion_auc'))} "
         "(higher is better).",
     ]
-    for warning in summary.get("warnings", []):
+    notes = [*summary.get("warnings", []), no_better_line(no_better_than_random(summary["per_method"]))]
+    for warning in reversed([note for note in notes if note]):  # the files it names, relative to the report
+        for path in (summary["model"], summary["data"]):
+            warning = warning.replace(path, _relative(path, out_dir))
         lines[1:1] = [f"**Warning: {warning}**", ""]
     if summary.get("drawn_as_outlines"):
         outlines = summary["drawn_as_outlines"]
@@ -244,12 +307,23 @@ def write_report(summary: dict[str, Any], out_dir: str) -> str:
             f"Expected regions (prototype AUs {'+'.join(map(str, entry['expected_aus'])) or 'none'}): "
             f"{', '.join(entry['expected_regions']) or 'none'}.",
         ]
+        lift = entry.get("lift_over_uniform")
+        if entry["expected_aus"] and lift is not None and np.isfinite(lift) and lift < 1:
+            lines.append(
+                f"The map contradicts the prototype: it puts less weight on the regions of {name}'s Action Units "
+                f"than a uniform map would (lift {lift:.2f}), so the model relies on other cues for {name} than "
+                "the prototype's (or the prototype does not describe this data)."
+            )
         if not entry["expected_aus"]:
             lines.append(
                 "This class moves no Action Unit, so no region is expected: a model that learned it as 'no "
                 "expression' has little reason to attribute to any landmark, and a near-blank map is the expected "
                 "result, not a failure. The top region is named only when some region holds activation."
             )
+    if summary.get("sample_figures"):
+        lines += ["", "## Samples", ""]
+        lines += [f"- {sample}: " + " ".join(f"[{n}](figures/{f})" for n, f in figures.items())
+                  for sample, figures in summary["sample_figures"].items()]  # fmt: skip
     path = os.path.join(out_dir, "report.md")
     with atomic_file(path) as handle:
         handle.write("\n".join(lines) + "\n")

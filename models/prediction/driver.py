@@ -28,7 +28,7 @@ from landmarkset.names import file_stem
 from landmarkset.runfolder import RunFolder, atomic_file
 from landmarkset.windows import check_contiguous, sample_frames
 
-from ..inference import predict_proba
+from ..inference import landmark_warning, predict_proba
 from ..modelfile import ModelRecord, load_model
 from .figures import plot_timeline
 from .report import PredictionReport, SequencePrediction
@@ -102,6 +102,9 @@ def predict_tracks(
             frames_out.writerow(["sequence", "frame", "time_s", "face", "windows", "top", *columns])
             disable = None if progress is None else not progress
             for name in tqdm(ids, desc="predict", unit="sequence", disable=disable):
+                warning = landmark_warning(model_path, record, tracks.landmark_source(name), name)
+                if warning and not any(warning.split(":", 1)[1] == w.split(":", 1)[1] for w in report.warnings):
+                    report.warnings.append(warning)  # once per backend, naming the first sequence
                 try:
                     check_contiguous(name, tracks.frame_index(name))
                     size, step = spans(name)

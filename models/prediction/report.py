@@ -37,6 +37,7 @@ class PredictionReport(JsonReport):
     model_frames: int  # frames the model takes: each window is resampled to them
     sequences: list[SequencePrediction] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (sequence, reason)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     video_seconds: float = 0.0  # duration of the predicted tracks
     files: dict[str, str] = field(default_factory=dict)
@@ -73,6 +74,7 @@ class PredictionReport(JsonReport):
                 f"  {entry.sequence}: {entry.windows} windows ({entry.skipped_windows} skipped: a face on fewer than "
                 "half their frames)" + (f"; top class shares {shares}" if shares else "")
             )
+        lines += [f"WARNING {warning}" for warning in self.warnings]
         lines += [f"FAILED {sequence}: {reason}" for sequence, reason in self.failed]
         lines += [f"  {path}" for path in self.files.values()]
         return "\n".join(lines)

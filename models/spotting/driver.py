@@ -27,6 +27,7 @@ from landmarkset.runfolder import RunFolder, atomic_file
 
 from ..evaluation.megc import spotting_score
 from ..evaluation.strs import strs_score
+from ..inference import landmark_warning
 from .figures import plot_spots
 from .files import DeliveredSpotter, load_spotter
 from .recognise import load_recogniser, reader_of_store, recognise
@@ -71,7 +72,11 @@ class _Spotting:
         curves = self.spotter.curves(video)
         proposals = self.spotter.intervals(video, curves, self.settings)
         if self.recognition is not None:
-            proposals = recognise(proposals, reader_of_store(store), *self.recognition)
+            model, record = self.recognition
+            warning = landmark_warning(report.recogniser or "the recogniser", record, video.source, track_id)
+            if warning and warning.split(":", 1)[1] not in {w.split(":", 1)[1] for w in report.warnings}:
+                report.warnings.append(warning)
+            proposals = recognise(proposals, reader_of_store(store), model, record)
         entry = VideoSpots(video.video, video.subject, video.frames, video.fps, video.ks, proposals, video.truth)
         if self.truth is not None:
             entry.scores = {kind: s.as_dict() for kind, s in spotting_score(video.truth, proposals).items()}

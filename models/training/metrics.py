@@ -42,6 +42,41 @@ def _unweighted(f1: np.ndarray, recall: np.ndarray, support: np.ndarray, predict
     return {"macro_f1": float(np.mean(f1[seen])), "uar": float(np.mean(recall[seen]))}
 
 
+NEAR_CHANCE = 0.25  # a UAR less than this share of the way from chance (1 / classes) to 1 is near chance
+
+
+def chance_uar(classes: int) -> float:
+    """The UAR of a model that guesses (or always says one class) among ``classes`` classes."""
+    return 1.0 / max(classes, 1)
+
+
+def near_chance(uar: float, classes: int) -> bool:
+    """Whether a UAR is less than NEAR_CHANCE of the way from chance to perfect (a model that learnt little,
+    whatever its accuracy on imbalanced classes)."""
+    chance = chance_uar(classes)
+    return bool(np.isfinite(uar)) and classes > 1 and uar < chance + NEAR_CHANCE * (1 - chance)
+
+
+def headline(uar: float, uf1: float, accuracy: float, majority: float, classes: int, spread: str = "") -> str:
+    """The figures every summary leads with: UAR beside its chance, UF1, then accuracy beside the share of the
+    most frequent class (what always saying that class scores)."""
+    return (
+        f"UAR {uar:.3f} (chance {chance_uar(classes):.3f}), UF1 {uf1:.3f}, accuracy {accuracy:.3f}{spread} "
+        f"(majority class {majority:.3f})"
+    )
+
+
+def near_chance_warning(uar: float, classes: int, what: str) -> str:
+    """One line when ``what``'s UAR is near chance (see :func:`near_chance`), else ""."""
+    if not near_chance(uar, classes):
+        return ""
+    return (
+        f"{what}: UAR {uar:.3f} is near chance ({chance_uar(classes):.3f} for {classes} classes): the model has learnt "
+        "little, whatever its accuracy says (the classes are imbalanced); more data per class, fewer neutral samples "
+        "or longer training may help"
+    )
+
+
 def scores_by_part(
     y_true: np.ndarray, y_pred: np.ndarray, parts: Optional[list[str]], classes: list[str]
 ) -> dict[str, dict[str, float]]:
@@ -66,7 +101,7 @@ def scores_by_part(
 def by_part_lines(by_part: dict[str, dict[str, float]]) -> list[str]:
     """The summary lines of :func:`scores_by_part`'s figures."""
     return [
-        f"  {part}: UF1 {s['uf1']:.3f}, UAR {s['uar']:.3f}, accuracy {s['accuracy']:.3f} ({s['samples']} samples)"
+        f"  {part}: UAR {s['uar']:.3f}, UF1 {s['uf1']:.3f}, accuracy {s['accuracy']:.3f} ({s['samples']} samples)"
         for part, s in by_part.items()
     ]
 

@@ -24,6 +24,8 @@ from sklearn.model_selection import GroupShuffleSplit, LeaveOneGroupOut, Shuffle
 from landmarkset.errors import OptionError
 from landmarkset.io import Dataset
 
+from .config import LEARNING_RATE, PAPER_LEARNING_RATE
+
 MIN_TRAINING = 4  # samples a training part needs: an inner validation split and a batch of two to fit
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -36,6 +38,7 @@ class Protocol:
     name: ClassVar[str]
     description: ClassVar[str]
     allows_augmentation: ClassVar[bool] = True
+    learning_rate: ClassVar[float] = LEARNING_RATE  # a TrainConfig's lr when it gives none
 
     def splits(self, dataset: Dataset, folds: int, seed: int) -> list[Split]:
         raise NotImplementedError
@@ -87,6 +90,7 @@ class PaperProtocol(Protocol):
     name: ClassVar[str] = "paper"
     description: ClassVar[str] = "random 85/15 splits by sequence, as published (subjects may repeat)"
     allows_augmentation: ClassVar[bool] = False  # the paper used none
+    learning_rate: ClassVar[float] = PAPER_LEARNING_RATE  # the paper's
 
     def splits(self, dataset: Dataset, folds: int, seed: int) -> list[Split]:
         indices = np.arange(len(dataset))

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..runinfo import JsonReport
-from .metrics import by_part_lines
+from .metrics import by_part_lines, headline
 
 
 @dataclass
@@ -37,10 +37,13 @@ class FinalModel:
     training_accuracy: float
     predicted_classes: dict[str, int]  # class -> training samples predicted as it
     problems: list[str] = field(default_factory=list)  # why it fails its check (empty: it passes)
+    near_chance: bool = False  # its cross-validated UAR is near chance: it passes, but says so
 
     @property
     def check(self) -> str:
-        return "passed" if not self.problems else "failed: " + " | ".join(self.problems)
+        if self.problems:
+            return "failed: " + " | ".join(self.problems)
+        return "passed, but its cross-validated UAR is near chance (see the warning)" if self.near_chance else "passed"
 
 
 @dataclass
@@ -80,10 +83,11 @@ class TrainReport(JsonReport):
 
     def summary(self) -> str:
         """The lines the CLI prints: the headline figure and the files."""
+        figures = headline(self.uar, self.macro_f1, self.accuracy_mean, self.chance, len(self.classes),
+                           f" +- {self.accuracy_std:.3f}")  # fmt: skip
         lines = [
-            f"{self.model.upper()} {self.protocol} protocol, {len(self.folds)} folds: accuracy "
-            f"{self.accuracy_mean:.3f} +- {self.accuracy_std:.3f} (chance {self.chance:.3f}), UF1 {self.macro_f1:.3f}, "
-            f"UAR {self.uar:.3f}, {self.parameters:,} parameters"
+            f"{self.model.upper()} {self.protocol} protocol, {len(self.folds)} folds: {figures}, "
+            f"{self.parameters:,} parameters"
         ]
         lines += by_part_lines(self.by_dataset)
         final = self.final

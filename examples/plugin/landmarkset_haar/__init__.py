@@ -92,6 +92,7 @@ MEAN_SHAPE = np.array(
 
 class HaarMeanShapeExtractor(BaseExtractor):
     name = "haar-mean-shape"
+    note = "an example plug-in (docs/plugins.md): every face gets the same shape, not a landmark detector"
     extra = None  # its only dependency, OpenCV, comes with landmarkset
     requires = ("cv2",)
     option_spec: ClassVar[dict[str, Option]] = {

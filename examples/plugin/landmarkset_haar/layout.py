@@ -1,8 +1,9 @@
 """An example dataset layout shipped by a package: ROOT/<subject>/<label>/<clip>/ folders of frames.
 
-Declared in this package's pyproject.toml under ``landmarkset.layouts``; ``landmarkset build
-class-folders ROOT -o OUT -L min_images=3`` builds it with landmarkset's one build path (the guarantees
-of every layout: each clip fails alone, links out of ROOT refused, resumable, recorded).
+Declared in this package's pyproject.toml under ``landmarkset.layouts``, as landmarkset's own layouts are;
+``landmarkset build class-folders ROOT -o OUT --min-images 3`` builds it with landmarkset's one build path
+(the guarantees of every layout: each clip fails alone, links out of ROOT refused, resumable, recorded), and
+``landmarkset.testing.check_layout`` checks them on a tree of yours.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import re
 from typing import Any, ClassVar, Optional
 
-from landmarkset.datasets import Item, Scan
+from landmarkset.datasets import Item, LayoutBase, Scan
 from landmarkset.datasets.layout import link_out_of, numbered_frames, outside_root
 from landmarkset.extraction.report import Failure
 from landmarkset.extractors import Option
@@ -28,21 +29,15 @@ def _number(stem: str) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-class ClassFoldersLayout:
+class ClassFoldersLayout(LayoutBase):
     """Clips as ROOT/<subject>/<label>/<clip>/ image folders; the class is the label folder."""
 
     name = "class folders"
-    provides_landmarks = False
-    classes: Optional[list[str]] = None
+    reads = "clips as ROOT/<subject>/<label>/<clip>/ image folders (the class: the label folder)"
+    note = "an example plug-in (docs/plugins.md)"
     options: ClassVar[dict[str, Option]] = {
         "min_images": Option(int, 2, "clips with fewer images are dropped", low=1),
     }
-
-    def __init__(self, root: str, min_images: int = 2) -> None:
-        self.root, self.min_images = root, min_images
-
-    def inputs(self) -> list[str]:
-        return [self.root]
 
     def settings(self) -> dict[str, Any]:
         return {"dataset": "class folders", "min_images": self.min_images}
@@ -62,9 +57,3 @@ class ClassFoldersLayout:
                     else:
                         scan.items.append(Item(f"{subject}__{clip}", subject, label, folder, frames, folder))
         return scan
-
-    def provided_provenance(self, item: Item) -> Any:
-        raise NotImplementedError("no landmark files of its own")
-
-    def provided_track(self, item: Item, provenance: Any) -> Any:
-        raise NotImplementedError("no landmark files of its own")
