@@ -63,6 +63,13 @@ def _backend_choice_help() -> str:
     help="Frame rate of frame folders, which have none of their own (SAMM and CASME II 200, CAS(ME)^2 30, "
     "SMIC-HS 100): recorded with the tracks, for windows and lags in seconds. Videos keep their own.",
 )
+@library_option(
+    "--faces",
+    source=_extract,
+    metavar="1|all|N",
+    help="Faces kept per frame: 1 (the followed face), all, or at most N individuals (those seen longest), each "
+    "followed as one person across the video (docs/individuals.md). dlib, face-alignment and mediapipe.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def extract(
     inputs: tuple[str, ...],
@@ -76,6 +83,7 @@ def extract(
     cluster: Optional[str],
     overwrite: bool,
     fps: Optional[float],
+    faces: str,
     quiet: bool,
 ) -> None:
     """Extract 68-point landmark tracks from videos, image folders, images or globs into OUTPUT.
@@ -105,6 +113,7 @@ def extract(
         overwrite=overwrite,
         scheduler=scheduler or cluster,
         fps=fps,
+        faces=faces,
     )
     click.echo(report.summary())
     if not report.ok:

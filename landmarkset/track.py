@@ -14,7 +14,7 @@ from .names import name_problem
 from .provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from .regions import N_LANDMARKS
 
-__all__ = ["Track"]
+__all__ = ["Individuals", "Track"]
 
 
 @dataclass
@@ -30,6 +30,10 @@ class Track:
     :mod:`landmarkset.provenance`).
     ``frames_promised`` is the frame count a video's container announced (-1: not a video, or unknown);
     a track with fewer frames was cut short by a decoding error.
+
+    ``individual`` names the person this track follows when the sequence was extracted with several faces
+    (``extract --faces``: "0", "1", ... in order of first appearance; see :mod:`landmarkset.individuals`);
+    empty for a one-face track.
 
     ``extras`` holds the per-frame elements beyond the 68 points that the backend gave (name -> (T, ...)
     float32, NaN where ``valid`` is False), described by ``extra_specs`` (name ->
@@ -59,6 +63,7 @@ class Track:
     selection: str = ALL_FRAMES
     source_fingerprint: Optional[dict[str, Any]] = None
     frames_promised: int = -1
+    individual: str = ""
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     extra_specs: dict[str, FrameExtra] = field(default_factory=dict)
 
@@ -144,3 +149,55 @@ class Track:
         return Provenance(
             self.backend, self.backend_version, dict(self.backend_options), selection, self.source_fingerprint
         )
+
+
+@dataclass
+class Individuals:
+    """A sequence extracted with several faces: one :class:`Track` per individual, all of the same frames
+    (same id, source, frame_index, timestamp and provenance), each with ``individual`` set and NaN where its
+    person is absent. What extraction passes to the store for such a sequence, as it passes a Track for
+    one face."""
+
+    tracks: list[Track]
+
+    def __post_init__(self) -> None:
+        if not self.tracks:
+            raise ValueError("Individuals needs at least one track")
+        first = self.tracks[0]
+        names = [track.individual for track in self.tracks]
+        if "" in names or len(set(names)) != len(names):
+            raise ValueError(f"sequence {first.id!r}: individuals need distinct names, got {names}")
+        for track in self.tracks[1:]:
+            if track.id != first.id or not np.array_equal(track.frame_index, first.frame_index):
+                raise ValueError(f"sequence {first.id!r}: every individual must cover the same frames")
+
+    @property
+    def id(self) -> str:
+        return self.tracks[0].id
+
+    @property
+    def n_frames(self) -> int:
+        return self.tracks[0].n_frames
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Frames where any individual's face was found."""
+        return np.any([track.valid for track in self.tracks], axis=0)
+
+    @property
+    def names(self) -> list[str]:
+        return [track.individual for track in self.tracks]
+
+    def __getattr__(self, name: str) -> Any:
+        # the sequence's own attributes (source, fps, provenance, frame_names, faces_detected...) are every
+        # track's alike: read them from the first
+        if name.startswith("_") or name == "tracks":
+            raise AttributeError(name)
+        return getattr(self.tracks[0], name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "tracks":
+            object.__setattr__(self, name, value)
+        else:  # subject, label, fps given by a run: the sequence's, so every individual's
+            for track in self.tracks:
+                setattr(track, name, value)

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Optional, Union
 
 from ..errors import InputError, OptionError
-from ..extractors import Extractor, get_extractor, provenance_exempt_options
+from ..extractors import FACES_OPTION, Extractor, get_extractor, provenance_exempt_options
+from ..individuals import faces_setting
 from ..io.frames import Source, discover_sources
 from ..io.writer import TrackWriter, check_output
 from ..provenance import Provenance
@@ -40,6 +41,7 @@ def extract(
     annotations: Optional[Annotations] = None,
     scheduler: Optional[str] = None,
     fps: Optional[float] = None,
+    faces: Union[int, str] = 1,
 ) -> ExtractionReport:
     """Extract 68-point tracks from videos, image folders or images into the track store ``output``.
 
@@ -51,7 +53,9 @@ def extract(
     a ``subject`` and ``label`` stored with the track. ``scheduler`` runs the inputs on a Dask cluster:
     "tcp://HOST:PORT" for an existing one, "local" for a LocalCluster of ``workers`` processes. ``fps`` is the
     frame rate of the frame folders (which have none of their own: SAMM and CASME II 200, CAS(ME)^2 30, SMIC-HS
-    100), recorded with their tracks and timing their frames; videos keep their container's rate.
+    100), recorded with their tracks and timing their frames; videos keep their container's rate. ``faces``
+    ("all" or N; default 1) keeps every face as individuals followed across frames (landmarkset.individuals;
+    stored as format 2 tracks, docs/format.md).
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [os.fspath(inputs)]
@@ -60,7 +64,10 @@ def extract(
     if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps < 100_000):
         raise OptionError(f"The 'fps' parameter of extract must be a positive number of frames a second. Got {fps!r}.")
     check_output(output)  # before the backend loads its model: a wrong output fails at once
-    extractor = get_extractor(backend, **(options or {}))  # validates name and options up front
+    options = dict(options or {})
+    if faces_setting(faces) != 1:
+        options[FACES_OPTION] = faces
+    extractor = get_extractor(backend, **options)  # validates name and options up front
     started = time.monotonic()
     given = [item for item in inputs if isinstance(item, Source)]
     found = discover_sources([item for item in inputs if not isinstance(item, Source)])

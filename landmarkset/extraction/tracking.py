@@ -6,19 +6,20 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import numpy as np
 
 from ..errors import InputError, LandmarksetError
-from ..extractors import Extractor, FrameResult, declared_extras
+from ..extractors import Extractor, FrameResult, declared_extras, faces_of
 from ..extras import FrameExtra
 from ..io.frames import Frame, Source
 from ..io.prefetch import prefetched
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from ..regions import N_LANDMARKS
-from ..track import Track
+from ..track import Individuals, Track
 from .checkpoint import CHUNK, Checkpoints
+from .people import track_people
 
 __all__ = ["failure_reason", "request_provenance", "track_source"]
 
@@ -130,16 +131,19 @@ def track_source(
     on_progress: Optional[ProgressCallback] = None,
     provenance: Optional[Provenance] = None,
     checkpoints: Optional[Checkpoints] = None,
-) -> Track:
+) -> Union[Track, Individuals]:
     """Run ``extractor`` over every frame of ``source`` and return its normalised track.
 
     Frames that cannot be decoded or hold no face stay in place as NaN with valid=False. The track
     records ``provenance`` (computed here when not given). With ``checkpoints``, the frames done are
     saved every CHUNK frames and a saved start is continued (landmarkset.extraction.checkpoint); the
     backend is reset at every CHUNK either way, so both give the same track. Raises InputError when the
-    source cannot be read at all.
+    source cannot be read at all. A backend asked for several faces (``faces``) gives every face as
+    individuals (:mod:`landmarkset.extraction.people`; no checkpoints within a sequence).
     """
     provenance = provenance or request_provenance(extractor, source)
+    if faces_of(extractor) != 1:
+        return track_people(extractor, source, provenance, on_progress)
     source.open()
     extractor.reset()
     buffer = _TrackBuffer(source.frame_count, declared_extras(extractor))

@@ -148,6 +148,10 @@ class DlibExtractor(BaseExtractor):
             boxes_array, scores_array = boxes_array[keep], scores_array[keep]
         return boxes_array, scores_array
 
+    def detect_faces(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every face box (K, 4) and score the whole-frame detector finds (other backends use it too)."""
+        return self._detect(gray, self.options["upsample"])
+
     def _detect_near(self, gray: np.ndarray, box: np.ndarray) -> Optional[tuple[np.ndarray, float]]:
         """The face near ``box`` on this frame, searched in a small resampled crop."""
         side = max(box[2] - box[0], box[3] - box[1])
@@ -224,3 +228,10 @@ class DlibExtractor(BaseExtractor):
 
     def _process(self, image: np.ndarray, timestamp: Optional[float]) -> FrameResult:
         return self.process_batch([image], [timestamp])[0]
+
+    def process_faces(self, image: np.ndarray, timestamp: Optional[float] = None) -> list[FrameResult]:
+        """Every face on the frame (``extract --faces``): the whole-frame detector, the predictor on each box."""
+        self._ensure_loaded()
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        boxes, scores = self.detect_faces(gray)
+        return [self._landmarks(gray, Detection(box, float(score), len(boxes))) for box, score in zip(boxes, scores)]

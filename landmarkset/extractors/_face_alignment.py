@@ -157,32 +157,54 @@ class FaceAlignmentExtractor(BaseExtractor):
 
     def process_batch(self, images: list[np.ndarray], timestamps: Optional[list] = None) -> list[FrameResult]:
         """Results for consecutive frames of one sequence, their crops run through the network together."""
-        from face_alignment.utils import crop, get_preds_fromhm
-
         self._ensure_loaded()
         detections = [self._find(image) for image in images]
-        found = [i for i, detection in enumerate(detections) if detection.found]
-        frames = [self.crop_frame(detections[i].box) for i in found]
         results = [FrameResult.no_face(detection.faces_detected) for detection in detections]
-        for start in range(0, len(found), self.batch_size):
-            chunk = range(start, min(start + self.batch_size, len(found)))
+        found = [(i, detection) for i, detection in enumerate(detections) if detection.found]
+        for (i, _), result in zip(found, self._landmarks(images, found)):
+            results[i] = result
+        return results
+
+    def process_faces(self, image: np.ndarray, timestamp: Optional[float] = None) -> list[FrameResult]:
+        """Every face on the frame (``extract --faces``): every box of the detector, each through the network."""
+        self._ensure_loaded()
+        if self.options["detector"] == "dlib":
+            boxes, scores = self._finder.detect_faces(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+        elif self.options["detector"] == "mediapipe":
+            boxes, scores = self._finder.detect_faces(image)
+        else:
+            found = np.asarray(self._sfd.detect_from_image(image.copy()), dtype=np.float32).reshape(-1, 5)
+            boxes, scores = found[:, :4], found[:, 4]
+        faces = [(0, Detection(box, float(score), len(boxes))) for box, score in zip(boxes, scores)]
+        return self._landmarks([image], faces)
+
+    def _landmarks(self, images: list[np.ndarray], faces: list[tuple[int, Detection]]) -> list[FrameResult]:
+        """The 68 points of each (image index, detection), the crops through the network in batches."""
+        from face_alignment.utils import crop, get_preds_fromhm
+
+        frames = [self.crop_frame(detection.box) for _, detection in faces]
+        results = []
+        for start in range(0, len(faces), self.batch_size):
+            chunk = range(start, min(start + self.batch_size, len(faces)))
             crops = np.stack(
-                [crop(images[found[k]], *frames[k]).transpose(2, 0, 1).astype(np.float32) / 255.0 for k in chunk]
+                [crop(images[faces[k][0]], *frames[k]).transpose(2, 0, 1).astype(np.float32) / 255.0 for k in chunk]
             )
             heatmaps = self._heatmaps(crops)
             for row, k in enumerate(chunk):
                 _, points, scores = get_preds_fromhm(heatmaps[row : row + 1], *frames[k])
-                detection = detections[found[k]]
+                detection = faces[k][1]
                 # Each point's confidence is its heatmap's peak (about 0-1 for the published weights);
                 # the frame's score is their mean.
                 peaks = np.asarray(scores, dtype=np.float32).reshape(N_LANDMARKS)
-                results[found[k]] = FrameResult(
-                    points.reshape(N_LANDMARKS, 2),
-                    float(peaks.mean()),
-                    detection.box,
-                    True,
-                    detection.faces_detected,
-                    {POINT_CONFIDENCE.name: peaks},
+                results.append(
+                    FrameResult(
+                        points.reshape(N_LANDMARKS, 2),
+                        float(peaks.mean()),
+                        detection.box,
+                        True,
+                        detection.faces_detected,
+                        {POINT_CONFIDENCE.name: peaks},
+                    )
                 )
         return results
 

@@ -317,6 +317,10 @@ class MediaPipeExtractor(BaseExtractor):
             boxes_array, scores_array = boxes_array[kept], scores_array[kept]
         return boxes_array, scores_array
 
+    def detect_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every face box (K, 4) and score the face detector finds (other backends use it too)."""
+        return self._detect(image)
+
     def find_face(self, image: np.ndarray) -> Detection:
         """The followed face on this frame, from the face detector (no landmarker)."""
         face = Detection.follow(*self._detect(image), self._last_box)
@@ -359,6 +363,30 @@ class MediaPipeExtractor(BaseExtractor):
                 self._score = float(scores[candidate])
                 return self._followed(window, faces[0], len(boxes))
         return FrameResult.no_face(len(boxes))
+
+    def process_faces(self, image: np.ndarray, timestamp: Optional[float] = None) -> list[FrameResult]:
+        """Every face on the frame (``extract --faces``), each frame alone (the landmarker in IMAGE mode): the
+        detector's boxes (tiles too every ``search_every``-th frame without a face), the landmarker on each
+        box's crop; with ``detector='none'`` the landmarker's own ``max_faces`` on the whole frame."""
+        self._ensure_loaded()
+        if self.options["detector"] == "none":
+            faces = self._faces(image, None)
+            return [self._result(face.mesh, float("nan"), len(faces), face) for face in faces]
+        tiled = self._since_tiles is None or self._since_tiles + 1 >= self.options["search_every"]
+        boxes, scores = self._detect(image, tiled)
+        self._since_tiles = 0 if tiled else self._since_tiles + 1
+        results = []
+        for box, score in zip(boxes, scores):
+            window = Window.around(box, _WINDOW_MARGIN, self.options["crop_size"])
+            faces = self._faces(window.crop(image), None)
+            if faces:
+                results.append(self._result(window.to_image(faces[0].mesh), float(score), len(boxes), faces[0]))
+        return results
+
+    @staticmethod
+    def _result(mesh: np.ndarray, score: float, faces_detected: int, face: _Face) -> FrameResult:
+        landmarks = mesh[MESH_TO_IBUG68]
+        return FrameResult(landmarks, score, landmarks_box(landmarks), True, faces_detected, face.extras)
 
     def _followed(self, window: Window, face: _Face, faces_detected: int) -> FrameResult:
         """The result for the face the landmarker found in ``window``; the window follows the face."""

@@ -59,12 +59,20 @@ def get_extractor(name: str, **options: Any) -> Extractor:
     Raises OptionError for an unknown name (listing valid names) or a bad option (naming it),
     and MissingDependencyError naming the extra to install when the backend's library is absent.
     Models are loaded on the first frame, not here. The generic option ``region_flow`` (a lag: ``0.2s`` or
-    frames) adds region optical flow to any backend (landmarkset.flow).
+    frames) adds region optical flow to any backend (landmarkset.flow); ``faces`` ("all" or N; 1 is the
+    default) keeps every face a backend finds, as individuals (landmarkset.individuals).
     """
+    from ..individuals import faces_setting
     from ._region_flow import FLOW_OPTION, RegionFlowExtractor
+    from ._several_faces import FACES_OPTION, SeveralFacesExtractor
 
     lag = options.pop(FLOW_OPTION, None)
+    faces = faces_setting(options.pop(FACES_OPTION, 1))
+    if faces != 1 and lag is not None:
+        raise OptionError("region_flow measures one face's motion: it cannot be combined with --faces yet")
     extractor = get_extractor_class(name)(**options)
+    if faces != 1:
+        return SeveralFacesExtractor(extractor, faces)
     return extractor if lag is None else RegionFlowExtractor(extractor, lag)
 
 

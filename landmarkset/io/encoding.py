@@ -19,6 +19,7 @@ __all__ = [
     "DATASET",
     "STORE",
     "TRACK",
+    "TRACK_INDIVIDUALS",
     "Element",
     "MissingSequence",
     "check_attributes",
@@ -73,7 +74,10 @@ class Element:
 
 
 STORE = Element("landmarkset-tracks", "1.1.0")  # the file (root group)
-TRACK = Element("landmark-track", "1.2.0")  # /sequences/<id>
+TRACK = Element("landmark-track", "1.2.0")  # /sequences/<id>: one face
+# /sequences/<id> of a sequence extracted with several faces: a major step (older readers refuse it in one line);
+# readers of 2.x read 1.x tracks as one individual.
+TRACK_INDIVIDUALS = Element("landmark-track", "2.0.0")
 DATASET = Element("landmarkset-dataset", "1.2.0")  # /dataset (crops are its optional member)
 
 

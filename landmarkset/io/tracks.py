@@ -7,19 +7,21 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import h5py
 import numpy as np
 
-from ..errors import StoreError
+from ..errors import LandmarksetError, StoreError
 from ..extras import FrameExtra, extra_from_stored
+from ..individuals import PersonRule
 from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
 from ..smoothing import Smoothing, smooth_track
-from ..track import Track
+from ..track import Individuals, Track
 from .encoding import (
     STORE,
     TRACK,
+    TRACK_INDIVIDUALS,
     MissingSequence,
     check_attributes,
     check_element,
@@ -34,7 +36,12 @@ __all__ = ["SEQUENCES", "TrackFile", "open_tracks", "read_provenance", "write_tr
 
 SEQUENCES = "sequences"
 EXTRAS = "extras"  # MAY group of a track: one dataset per per-frame extra (format 1.2)
+INDIVIDUALS = "individuals"  # group of a 2.x track: one member group per individual
+_FACE_DATASETS = ("landmarks", "valid", "confidence", "box")  # per individual in 2.x; the rest is the sequence's
 _STRINGS = h5py.string_dtype()
+CHOOSE_PERSON = (
+    "choose one with --person largest|longest|NAME (open_tracks(..., person=), TrackFile.individuals(id) for all)"
+)
 
 
 def initialise_store(file: h5py.File) -> None:
@@ -46,30 +53,48 @@ def initialise_store(file: h5py.File) -> None:
     file.create_group(SEQUENCES, track_order=True)
 
 
-def write_track(file: h5py.File, track: Track) -> None:
-    """Add ``track`` as ``/sequences/<id>`` of an open, writable store."""
-    if track.selection == LISTED_FRAMES and track.n_frames == 0:
-        raise StoreError(f"track {track.id!r} lists no frames")
-    group = file[SEQUENCES].create_group(track.id)
-    stamp(group, TRACK)
+def write_track(file: h5py.File, track: Union[Track, Individuals]) -> None:
+    """Add ``track`` as ``/sequences/<id>`` of an open, writable store: a Track as a 1.x track, Individuals
+    (several faces) as a 2.x track whose ``individuals`` group holds each person's face datasets."""
+    several = isinstance(track, Individuals)
+    first = track.tracks[0] if several else track
+    if first.selection == LISTED_FRAMES and first.n_frames == 0:
+        raise StoreError(f"track {first.id!r} lists no frames")
+    group = file[SEQUENCES].create_group(first.id)
+    stamp(group, TRACK_INDIVIDUALS if several else TRACK)
     group.attrs.update(
         {
-            "source": track.source,
-            "width": int(track.width),
-            "height": int(track.height),
-            "fps": float(track.fps),
-            "backend": track.backend,
-            "backend_version": track.backend_version,
-            "backend_options": json.dumps(track.backend_options, sort_keys=True),
-            "subject": track.subject,
-            "label": track.label,
-            "landmarkset_version": track.landmarkset_version,
-            "unreadable_frames": int(track.unreadable_frames),
-            "selection": track.selection,
-            "source_fingerprint": json.dumps(track.source_fingerprint, sort_keys=True),
-            "frames_promised": int(track.frames_promised),
+            "source": first.source,
+            "width": int(first.width),
+            "height": int(first.height),
+            "fps": float(first.fps),
+            "backend": first.backend,
+            "backend_version": first.backend_version,
+            "backend_options": json.dumps(first.backend_options, sort_keys=True),
+            "subject": first.subject,
+            "label": first.label,
+            "landmarkset_version": first.landmarkset_version,
+            "unreadable_frames": int(first.unreadable_frames),
+            "selection": first.selection,
+            "source_fingerprint": json.dumps(first.source_fingerprint, sort_keys=True),
+            "frames_promised": int(first.frames_promised),
         }
     )
+    for name in ("frame_index", "timestamp", "faces_detected"):
+        group.create_dataset(name, data=getattr(first, name))
+    if first.frame_names is not None:
+        group.create_dataset("frame_names", data=np.array(first.frame_names, dtype=object), dtype=_STRINGS)
+    if not several:
+        _write_face(group, track)
+        return
+    group.attrs.create(INDIVIDUALS, np.array(track.names, dtype=object), dtype=_STRINGS)
+    people = group.create_group(INDIVIDUALS, track_order=True)
+    for person in track.tracks:
+        _write_face(people.create_group(person.individual), person)
+
+
+def _write_face(group: h5py.Group, track: Track) -> None:
+    """One face's per-frame datasets (and extras) into ``group``."""
     # Fletcher-32 checksums (HDF5's own filter, read transparently) on the landmarks and the face flags: a
     # flipped byte there is refused when read, never returned as a landmark. The other per-frame arrays are
     # left unchecked: a checksum makes a small array chunked, 2.3 KB more per array and track.
@@ -77,10 +102,8 @@ def write_track(file: h5py.File, track: Track) -> None:
     compressed = {"compression": "gzip", "compression_opts": 4, "shuffle": True, **checked} if track.n_frames else {}
     group.create_dataset("landmarks", data=track.landmarks, **compressed)
     group.create_dataset("valid", data=track.valid, **checked)
-    for name in ("confidence", "frame_index", "timestamp", "box", "faces_detected"):
+    for name in ("confidence", "box"):
         group.create_dataset(name, data=getattr(track, name))
-    if track.frame_names is not None:
-        group.create_dataset("frame_names", data=np.array(track.frame_names, dtype=object), dtype=_STRINGS)
     if track.extras:
         extras = group.create_group(EXTRAS)
         for name, values in track.extras.items():
@@ -121,8 +144,18 @@ def _json(attrs: dict[str, Any], name: str, default: Any) -> Any:
 def _attributes(group: h5py.Group, where: str) -> dict[str, Any]:
     """A track's attributes, each read once (h5py reads cost ~0.1 ms each), after the element check."""
     attrs = dict(group.attrs)
-    check_attributes(attrs, TRACK, where)
+    check_attributes(attrs, TRACK_INDIVIDUALS, where)
     return attrs
+
+
+def individual_names(group: h5py.Group, attrs: dict[str, Any]) -> list[str]:
+    """The individuals of a stored sequence (empty for a one-face track of format 1.x)."""
+    if str(attrs.get("encoding-version", "1")).split(".")[0] == "1":
+        return []
+    names = attrs.get(INDIVIDUALS)
+    if names is None or INDIVIDUALS not in group:
+        raise StoreError(f"{group.file.filename}:{group.name}: a {TRACK_INDIVIDUALS.version} track without individuals")
+    return [name.decode() if isinstance(name, bytes) else str(name) for name in names]
 
 
 def read_provenance(group: h5py.Group, where: str) -> Provenance:
@@ -143,20 +176,27 @@ def provenance_of(group: h5py.Group, attrs: dict[str, Any]) -> Provenance:
     )
 
 
-def read_track(group: h5py.Group, where: str) -> Track:
-    """The track stored in ``group``; StoreError naming ``where`` when it is foreign, too new or incomplete."""
+def read_track(group: h5py.Group, where: str, individual: Optional[str] = None) -> Track:
+    """The track stored in ``group`` (of a several-face sequence: the ``individual`` named); StoreError naming
+    ``where`` when it is foreign, too new or incomplete, or holds several individuals and none is named."""
     attrs = _attributes(group, where)
+    names = individual_names(group, attrs)
+    if names and individual is None:
+        raise StoreError(f"{where} holds {len(names)} individuals ({', '.join(names)}): {CHOOSE_PERSON}")
+    if individual is not None and individual not in (names or [""]):
+        raise StoreError(f"{where} has no individual {individual!r} (it has {', '.join(names) or 'one face'})")
+    face = group[INDIVIDUALS][individual] if names else group
     try:
-        n = len(group["valid"])
-        extras, extra_specs = _read_extras(group)
+        n = len(group["frame_index"])
+        extras, extra_specs = _read_extras(face)
         return Track(
             id=group.name.rsplit("/", 1)[-1],
-            landmarks=group["landmarks"][()],
-            valid=group["valid"][()],
-            confidence=group["confidence"][()],
+            landmarks=face["landmarks"][()],
+            valid=face["valid"][()],
+            confidence=face["confidence"][()],
             frame_index=group["frame_index"][()],
             timestamp=group["timestamp"][()],
-            box=group["box"][()] if "box" in group else np.full((n, 4), np.nan),
+            box=face["box"][()] if "box" in face else np.full((n, 4), np.nan),
             faces_detected=group["faces_detected"][()] if "faces_detected" in group else np.full(n, -1),
             width=int(attrs["width"]),
             height=int(attrs["height"]),
@@ -177,6 +217,7 @@ def read_track(group: h5py.Group, where: str) -> Track:
             frames_promised=int(attrs.get("frames_promised", -1)),
             extras=extras,
             extra_specs=extra_specs,
+            individual=individual or "",
         )
     except KeyError as error:
         raise StoreError(f"{where}: missing required element {error}") from None
@@ -198,9 +239,10 @@ def _damage_is_one_line(method):
 class TrackFile:
     """Read-only view of a track store; use :func:`open_tracks`."""
 
-    def __init__(self, path: str, smoothing: Optional[Smoothing] = None) -> None:
+    def __init__(self, path: str, smoothing: Optional[Smoothing] = None, person: Optional[PersonRule] = None) -> None:
         self.path = path
         self.smoothing = smoothing
+        self.person = person
         self._file = open_for_reading(path)
         try:
             check_element(self._file, STORE, path)
@@ -234,9 +276,49 @@ class TrackFile:
 
     @_damage_is_one_line
     def __getitem__(self, track_id: str) -> Track:
+        """The sequence's track; of a several-face sequence, the individual the store's ``person`` rule picks
+        (StoreError in one line without a rule)."""
+        return self._read(track_id, self.chosen_individual(track_id))
+
+    @_damage_is_one_line
+    def individual_names(self, track_id: str) -> list[str]:
+        """The individuals of a sequence extracted with several faces; empty for a one-face track."""
+        group = self._group(track_id)
+        return individual_names(group, _attributes(group, self._where(track_id)))
+
+    @_damage_is_one_line
+    def individuals(self, track_id: str) -> list[Track]:
+        """Every individual's track of a sequence (a one-face track: itself alone)."""
+        return [self._read(track_id, name) for name in self.individual_names(track_id) or [None]]
+
+    @_damage_is_one_line
+    def chosen_individual(self, track_id: str) -> Optional[str]:
+        """The individual the ``person`` rule picks in a several-face sequence; None for a one-face track."""
+        names = self.individual_names(track_id)
+        if not names:
+            return None
+        if self.person is None:
+            raise StoreError(f"{self._where(track_id)} holds {len(names)} individuals ({', '.join(names)}): "
+                             f"{CHOOSE_PERSON}")  # fmt: skip
+        group = self._group(track_id)[INDIVIDUALS]
+        try:
+            return self.person.choose({name: (group[name]["valid"][()], group[name]["box"][()]) for name in names})
+        except LandmarksetError as error:
+            raise StoreError(f"{self._where(track_id)}: {error}") from None
+
+    def _group(self, track_id: str) -> h5py.Group:
         if track_id not in self._file[SEQUENCES]:
             raise MissingSequence(f"{self.path} has no sequence {track_id!r}")
-        track = read_track(self._file[SEQUENCES][track_id], self._where(track_id))
+        return self._file[SEQUENCES][track_id]
+
+    def _face(self, track_id: str) -> h5py.Group:
+        """The group holding the face datasets of a sequence's (chosen) individual."""
+        name = self.chosen_individual(track_id)
+        group = self._group(track_id)
+        return group if name is None else group[INDIVIDUALS][name]
+
+    def _read(self, track_id: str, individual: Optional[str]) -> Track:
+        track = read_track(self._group(track_id), self._where(track_id), individual)
         return track if self.smoothing is None else smooth_track(track, self.smoothing)
 
     def __iter__(self) -> Iterator[Track]:
@@ -258,15 +340,23 @@ class TrackFile:
     def summary(self, per_sequence: bool = False) -> str:
         """What `landmarkset info` prints: format, sequences, frames and face rate, backends, sequences waiting in
         the journal of an interrupted run, cut videos; with ``per_sequence`` a line per sequence."""
-        attrs, tracks = self.attrs, list(self)
+        attrs = self.attrs
+        people = {track_id: self.individuals(track_id) for track_id in self.ids()}
+        tracks = [individuals[0] for individuals in people.values()]  # the sequence's frames and settings
         frames = sum(track.n_frames for track in tracks)
-        faces = sum(int(track.valid.sum()) for track in tracks)
+        faces = sum(
+            int(np.any([person.valid for person in individuals], axis=0).sum()) for individuals in people.values()
+        )
         lines = [
             f"{self.path}: {attrs.get('encoding-type')} {attrs.get('encoding-version')} "
             f"(written by landmarkset {attrs.get('landmarkset_version')})",
             f"{len(tracks)} sequences, {frames} frames, face found in "
             + (f"{100 * faces / frames:.1f} %" if frames else "n/a"),
         ]
+        several = {track_id: len(individuals) for track_id, individuals in people.items() if individuals[0].individual}
+        if several:
+            lines.append(f"{len(several)} sequence(s) extracted with several faces: {sum(several.values())} "
+                         "individuals (read one with --person largest|longest|NAME)")  # fmt: skip
         waiting = journalled_entries(self.path)
         if waiting:
             lines.append(f"{waiting} more sequence(s) of an interrupted run wait in its journal, not counted above: "
@@ -278,10 +368,11 @@ class TrackFile:
             lines.append(f"{len(short)} video(s) decoded fewer frames than their container promises, e.g. {short[0]!r}")
         if per_sequence:
             lines.append(f"{'sequence':<32} {'frames':>7} {'face %':>7} {'size':>10} {'fps':>7}  frames used")
-            for track in tracks:
+            for track in (person for individuals in people.values() for person in individuals):
                 used = "all" if track.selection == "all" else f"{track.n_frames} listed"
                 used += f", {track.frames_promised} promised" if 0 < track.n_frames < track.frames_promised else ""
-                lines.append(f"{track.id:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
+                name = track.id + (f" #{track.individual}" if track.individual else "")
+                lines.append(f"{name:<32} {track.n_frames:>7} {100 * track.face_rate:>7.1f} "
                              f"{f'{track.width}x{track.height}':>10} {track.fps:>7.2f}  {used}")  # fmt: skip
         return "\n".join(lines)
 
@@ -293,7 +384,7 @@ class TrackFile:
     @_damage_is_one_line
     def extra_specs(self, track_id: str) -> dict[str, FrameExtra]:
         """The extras a stored track has (name -> declaration), without reading their values."""
-        group = self._file[SEQUENCES][track_id]
+        group = self._face(track_id)
         if EXTRAS not in group:
             return {}
         return {name: _stored_spec(name, dataset) for name, dataset in group[EXTRAS].items()}
@@ -301,7 +392,7 @@ class TrackFile:
     @_damage_is_one_line
     def frame_count(self, track_id: str) -> int:
         """Frames of a stored track, without reading them."""
-        return len(self._file[SEQUENCES][track_id]["valid"])
+        return len(self._file[SEQUENCES][track_id]["frame_index"])
 
     @_damage_is_one_line
     def frame_index(self, track_id: str) -> np.ndarray:
@@ -312,8 +403,9 @@ class TrackFile:
     def frame_block(self, track_id: str, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (n, 68, 2), valid (n,), timestamp (n,)) of frames start..stop-1, read from the file
         without reading the rest: long tracks are streamed in blocks (raw landmarks, never smoothed)."""
-        group = self._file[SEQUENCES][track_id]
-        return group["landmarks"][start:stop], group["valid"][start:stop], group["timestamp"][start:stop]
+        face = self._face(track_id)
+        timestamp = self._file[SEQUENCES][track_id]["timestamp"]
+        return face["landmarks"][start:stop], face["valid"][start:stop], timestamp[start:stop]
 
     @_damage_is_one_line
     def sequence_attrs(self, track_id: str) -> dict[str, Any]:
@@ -330,10 +422,12 @@ class TrackFile:
         self.close()
 
 
-def open_tracks(path: str, smoothing: Optional[Smoothing] = None) -> TrackFile:
+def open_tracks(path: str, smoothing: Optional[Smoothing] = None, person: Optional[PersonRule] = None) -> TrackFile:
     """Open a track store for reading. Raises StoreError for a missing, foreign or too-new file.
 
     With ``smoothing`` (a :class:`landmarkset.smoothing.Smoothing`), tracks are smoothed as they are
-    read; the file keeps the raw landmarks.
+    read; the file keeps the raw landmarks. ``person`` picks the individual that stands for a sequence
+    extracted with several faces (without it, reading one is refused in one line; a one-face track is
+    read as always).
     """
-    return TrackFile(path, smoothing)
+    return TrackFile(path, smoothing, person)

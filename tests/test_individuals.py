@@ -1,0 +1,177 @@
+"""Several faces (extract --faces): identities kept across frames, stored as individuals, read by rule."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from landmarkset.cli.main import main
+
+from landmarkset.errors import OptionError, StoreError
+from landmarkset.extraction import extract
+from landmarkset.extractors import get_extractor
+from landmarkset.individuals import IdentityTracker, PersonRule, faces_setting, switches_and_coverage
+from landmarkset.io import TrackWriter, open_tracks
+from landmarkset.io.encoding import TRACK, check_attributes
+from landmarkset.samples import people_clip
+from landmarkset.track import Individuals, Track
+
+MEAN_SHAPE = np.array([[np.cos(a), np.sin(a)] for a in np.linspace(0, 2 * np.pi, 68, endpoint=False)])
+
+
+def _face(cx: float, cy: float, side: float, stretch: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    box = np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+    points = MEAN_SHAPE * side / 2 * np.array([1.0, stretch]) + [cx, cy]
+    return box, points
+
+
+def _assign(tracker: IdentityTracker, frame: int, faces: list) -> list[str]:
+    if not faces:
+        return tracker.assign(frame, np.zeros((0, 4)), np.zeros((0, 68, 2)))
+    boxes, points = zip(*faces)
+    return tracker.assign(frame, np.array(boxes), np.array(points))
+
+
+def test_two_people_crossing_with_one_hidden_keep_their_names():
+    tracker = IdentityTracker()
+    names = {}
+    for t in range(60):
+        a = _face(50 + 5 * t, 100, 60)  # walks right
+        b = _face(350 - 5 * t, 110, 60, stretch=1.3)  # walks left, another face shape
+        hidden = 27 <= t <= 33  # b is behind a around the crossing
+        found = _assign(tracker, t, [a] if hidden else [a, b])
+        names.setdefault("a", set()).add(found[0])
+        if not hidden:
+            names.setdefault("b", set()).add(found[1])
+    assert names == {"a": {"0"}, "b": {"1"}}
+
+
+def test_a_person_away_for_a_while_comes_back_and_a_newcomer_gets_a_new_name():
+    tracker = IdentityTracker(memory=30)
+    seen = [_assign(tracker, t, [_face(100, 100, 60)] if not 10 <= t < 30 else []) for t in range(40)]
+    assert {name for names in seen for name in names} == {"0"}  # 20 frames away: the same person
+    assert _assign(tracker, 40, [_face(100, 100, 60), _face(300, 100, 60)]) == ["0", "1"]
+    assert _assign(tracker, 80, [_face(100, 100, 60)]) == ["2"]  # 40 frames away > memory 30: someone new
+    tracker.reset()
+    assert _assign(tracker, 0, [_face(100, 100, 60)]) == ["0"]
+
+
+def test_faces_setting_and_person_rule_are_checked_in_one_line():
+    assert faces_setting("all") == "all" and faces_setting("3") == 3 and faces_setting(1) == 1
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(OptionError, match="--faces must be"):
+            faces_setting(bad)
+    with pytest.raises(OptionError, match="--person must be"):
+        PersonRule.parse("tallest")
+    valid = {"0": np.array([1, 1, 0, 0], bool), "1": np.array([0, 1, 1, 1], bool)}
+    box = {"0": np.tile([0, 0, 0.5, 0.5], (4, 1)), "1": np.tile([0, 0, 0.2, 0.2], (4, 1))}
+    people = {name: (valid[name], box[name]) for name in valid}
+    assert PersonRule("longest").choose(people) == "1" and PersonRule("largest").choose(people) == "0"
+    assert PersonRule("0").choose(people) == "0"
+    with pytest.raises(OptionError, match="no individual '7'"):
+        PersonRule("7").choose(people)
+
+
+def test_a_backend_that_finds_one_face_is_refused_for_several():
+    with pytest.raises(OptionError, match="finds one face per frame"):
+        get_extractor("haar-mean-shape", faces="all")
+    with pytest.raises(OptionError, match="cannot be combined with --faces"):
+        get_extractor("dlib", faces="all", region_flow="2")
+
+
+def _track(individual: str, valid: np.ndarray, x: float) -> Track:
+    n = len(valid)
+    landmarks = np.where(valid[:, None, None], MEAN_SHAPE[None] * 0.05 + [x, 0.5], np.nan)
+    box = np.where(valid[:, None], [x - 0.05, 0.45, x + 0.05, 0.55], np.nan)
+    return Track(id="clip", landmarks=landmarks, valid=valid, confidence=np.where(valid, 0.9, np.nan),
+                 frame_index=np.arange(n), timestamp=np.arange(n) / 25, box=box, faces_detected=np.full(n, 2),
+                 width=320, height=240, fps=25.0, backend="dlib", individual=individual)  # fmt: skip
+
+
+def test_individuals_are_stored_as_format_2_and_read_by_rule(tmp_path):
+    path = str(tmp_path / "people.h5")
+    people = Individuals(
+        [_track("0", np.array([1, 1, 1, 0], bool), 0.3), _track("1", np.array([0, 1, 1, 1], bool), 0.7)]
+    )
+    single = _track("", np.ones(4, bool), 0.5)
+    single.id = "alone"
+    with TrackWriter(path) as writer:
+        writer.write(people)
+        writer.write(single)
+    with h5py.File(path, "r") as file:
+        group = file["sequences/clip"]
+        assert (
+            group.attrs["encoding-version"] == "2.0.0" and file["sequences/alone"].attrs["encoding-version"] == "1.2.0"
+        )
+        with pytest.raises(StoreError, match="newer than this landmarkset"):  # what a 1.x reader says
+            check_attributes(dict(group.attrs), TRACK, "people.h5:/sequences/clip")
+    with open_tracks(path) as tracks:
+        assert tracks.individual_names("clip") == ["0", "1"] and tracks.individual_names("alone") == []
+        back = tracks.individuals("clip")
+        for stored, given in zip(back, people.tracks):
+            assert stored.individual == given.individual
+            np.testing.assert_array_equal(stored.landmarks, given.landmarks)
+            np.testing.assert_array_equal(stored.valid, given.valid)
+        assert tracks["alone"].individual == "" and tracks.frame_count("clip") == 4
+        with pytest.raises(StoreError, match=r"holds 2 individuals \(0, 1\): choose one with --person"):
+            tracks["clip"]
+        assert "1 sequence(s) extracted with several faces: 2 individuals" in tracks.summary(per_sequence=True)
+    with open_tracks(path, person=PersonRule("1")) as tracks:
+        assert tracks["clip"].individual == "1" and tracks.frame_block("clip", 0, 4)[1].tolist() == [0, 1, 1, 1]
+
+
+SIDE = 130
+
+
+def _line(start: tuple[float, float], end: tuple[float, float], frames: int) -> list:
+    return [tuple(np.add(start, np.subtract(end, start) * t / (frames - 1))) for t in range(frames)]
+
+
+@pytest.mark.slow
+def test_real_faces_that_cross_leave_and_return_keep_their_names(tmp_path):
+    crossing = {"takeo": _line((80, 120), (400, 135), 100), "breakingbad": _line((400, 150), (80, 140), 100)}
+    away = {"takeo": [(100, 135)] * 90, "breakingbad": [(380, 135)] * 35 + [None] * 20 + [(380, 135)] * 35}
+    for name, people in (("crossing", crossing), ("away", away)):
+        clip = people_clip(str(tmp_path / f"{name}.mp4"), people, side=SIDE)
+        out = str(tmp_path / f"{name}.h5")
+        report = extract(clip, out, backend="mediapipe", faces="all", progress=False)
+        assert report.ok
+        with open_tracks(out) as tracks:
+            individuals = tracks.individuals(name)
+        followed = switches_and_coverage(people, individuals, SIDE)
+        assert len(individuals) == 2, (name, followed)
+        for person, measure in followed.items():
+            assert measure["switches"] == 0 and len(measure["ids"]) == 1, (name, person, measure)
+            assert measure["tracked"] >= 0.7, (name, person, measure)
+        if name == "away":  # absent frames are NaN in place, never dropped
+            back = next(track for track in individuals if track.individual == followed["breakingbad"]["ids"][0])
+            assert not back.valid[35:55].any() and np.isnan(back.landmarks[35:55]).all() and back.n_frames == 90
+
+
+@pytest.mark.slow
+def test_a_newcomer_gets_a_new_name_from_its_first_frame_and_one_face_runs_are_unchanged(tmp_path):
+    people = {"takeo": [(100, 135)] * 60, "einstein": [(380, 135)] * 60, "breakingbad": [None] * 30 + [(240, 130)] * 30}
+    clip = people_clip(str(tmp_path / "third.mp4"), people, side=110)
+    out = str(tmp_path / "third.h5")
+    result = CliRunner().invoke(main, ["extract", clip, "-o", out, "-b", "dlib", "--faces", "all", "-q"])
+    assert result.exit_code == 0, result.output
+    with open_tracks(out) as tracks:
+        individuals = tracks.individuals("third")
+    followed = switches_and_coverage(people, individuals, 110)
+    newcomer = next(t for t in individuals if t.individual == followed["breakingbad"]["ids"][0])
+    assert newcomer.individual == "2" and not newcomer.valid[:30].any() and newcomer.valid[30:].mean() >= 0.9
+    assert all(m["switches"] == 0 and m["tracked"] >= 0.9 for m in followed.values()), followed
+    info = CliRunner().invoke(main, ["info", out])
+    assert "3 individuals" in info.output
+    # --faces 2 keeps the two seen longest; --faces 1 is today's one-face track, options unchanged
+    two = str(tmp_path / "two.h5")
+    extract(clip, two, backend="dlib", faces=2, progress=False)
+    with open_tracks(two) as tracks:
+        assert tracks.individual_names("third") == ["0", "1"]
+    one, default = str(tmp_path / "one.h5"), str(tmp_path / "default.h5")
+    extract(clip, one, backend="dlib", faces=1, progress=False)
+    extract(clip, default, backend="dlib", progress=False)
+    with open_tracks(one) as a, open_tracks(default) as b:
+        np.testing.assert_array_equal(a["third"].landmarks, b["third"].landmarks)
+        assert "faces" not in a["third"].backend_options and a.sequence_attrs("third")["encoding-version"] == "1.2.0"
