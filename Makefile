@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/explain_methods.py
 	$(BIN)/python benchmarks/subtle_motion.py
 	$(BIN)/python benchmarks/spotting_study.py
+	$(BIN)/python benchmarks/several_faces.py
 
 clean:
 	rm -rf $(VENV) landmarkset-demo build *.egg-info

@@ -26,6 +26,8 @@ _SHARED = [
     click.option("--per-class", "--per-emotion", "per_class", type=click.IntRange(min=1),
                  help="Keep N random samples per class."),
     library_option("--seed", type=int, source=_build_dataset, help="Seed for every random choice."),
+    click.option("--person", default=None, metavar="largest|longest|NAME",
+                 help="Clips with several people: extract every face and label this one (recorded in the settings)."),
     click.option("--crops", is_flag=True, help="Also store aligned grayscale face crops per sample frame (train-scn)."),
     library_option("--crop-size", type=click.IntRange(min=8), source=_build_dataset,
                    help="Crop side in pixels (224: the paper's)."),

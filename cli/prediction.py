@@ -123,6 +123,12 @@ _LAYOUT_HELP = "The layout whose sheet --annotations is (it names the videos, su
 @click.option("--recogniser", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A recognition model (model.pt) over landmarks: each interval's class in intervals.csv; "
                    "with --annotations, spot-then-recognise scored (STRS).")  # fmt: skip
+@click.option(
+    "--person",
+    default=None,
+    metavar="largest|longest|NAME",
+    help="Videos of several faces: spot only this person (needed with --annotations); default: each.",
+)
 @click.option("--no-curves", is_flag=True, help="Skip the score-curve PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @overwrite_folder
@@ -140,6 +146,7 @@ def spot_command(
     no_curves: bool,
     spotter: Optional[str],
     recogniser: Optional[str],
+    person: Optional[str],
     quiet: bool,
     overwrite: bool,
 ) -> None:
@@ -160,6 +167,7 @@ def spot_command(
         curves=not no_curves,
         spotter=spotter,
         recogniser=recogniser,
+        person=person,
         progress=False if quiet else None,
         overwrite=overwrite,
     )

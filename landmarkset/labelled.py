@@ -28,7 +28,7 @@ from .names import name_problem
 from .provenance import fingerprint
 from .regions import N_LANDMARKS, REGIONS
 from .smoothing import Smoothing
-from .track import Track
+from .track import Individuals, Track
 
 __all__ = ["KEYPOINTS", "export_netcdf", "from_xarray", "import_movement", "partial_frames", "to_xarray"]
 
@@ -57,24 +57,32 @@ def _time(track: Track) -> tuple[np.ndarray, str]:
     return track.frame_index.astype(np.float64), "frames"
 
 
-def track_dataset(track: Track):
-    """One track as a ``movement`` poses dataset (one individual, named after the track)."""
+def track_dataset(track: Union[Track, Individuals]):
+    """One sequence as a ``movement`` poses dataset: one individual named after the track, or, for a
+    sequence extracted with several faces, one per individual (named "0", "1", ...)."""
     xr = _xarray()
+    people = track.tracks if isinstance(track, Individuals) else [track]
+    track = people[0]
     time, unit = _time(track)
     # float64: the normalised float32 coordinates times the size read back exactly.
-    position = (track.landmarks.astype(np.float64) * [track.width, track.height]).transpose(0, 2, 1)[..., None]
+    size = [track.width, track.height]
+    position = np.stack([(p.landmarks.astype(np.float64) * size).transpose(0, 2, 1) for p in people], axis=-1)
     if track.point_confidence is not None:
-        confidence, origin = track.point_confidence, "point"
+        confidence, origin = np.stack([p.point_confidence for p in people], axis=-1), "point"
     else:
-        confidence, origin = np.repeat(track.confidence[:, None], N_LANDMARKS, axis=1), "frame"
-    confidence = np.where(track.valid[:, None], confidence, np.nan)[..., None]
-    individuals = [track.id]
+        confidence, origin = (
+            np.stack([np.repeat(p.confidence[:, None], N_LANDMARKS, axis=1) for p in people], -1),
+            "frame",
+        )
+    valid = np.stack([p.valid for p in people], axis=-1)
+    confidence = np.where(valid[:, None, :], confidence, np.nan)
+    individuals = [p.individual for p in people] if track.individual else [track.id]
     variables: dict[str, Any] = {
         "position": (("time", "space", "keypoints", "individuals"), position),
         "confidence": (("time", "keypoints", "individuals"), confidence.astype(np.float32)),
         # ours, beside movement's: what the detector saw, so that an import gives the track back exactly
-        "faces_detected": (("time", "individuals"), track.faces_detected.astype(np.int16)[:, None]),
-        "box": (("time", "box_corner", "individuals"), track.box.astype(np.float64)[..., None]),
+        "faces_detected": (("time", "individuals"), np.stack([p.faces_detected.astype(np.int16) for p in people], -1)),
+        "box": (("time", "box_corner", "individuals"), np.stack([p.box.astype(np.float64) for p in people], -1)),
     }
     coords: dict[str, Any] = {
         "time": time,
@@ -84,7 +92,7 @@ def track_dataset(track: Track):
         "individuals": individuals,
         "frame_index": ("time", track.frame_index.astype(np.int64)),
     }
-    for name, values in track.extras.items():
+    for name in track.extras:
         spec = track.extra_specs[name]
         dims = tuple(f"{name}_{axis}" for axis in range(len(spec.shape)))
         if spec.labels:
@@ -92,16 +100,19 @@ def track_dataset(track: Track):
             coords[name] = list(spec.labels)
         variables[_EXTRA_PREFIX + name] = (
             ("time", *dims, "individuals"),
-            values[..., None],
+            np.stack([p.extras[name] for p in people], axis=-1),
             {"description": spec.description, "unit": spec.unit},
         )
+    facts = _track_attrs(track)
+    if track.individual:  # several faces of one sequence: imported back as its individuals
+        facts["individuals"] = individuals
     attrs = {
         "source_software": SOFTWARE,
         "ds_type": "poses",
         "time_unit": unit,
         "source_file": track.source,
         "confidence_origin": origin,
-        "landmarkset_track": json.dumps(_track_attrs(track), sort_keys=True),
+        "landmarkset_track": json.dumps(facts, sort_keys=True),
     }
     if math.isfinite(track.fps) and track.fps > 0:
         attrs["fps"] = float(track.fps)
@@ -134,16 +145,23 @@ def to_xarray(
     smoothing: Optional[Smoothing] = None,
 ):
     """A track as an ``xarray.Dataset`` in movement's poses layout; a store (open, or its path) as an
-    ``xarray.DataTree`` with one such dataset per sequence (``tree[id].to_dataset()``)."""
-    if isinstance(tracks, Track):
+    ``xarray.DataTree`` with one such dataset per sequence (``tree[id].to_dataset()``). A sequence extracted
+    with several faces has one entry of the ``individuals`` dimension per person."""
+    if isinstance(tracks, (Track, Individuals)):
         return track_dataset(tracks)
     xr = _xarray()
     if isinstance(tracks, str):
         with open_tracks(tracks, smoothing) as store:
             return to_xarray(store, sequences)
     return xr.DataTree.from_dict(
-        {f"/{track_id}": track_dataset(tracks[track_id]) for track_id in sequences or tracks.ids()}
+        {f"/{track_id}": track_dataset(_sequence(tracks, track_id)) for track_id in sequences or tracks.ids()}
     )
+
+
+def _sequence(tracks: TrackFile, track_id: str) -> Union[Track, Individuals]:
+    """A stored sequence whole: its track, or every individual of a several-face sequence."""
+    people = tracks.individuals(track_id)
+    return Individuals(people) if people[0].individual else people[0]
 
 
 def export_netcdf(
@@ -159,7 +177,7 @@ def export_netcdf(
             if track_id not in tracks:
                 raise InputError(f"{store} has no sequence {track_id!r}")
         if len(ids) == 1:
-            track_dataset(tracks[ids[0]]).to_netcdf(path, engine="h5netcdf")
+            track_dataset(_sequence(tracks, ids[0])).to_netcdf(path, engine="h5netcdf")
         else:
             to_xarray(tracks, ids).to_netcdf(path, engine="h5netcdf")
     return path
@@ -217,9 +235,10 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
     if facts.get("timestamps") is not None and len(facts["timestamps"]) == len(time):
         timestamps = np.array([np.nan if t is None else t for t in facts["timestamps"]], dtype=np.float64)
     individuals = [str(i) for i in dataset["individuals"].values]
+    several = bool(facts.get("individuals"))  # ours, of a several-face sequence: its individuals come back
     tracks = []
     for k, individual in enumerate(individuals):
-        track_id = facts.get("id") if facts and len(individuals) == 1 else individual
+        track_id = facts.get("id") if facts and (len(individuals) == 1 or several) else individual
         if name_problem(track_id) is not None:
             raise InputError(f"{where}: individual {individual!r} cannot name a sequence: {name_problem(track_id)}")
         points = pixels[..., k].astype(np.float64)
@@ -279,6 +298,7 @@ def from_xarray(dataset, *, size: Optional[tuple[int, int]] = None, name: Option
                 frames_promised=int(facts.get("frames_promised", -1)),
                 extras=extras,
                 extra_specs=specs,
+                individual=individual if several else "",
             )
         )
     return tracks
@@ -414,7 +434,7 @@ def import_movement(
     """
     paths = [paths] if isinstance(paths, str) else list(paths)
     report = ExtractionReport(output=output, verb="imported")
-    tracks: list[Track] = []
+    tracks: list[Union[Track, Individuals]] = []
     for path in paths:
         try:
             origin = fingerprint([path], os.path.abspath(path))
@@ -424,10 +444,11 @@ def import_movement(
                         f"{where}: {count} frames of {individual!r} have only some of the 68 points; "
                         "they are stored as frames without a face"
                     )
-                for track in from_xarray(dataset, size=size, name=where):
+                found = from_xarray(dataset, size=size, name=where)
+                for track in found:
                     track.source_fingerprint = origin
                     track.source = track.source or os.path.abspath(path)
-                    tracks.append(track)
+                tracks += [Individuals(found)] if found and found[0].individual else found
         except (InputError, OSError) as error:
             report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
         except (KeyError, TypeError, ValueError) as error:  # malformed content the checks above do not name

@@ -26,7 +26,7 @@ from .names import file_stem
 from .provenance import fingerprint
 from .runfolder import atomic_file
 from .smoothing import Smoothing
-from .track import Track
+from .track import Individuals, Track
 
 __all__ = ["export_openface", "export_table", "import_openface"]
 
@@ -132,9 +132,10 @@ def _track_from_face(
     source: Optional[Source],
     size: tuple[int, int],
     origin: dict[str, Any],
+    length: int,
+    individual: str = "",
 ) -> Track:
     frames = columns["frame"].astype(np.int64)
-    length = int(frames.max())
     rows = frames - 1
     width, height = size
     landmarks = np.full((length, 68, 2), np.nan, np.float32)
@@ -176,11 +177,13 @@ def _track_from_face(
         backend=OPENFACE,
         frame_names=source.frame_names if source is not None and source.kind != "video" else None,
         source_fingerprint=origin,
+        individual=individual,
     )
 
 
-def _tracks_of_csv(path: str, size: Optional[tuple[int, int]], media: Optional[str]) -> list[Track]:
-    """The tracks of one CSV (one per face_id), checked against its media; InputError when it cannot be read."""
+def _tracks_of_csv(path: str, size: Optional[tuple[int, int]], media: Optional[str]) -> Union[Track, Individuals]:
+    """The sequence of one CSV (several face_ids: one individual each, named by it), checked against its media;
+    InputError when it cannot be read."""
     faces = _read_csv(path)
     source = _source_for(path, media)
     if size is None and source is None:
@@ -204,12 +207,17 @@ def _tracks_of_csv(path: str, size: Optional[tuple[int, int]], media: Optional[s
     for columns in faces.values():
         for frame in columns["frame"].astype(int):
             counts[int(frame)] = counts.get(int(frame), 0) + 1
-    return [
-        _track_from_face(
-            stem if len(faces) == 1 else f"{stem}__face{face}", columns, counts, path, source, frame_size, origin
-        )
-        for face, columns in sorted(faces.items())
-    ]
+    length = max(int(columns["frame"].max()) for columns in faces.values())
+    if len(faces) == 1:
+        return _track_from_face(stem, next(iter(faces.values())), counts, path, source, frame_size, origin, length)
+    people = [_track_from_face(stem, columns, counts, path, source, frame_size, origin, length, str(face))
+              for face, columns in sorted(faces.items())]  # fmt: skip
+    timestamp = np.full(length, np.nan)  # each frame's time, from whichever face has a row there
+    for person in people:
+        timestamp = np.where(np.isnan(timestamp), person.timestamp, timestamp)
+    for person in people:
+        person.timestamp = timestamp
+    return Individuals(people)
 
 
 def import_openface(
@@ -225,10 +233,11 @@ def import_openface(
     The image size (needed to normalise) comes from ``size`` (width, height), else from ``media``
     (a video or image folder; only with one CSV), else from a video or image folder with the CSV's
     name beside it. A CSV is refused (one line) when its frame count differs from its media's or its
-    landmarks fall far outside the frame. A CSV with several face_ids gives one sequence per face
-    (``NAME__face1``...). Sequences already imported from the same, unchanged CSV are kept; one imported
-    otherwise stops the run before anything is written. Problems with one CSV are reported in the result,
-    and a run that imports nothing leaves no store behind.
+    landmarks fall far outside the frame. A CSV with several face_ids (FaceLandmarkVidMulti) gives one
+    sequence with an individual per face_id (named by it; format 2 tracks, read by ``--person``). Sequences
+    already imported from the same, unchanged CSV are kept; one imported otherwise stops the run before
+    anything is written. Problems with one CSV are reported in the result, and a run that imports nothing
+    leaves no store behind.
     """
     given = [csv_paths] if isinstance(csv_paths, str) else list(csv_paths)
     report = ExtractionReport(output=output, verb="imported")
@@ -240,10 +249,10 @@ def import_openface(
         paths += matches
     if media is not None and len(paths) != 1:
         raise InputError("media= names the video of one CSV; with several CSVs, give size= or keep videos beside them")
-    tracks: list[Track] = []
+    tracks: list[Union[Track, Individuals]] = []
     for path in paths:
         try:
-            tracks += _tracks_of_csv(path, size, media)
+            tracks.append(_tracks_of_csv(path, size, media))
         except (InputError, OSError, UnicodeDecodeError) as error:
             report.failed.append(Failure(path, str(error).removeprefix(f"{path}: ")))
     inputs = paths + ([media] if media else [])
@@ -272,28 +281,36 @@ def export_openface(
             refuse_input_as_output(os.path.join(out_dir, f"{file_stem(track_id)}.csv"), [store])
         os.makedirs(out_dir, exist_ok=True)
         for track_id in ids:
-            track = tracks[track_id]
-            pixels = track.landmarks.astype(np.float64) * [track.width, track.height]
+            people = tracks.individuals(track_id)  # several faces: OpenFace's face_id, a row per frame and face
+            track = people[0]
             fps = track.fps if math.isfinite(track.fps) and track.fps > 0 else OPENFACE_DEFAULT_FPS
             extras = [track.extra_specs[name] for name in track.extras if track.extra_specs[name].openface_columns]
             extra_columns = [column for extra in extras for column in extra.openface_columns]
-            extra_values = [extra.table(track.extras[extra.name]) for extra in extras]
             path = os.path.join(out_dir, f"{file_stem(track_id)}.csv")  # two ids never share a file
             with atomic_file(path, newline="") as handle:
                 header = ["frame", "face_id", "timestamp", "confidence", "success", *extra_columns, *_X, *_Y]
                 handle.write(", ".join(header) + "\n")
+                tables = [[extra.table(person.extras[extra.name]) for extra in extras] for person in people]
                 for t in range(track.n_frames):
-                    valid = bool(track.valid[t])
                     stamp = track.timestamp[t] if math.isfinite(track.timestamp[t]) else track.frame_index[t] / fps
-                    confidence = track.confidence[t] if valid else 0.0
-                    coordinates = pixels[t].T.ravel() if valid else np.zeros(136)
-                    extra_cells = np.concatenate([values[t] for values in extra_values]) if extras else np.zeros(0)
-                    extra_cells = np.nan_to_num(extra_cells, nan=0.0) if valid else np.zeros(len(extra_columns))
-                    cells = [str(track.frame_index[t] + 1), "0", _number(stamp), _number(confidence), str(int(valid))]
-                    cells += [_number(v) for v in extra_cells]
-                    handle.write(", ".join(cells + [_number(v) for v in coordinates]) + "\n")
+                    for face_id, person in enumerate(people):
+                        cells = _openface_row(person, t, tables[face_id], len(extra_columns))
+                        frame = str(track.frame_index[t] + 1)
+                        handle.write(", ".join([frame, str(face_id), _number(stamp), *cells]) + "\n")
             written.append(path)
     return written
+
+
+def _openface_row(track: Track, t: int, extra_values: Sequence[np.ndarray], extra_count: int) -> list[str]:
+    """Frame ``t``'s cells after frame, face_id and timestamp: confidence, success, extras (``extra_values``:
+    each extra's table), points; zeros where no face, as OpenFace writes them."""
+    valid = bool(track.valid[t])
+    confidence = track.confidence[t] if valid else 0.0
+    coordinates = (track.landmarks[t].astype(np.float64) * [track.width, track.height]).T.ravel()
+    extra_cells = np.concatenate([values[t] for values in extra_values]) if extra_values else np.zeros(0)
+    extra_cells = np.nan_to_num(extra_cells, nan=0.0) if valid else np.zeros(extra_count)
+    cells = [_number(confidence), str(int(valid)), *(_number(v) for v in extra_cells)]
+    return cells + [_number(v) for v in (coordinates if valid else np.zeros(136))]
 
 
 _TABLE_START = ["sequence", "subject", "label", "frame", "timestamp", "valid", "confidence", *_X, *_Y]
@@ -345,9 +362,10 @@ def export_table(
         with open_tracks(store, smoothing) as tracks:
             ids = _known_ids(tracks, store, sequences)
             extras = _table_extras(tracks, ids, store)
-            columns = _TABLE_START + [column for extra in extras for column in extra.columns()]
+            columns = _table_start(tracks, ids) + [column for extra in extras for column in extra.columns()]
             for track_id in ids:
-                frames.append(pd.DataFrame(_table_rows(tracks[track_id], extras), columns=columns))
+                for person in tracks.individuals(track_id):
+                    frames.append(pd.DataFrame(_table_rows(person, extras, len(columns)), columns=columns))
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         try:
             table.to_parquet(path, index=False)
@@ -361,14 +379,24 @@ def export_table(
         extras = _table_extras(tracks, ids, store)
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(_TABLE_START + [column for extra in extras for column in extra.columns()])
-            for track_id in ids:
-                for row in _table_rows(tracks[track_id], extras):
+            columns = _table_start(tracks, ids) + [column for extra in extras for column in extra.columns()]
+            writer.writerow(columns)
+            for person in (person for track_id in ids for person in tracks.individuals(track_id)):
+                for row in _table_rows(person, extras, len(columns)):
                     writer.writerow([_number(v) if isinstance(v, float) else v for v in row])
     return path
 
 
-def _table_rows(track: Track, extras: Sequence[FrameExtra] = ()) -> list[list]:
+def _table_start(tracks: Any, ids: Sequence[str]) -> list[str]:
+    """The first columns of the flat table: an ``individual`` after ``sequence`` when a sequence has several
+    faces (only then: one-face tables stay as they were)."""
+    if any(tracks.individual_names(track_id) for track_id in ids):
+        return [_TABLE_START[0], "individual", *_TABLE_START[1:]]
+    return list(_TABLE_START)
+
+
+def _table_rows(track: Track, extras: Sequence[FrameExtra] = (), width: int = 0) -> list[list]:
+    """A row per frame; ``width`` (the header's length) tells whether the table has an ``individual`` column."""
     values = [
         extra.table(track.extras[extra.name])
         if extra.name in track.extras
@@ -389,5 +417,7 @@ def _table_rows(track: Track, extras: Sequence[FrameExtra] = ()) -> list[list]:
         row += [float(v) for v in track.landmarks[t, :, 0]] + [float(v) for v in track.landmarks[t, :, 1]]
         for table in values:
             row += [float(v) for v in table[t]]
+        if width and len(row) < width:
+            row.insert(1, track.individual)
         rows.append(row)
     return rows

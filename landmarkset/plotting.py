@@ -7,7 +7,7 @@ import contextvars
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from .errors import InputError, OptionError
 from .io.frames import read_track_frames
 from .regions import REGIONS
 from .runfolder import atomic_path
-from .track import Track
+from .track import Individuals, Track
 
 DPI = 110  # figures written as PNG
 FORMATS = ("png", "pdf", "svg")  # what figures may be written as (PDF and SVG for papers)
@@ -82,11 +82,18 @@ _REGION_COLOURS = {"jaw": "#4cc9f0", "brows": "#9b5de5", "nose": "#ffd166", "eye
 
 
 def plot_overlay(
-    track: Track, output: str, n_frames: int = 6, indices: Optional[list[int]] = None, crop: bool = False
+    track: Union[Track, Individuals],
+    output: str,
+    n_frames: int = 6,
+    indices: Optional[list[int]] = None,
+    crop: bool = False,
 ) -> str:
     """Write a grid of frames (``indices``: positions in the track, else ``n_frames`` evenly spaced) with their
-    landmarks coloured by face region; ``crop`` zooms every frame to the face. Return the figure's path."""
+    landmarks coloured by face region, or, for a sequence of several faces (Individuals), each individual in
+    its own colour with its name; ``crop`` zooms every frame to the faces. Return the figure's path."""
     plt = pyplot()
+    people = track.tracks if isinstance(track, Individuals) else [track]
+    track = people[0]  # the frames, size and source, every individual's alike
     if track.n_frames == 0:
         raise InputError(f"{track.id}: the track has no frames to draw")
     if indices is None:
@@ -100,19 +107,31 @@ def plot_overlay(
     figure, axes = plt.subplots(
         rows, columns, figsize=(4 * columns, 4 * rows * (1 if crop else track.height / track.width)), squeeze=False
     )
-    pixels = track.pixels()
-    view = _face_view(pixels, track, indices) if crop else ((0, 0), (track.width, track.height))
+    pixels = [person.pixels() for person in people]
+    valid = np.stack([person.valid for person in people])
+    view = _face_view(np.concatenate(pixels, axis=1), valid.any(axis=0), track, indices) if crop else (
+        (0, 0), (track.width, track.height))  # fmt: skip
+    colours = plt.get_cmap("tab10")
     for axis, index in zip(axes.flat, indices):
         image = images[index]
         if image is not None:
             axis.imshow(image)
         else:
             axis.set_facecolor("black")
-        if track.valid[index]:
-            for region, points in REGIONS.items():
-                xy = pixels[index, list(points)]
-                axis.scatter(xy[:, 0], xy[:, 1], s=6, c=_REGION_COLOURS[region], label=region)
-        else:
+        for k, person in enumerate(people):
+            if not person.valid[index]:
+                continue
+            if not person.individual:
+                for region, points in REGIONS.items():
+                    xy = pixels[k][index, list(points)]
+                    axis.scatter(xy[:, 0], xy[:, 1], s=6, c=_REGION_COLOURS[region], label=region)
+                continue
+            xy = pixels[k][index]
+            colour = colours(int(person.individual) % 10 if person.individual.isdigit() else k % 10)
+            axis.scatter(xy[:, 0], xy[:, 1], s=6, color=colour, label=f"individual {person.individual}")
+            axis.text(xy[:, 0].mean(), xy[:, 1].min(), person.individual, color="white", fontsize=9, ha="center",
+                      va="bottom", bbox={"facecolor": "black", "alpha": 0.6, "pad": 1})  # fmt: skip
+        if not valid[:, index].any():
             axis.text(0.5, 0.5, "no face", color="red", ha="center", va="center", transform=axis.transAxes)
         (x0, y0), (x1, y1) = view
         axis.set_xlim(x0, x1)
@@ -121,19 +140,27 @@ def plot_overlay(
         axis.axis("off")
     for axis in list(axes.flat)[len(indices) :]:
         axis.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
-    figure.suptitle(f"{track.id} - {track.backend} - face in {100 * track.face_rate:.0f} % of frames", fontsize=10)
+    legend: dict[str, Any] = {}
+    for axis in axes.flat:  # every individual named once, whichever frame shows it
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    if legend:
+        figure.legend(legend.values(), legend.keys(), loc="lower center", ncol=min(len(legend), 8), fontsize=8,
+                      frameon=False)  # fmt: skip
+    shown = f"{len(people)} individuals, a face" if track.individual else "face"
+    figure.suptitle(f"{track.id} - {track.backend} - {shown} in {100 * valid.any(axis=0).mean():.0f} % of frames",
+                    fontsize=10)  # fmt: skip
     return save_figure(figure, output, layout=(0, 0.04, 1, 0.96))
 
 
-def _face_view(pixels: np.ndarray, track: Track, indices: list[int]) -> tuple[tuple[float, float], tuple[float, float]]:
+def _face_view(
+    pixels: np.ndarray, valid: np.ndarray, track: Track, indices: list[int]
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """The square around every drawn face, with a quarter of its size as margin (the whole frame when no
     drawn frame has a face)."""
-    faces = pixels[[index for index in indices if track.valid[index]]]
+    faces = pixels[[index for index in indices if valid[index]]]
     if not len(faces):
         return (0, 0), (track.width, track.height)
-    low, high = faces.reshape(-1, 2).min(axis=0), faces.reshape(-1, 2).max(axis=0)
+    low, high = np.nanmin(faces.reshape(-1, 2), axis=0), np.nanmax(faces.reshape(-1, 2), axis=0)
     centre, half = (low + high) / 2, 0.625 * float((high - low).max())
     return (centre[0] - half, centre[1] - half), (centre[0] + half, centre[1] + half)

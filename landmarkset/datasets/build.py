@@ -25,7 +25,8 @@ from .._version import __version__
 from ..errors import InputError, OptionError
 from ..extraction import ExtractionReport, Failure, extract_into
 from ..extraction.resume import check_resume
-from ..extractors import get_extractor
+from ..extractors import FACES_OPTION, get_extractor
+from ..individuals import PersonRule
 from ..io.datasets import Dataset
 from ..io.writer import TrackWriter
 from ..names import name_problem
@@ -240,6 +241,7 @@ def build_dataset(
     workers: int = 1,
     progress: Optional[bool] = None,
     overwrite: bool = False,
+    person: Optional[str] = None,
 ) -> BuildReport:
     """Build ``layout``'s dataset into ``output`` (its tracks plus ``/dataset``, and ``/dataset/crops``).
 
@@ -249,7 +251,9 @@ def build_dataset(
     adds synthetic neutral samples (a random sample's first frame repeated); ``seed`` drives every random
     choice. With ``overwrite`` the output is started anew (at its first write: a failed build leaves the old
     file); otherwise stored tracks are reused when made exactly as asked, and the build stops before
-    writing anything when one was made otherwise (ProvenanceError).
+    writing anything when one was made otherwise (ProvenanceError). ``person`` ("largest", "longest" or an
+    individual's name) is for clips of several people: every face is extracted (``extract --faces all``)
+    and the labelled one is the individual the rule picks, recorded in the settings.
     """
     _check("landmarks", landmarks, "'extracted' or 'provided'", landmarks in LANDMARKS)
     _check("span", span, "'onset-offset' or 'onset-apex'", span in SPANS)
@@ -259,6 +263,11 @@ def build_dataset(
     _check("per_class", per_class, "None or an int >= 1", per_class is None or per_class >= 1)
     if landmarks == "provided" and not layout.provides_landmarks:
         raise OptionError(f"{layout.name} has no landmark files of its own: use landmarks='extracted' and a backend")
+    rule = None if person is None else PersonRule.parse(person)
+    if rule is not None:
+        if landmarks != "extracted":
+            raise OptionError("--person picks among the faces a backend extracts: it needs landmarks='extracted'")
+        options = {**(options or {}), FACES_OPTION: "all"}
     extractor = get_extractor(backend, **(options or {})) if landmarks == "extracted" else None
     settings: dict[str, Any] = {
         "layout": layout.name,
@@ -271,6 +280,8 @@ def build_dataset(
         "seed": seed,
         **layout.settings(),
     }
+    if rule is not None:
+        settings["person"] = rule.rule
     if extractor is not None:
         settings.update(backend=extractor.name, backend_version=extractor.version, backend_options=extractor.options)
     with TrackWriter(output, overwrite=overwrite, inputs=layout.inputs()) as writer:
@@ -300,7 +311,7 @@ def build_dataset(
         kinds = {}
         for item in items:
             if item.id in writer:
-                track = writer.read(item.id)
+                track = writer.read(item.id, rule)
                 builder.add_track(track, label=item.label, subject=item.subject, interval=item.interval, span=span)
                 kinds[item.id] = item.kind
         report.dropped += builder.dropped
@@ -452,6 +463,9 @@ def build(
         raise InputError(f"{sheet}: no such file ({declared.sheet_help})")
     made = declared.make(root, sheet, whole_videos=whole_videos, **own)
     if whole_videos:
+        if settings.get("person") is not None:
+            raise OptionError("whole videos are stored with one face for spotting: --person applies to samples only")
+        settings.pop("person", None)
         cut = sorted(name for name in SAMPLE_SETTINGS if name in settings and settings[name] != known[name].default)
         if cut:
             flags = {"span": "--span/--apex", "per_class": "--per-class/--per-emotion"}

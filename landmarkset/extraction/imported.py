@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Union
 
 from ..errors import InputError
 from ..io.writer import TrackWriter
-from ..track import Track
+from ..track import Individuals, Track
 from .report import ExtractionReport
 from .resume import check_resume
 
@@ -14,7 +15,13 @@ __all__ = ["store_imported"]
 
 
 def store_imported(
-    tracks: list[Track], output: str, report: ExtractionReport, *, overwrite: bool, inputs: Sequence[str], rename: str
+    tracks: list[Union[Track, Individuals]],
+    output: str,
+    report: ExtractionReport,
+    *,
+    overwrite: bool,
+    inputs: Sequence[str],
+    rename: str,
 ) -> ExtractionReport:
     """Write ``tracks`` into ``output``, keeping stored tracks of the same provenance and refusing others.
 

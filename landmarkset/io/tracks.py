@@ -311,9 +311,11 @@ class TrackFile:
             raise MissingSequence(f"{self.path} has no sequence {track_id!r}")
         return self._file[SEQUENCES][track_id]
 
-    def _face(self, track_id: str) -> h5py.Group:
-        """The group holding the face datasets of a sequence's (chosen) individual."""
-        name = self.chosen_individual(track_id)
+    def _face(self, track_id: str, any_individual: bool = False) -> h5py.Group:
+        """The group holding the face datasets of a sequence's (chosen) individual; with ``any_individual``,
+        without a rule, the first's (for what every individual has alike: the extras the backend gives)."""
+        names = self.individual_names(track_id)
+        name = names[0] if names and any_individual and self.person is None else self.chosen_individual(track_id)
         group = self._group(track_id)
         return group if name is None else group[INDIVIDUALS][name]
 
@@ -384,7 +386,7 @@ class TrackFile:
     @_damage_is_one_line
     def extra_specs(self, track_id: str) -> dict[str, FrameExtra]:
         """The extras a stored track has (name -> declaration), without reading their values."""
-        group = self._face(track_id)
+        group = self._face(track_id, any_individual=True)
         if EXTRAS not in group:
             return {}
         return {name: _stored_spec(name, dataset) for name, dataset in group[EXTRAS].items()}

@@ -31,6 +31,7 @@ import h5py
 import numpy as np
 
 from ..errors import StoreError
+from ..individuals import PersonRule
 from ..names import MAX_NAME_BYTES
 from ..provenance import Provenance
 from ..track import Track
@@ -195,11 +196,17 @@ class TrackWriter:
             self._reader = open_tracks(self.path)
         return self._reader
 
-    def read(self, track_id: str) -> Track:
-        """A stored track (as this run sees the store)."""
+    def read(self, track_id: str, person: Optional[PersonRule] = None) -> Track:
+        """A stored track (as this run sees the store); of a several-face sequence, the individual ``person``
+        picks."""
         if track_id not in self._ids:
             raise KeyError(f"{self.given} has no sequence {track_id!r}")
-        return self._view()[track_id]
+        view = self._view()
+        view.person = person
+        try:
+            return view[track_id]
+        finally:
+            view.person = None
 
     def provenance(self, track_id: str) -> Provenance:
         """What made a stored track, without reading its landmarks."""

@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from landmarkset.errors import InputError, OptionError, StoreError
+from landmarkset.individuals import PersonRule
 from landmarkset.intervals import Span
 from landmarkset.io import open_tracks
 from landmarkset.names import file_stem
@@ -88,6 +89,10 @@ def predict_tracks(
             model=os.path.abspath(model_path), model_name=record.model, tracks=os.path.abspath(tracks_path),
             classes=classes, window=0, stride=0, model_frames=int(record.dimensions["frames"]),
         )  # fmt: skip
+        # a sequence of several faces is predicted per individual; only then the tables name it in a column
+        people = {name: tracks.individual_names(name) or [""] for name in ids}
+        several = any(names != [""] for names in people.values())
+        key = ["sequence", "individual"] if several else ["sequence"]
         columns = [f"p_{name}" for name in classes]
         with (
             run,
@@ -96,36 +101,37 @@ def predict_tracks(
         ):
             os.makedirs(os.path.join(out_dir, "timelines"), exist_ok=True)
             windows_out, frames_out = csv.writer(windows_file), csv.writer(frames_file)
-            windows_out.writerow(
-                ["sequence", "window", "start_frame", "end_frame", "start_s", "end_s", "top", *columns]
-            )
-            frames_out.writerow(["sequence", "frame", "time_s", "face", "windows", "top", *columns])
+            windows_out.writerow([*key, "window", "start_frame", "end_frame", "start_s", "end_s", "top", *columns])
+            frames_out.writerow([*key, "frame", "time_s", "face", "windows", "top", *columns])
             disable = None if progress is None else not progress
             for name in tqdm(ids, desc="predict", unit="sequence", disable=disable):
                 warning = landmark_warning(model_path, record, tracks.landmark_source(name), name)
                 if warning and not any(warning.split(":", 1)[1] == w.split(":", 1)[1] for w in report.warnings):
                     report.warnings.append(warning)  # once per backend, naming the first sequence
-                try:
-                    check_contiguous(name, tracks.frame_index(name))
-                    size, step = spans(name)
-                    entry = _predict_sequence(model, record, tracks, name, size, step, device, windows_out,
-                                              frames_out, out_dir if timelines else None)  # fmt: skip
-                except (StoreError, OptionError, InputError) as error:  # damaged, listed frames, seconds without fps
-                    report.failed.append((name, " ".join(str(error).split())))
-                    continue
-                if not report.sequences:
-                    report.window, report.stride = size, step
-                report.sequences.append(entry)
-                fps = entry.fps if math.isfinite(entry.fps) and entry.fps > 0 else 0.0
-                report.video_seconds += entry.frames / fps if fps else 0.0
+                for individual in people[name]:
+                    tracks.person = PersonRule(individual) if individual else None
+                    row_key = [name, individual] if several else [name]
+                    try:
+                        check_contiguous(name, tracks.frame_index(name))
+                        size, step = spans(name)
+                        entry = _predict_sequence(model, record, tracks, name, size, step, device, windows_out,
+                                                  frames_out, out_dir if timelines else None, row_key)  # fmt: skip
+                    except (StoreError, OptionError, InputError) as error:  # damaged, listed frames, no fps
+                        report.failed.append((name, " ".join(str(error).split())))
+                        break
+                    if not report.sequences:
+                        report.window, report.stride = size, step
+                    report.sequences.append(entry)
+                    fps = entry.fps if math.isfinite(entry.fps) and entry.fps > 0 else 0.0
+                    report.video_seconds += entry.frames / fps if fps and individual in ("", people[name][0]) else 0.0
             report.seconds = time.monotonic() - started
             report.files = {name: os.path.join(out_dir, name) for name in PREDICTION_FILES}
             report.write(os.path.join(out_dir, "summary.json"))
     return report
 
 
-def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, step: int, device: str,
-                      windows_out, frames_out, timeline_dir: Optional[str]) -> SequencePrediction:  # fmt: skip
+def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, step: int, device: str, windows_out,
+                      frames_out, timeline_dir: Optional[str], key: list[str]) -> SequencePrediction:  # fmt: skip
     classes, kind = list(record.classes), record.spec.input
     attrs = tracks.sequence_attrs(name)
     fps = float(attrs.get("fps", math.nan))
@@ -161,7 +167,7 @@ def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, 
             top = int(row.argmax())
             tops[top] += 1
             windows_out.writerow([
-                name, scored, first, first + size - 1, _seconds(first, fps), _seconds(first + size - 1, fps),
+                *key, scored, first, first + size - 1, _seconds(first, fps), _seconds(first + size - 1, fps),
                 classes[top], *(f"{p:.4f}" for p in row),
             ])  # fmt: skip
             scored += 1
@@ -178,7 +184,7 @@ def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, 
         for offset in range(high - low):
             frame = low + offset
             frames_out.writerow([
-                name, frame, "" if np.isnan(times[frame]) else f"{times[frame]:.4f}", int(valid_all[frame]),
+                *key, frame, "" if np.isnan(times[frame]) else f"{times[frame]:.4f}", int(valid_all[frame]),
                 int(covered[frame]), classes[top_frame[frame]] if has[offset] else "",
                 *((f"{p:.4f}" for p in block[offset]) if has[offset] else [""] * len(classes)),
             ])  # fmt: skip
@@ -191,11 +197,13 @@ def _predict_sequence(model, record: ModelRecord, tracks, name: str, size: int, 
         frames_with_face=int(valid_all.sum()),
         window_shares={classes[i]: float(n / scored) for i, n in enumerate(tops) if n} if scored else {},
         longest=_longest(top_frame, classes, fps),
+        individual=key[1] if len(key) > 1 else "",
     )
     if timeline_dir is not None and scored:  # a track shorter than the window has nothing to draw
-        output = os.path.join(timeline_dir, "timelines", f"{file_stem(name)}.png")
+        stem = file_stem(name) + (f"__person{entry.individual}" if entry.individual else "")
+        output = os.path.join(timeline_dir, "timelines", f"{stem}.png")
         per_frame = np.where(covered[:, None] > 0, sums / np.maximum(covered, 1)[:, None], np.nan)
-        entry.timeline = plot_timeline(per_frame, valid_all, classes, fps, output, f"{name}: {record.model}")
+        entry.timeline = plot_timeline(per_frame, valid_all, classes, fps, output, f"{entry.name}: {record.model}")
     return entry
 
 

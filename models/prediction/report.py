@@ -24,6 +24,12 @@ class SequencePrediction:
     window_shares: dict[str, float]  # class -> share of the scored windows whose top class it is
     longest: dict[str, dict[str, float]]  # class -> {"frames", "start", "end", "seconds"} (0-based frames)
     timeline: str = ""
+    individual: str = ""  # the person, in a sequence extracted with several faces (extract --faces)
+
+    @property
+    def name(self) -> str:
+        """The sequence, and the person when it has several: ``clip #1``."""
+        return f"{self.sequence} #{self.individual}" if self.individual else self.sequence
 
 
 @dataclass
@@ -68,10 +74,10 @@ class PredictionReport(JsonReport):
             ranked = sorted(entry.window_shares.items(), key=lambda item: -item[1])
             shares = ", ".join(f"{name} {share:.2f}" for name, share in ranked)
             if not entry.windows and not entry.skipped_windows:
-                lines.append(f"  {entry.sequence}: {entry.frames} frames, shorter than one window: nothing predicted")
+                lines.append(f"  {entry.name}: {entry.frames} frames, shorter than one window: nothing predicted")
                 continue
             lines.append(
-                f"  {entry.sequence}: {entry.windows} windows ({entry.skipped_windows} skipped: a face on fewer than "
+                f"  {entry.name}: {entry.windows} windows ({entry.skipped_windows} skipped: a face on fewer than "
                 "half their frames)" + (f"; top class shares {shares}" if shares else "")
             )
         lines += [f"WARNING {warning}" for warning in self.warnings]

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from landmarkset.datasets.registry import read_intervals
 from landmarkset.errors import InputError, OptionError
+from landmarkset.individuals import PersonRule
 from landmarkset.intervals import MACRO, MICRO, Interval, Span
 from landmarkset.io import TrackFile, open_tracks
 from landmarkset.names import file_stem
@@ -59,8 +60,9 @@ class _Spotting:
     curves: Optional[str]
     delivered: Optional[DeliveredSpotter] = None
 
-    def video(self, store: TrackFile, track_id: str, report: SpotReport) -> None:
-        """Spot one video into ``report`` (or name why it cannot be, in ``report.failed``)."""
+    def video(self, store: TrackFile, track_id: str, report: SpotReport, individual: str = "") -> None:
+        """Spot one video (the person ``store.person`` picks, named ``individual`` in the tables) into ``report``
+        (or name why it cannot be, in ``report.failed``)."""
         try:
             video = load_video(store, track_id, self.spotter, self.windows, (self.truth or {}).get(track_id, []))
         except (OptionError, InputError) as error:
@@ -77,12 +79,14 @@ class _Spotting:
             if warning and warning.split(":", 1)[1] not in {w.split(":", 1)[1] for w in report.warnings}:
                 report.warnings.append(warning)
             proposals = recognise(proposals, reader_of_store(store), model, record)
-        entry = VideoSpots(video.video, video.subject, video.frames, video.fps, video.ks, proposals, video.truth)
+        entry = VideoSpots(video.video, video.subject, video.frames, video.fps, video.ks, proposals, video.truth,
+                           individual=individual)  # fmt: skip
         if self.truth is not None:
             entry.scores = {kind: s.as_dict() for kind, s in spotting_score(video.truth, proposals).items()}
         if self.curves is not None:
             shown, thresholds = self.spotter.shown(video, curves, self.settings)
-            output = os.path.join(self.curves, f"{file_stem(track_id)}.png")
+            stem = file_stem(track_id) + (f"__person{individual}" if individual else "")
+            output = os.path.join(self.curves, f"{stem}.png")
             plot_spots(shown, thresholds, proposals, video.truth, video.fps, output, track_id)
         report.videos.append(entry)
 
@@ -114,6 +118,7 @@ def spot_tracks(
     spotter: Optional[str] = None,
     progress: Optional[bool] = None,
     overwrite: bool = False,
+    person: Optional[str] = None,
 ) -> SpotReport:
     """Spot micro- and macro-expressions in every track (or ``sequences``) of ``tracks_path``; write OUT_DIR.
 
@@ -152,6 +157,8 @@ def spot_tracks(
     )  # fmt: skip
     recorded = {"windows": report.windows, "settings": settings, "masked": report.masked, "layout": report.layout,
                 "sequences": sequences, "curves": curves}  # fmt: skip
+    if person is not None:  # absent otherwise: run folders of one-face stores are recorded as before
+        recorded["person"] = PersonRule.parse(person).rule
     inputs = [tracks_path, annotations, recogniser, spotter]
     with open_tracks(tracks_path) as store:
         ids = list(dict.fromkeys(sequences)) if sequences else store.ids()  # -s X -s X: once
@@ -163,7 +170,7 @@ def spot_tracks(
                 os.makedirs(run.curves, exist_ok=True)
             disable = None if progress is None else not progress
             for track_id in tqdm(ids, desc="spotting", unit="video", disable=disable):
-                run.video(store, track_id, report)
+                _spot_people(run, store, track_id, report, person)
             run.pool(report)
             report.files = {
                 "intervals": _write_intervals(os.path.join(out_dir, "intervals.csv"), report, bool(run.recognition)),
@@ -173,14 +180,40 @@ def spot_tracks(
     return report
 
 
+def _spot_people(run: _Spotting, store: TrackFile, track_id: str, report: SpotReport, person: Optional[str]) -> None:
+    """Spot a video: one face as always; of several faces, every individual, or the one ``person`` picks (a
+    sheet scores one person per video, so with a sheet a rule is needed)."""
+    names = store.individual_names(track_id)
+    if names and person is None and run.truth is not None:
+        report.failed.append((track_id, f"holds {len(names)} individuals and a sheet scores one person per video: "
+                                        "pass --person largest|longest|NAME"))  # fmt: skip
+        return
+    if names and person is None:
+        chosen = names
+    else:
+        store.person = PersonRule.parse(person) if person is not None else None
+        chosen = [store.chosen_individual(track_id) or ""]
+    for individual in chosen:
+        store.person = PersonRule(individual) if individual else None
+        run.video(store, track_id, report, individual)
+    store.person = None
+
+
 def _write_intervals(path: str, report: SpotReport, emotions: bool) -> str:
-    """intervals.csv: one row per proposal (1-based frames), written whole or not at all."""
+    """intervals.csv: one row per proposal (1-based frames), written whole or not at all; an ``individual``
+    column after ``video`` when a video was spotted per person (several faces)."""
+    several = any(entry.individual for entry in report.videos)
     with atomic_file(path, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*INTERVAL_COLUMNS, *(EMOTION_COLUMNS if emotions else ())])
+        columns = [*INTERVAL_COLUMNS]
+        if several:
+            columns.insert(1, "individual")
+        writer.writerow([*columns, *(EMOTION_COLUMNS if emotions else ())])
         for entry in report.videos:
             for p in entry.proposals:
                 row = [p.video, p.subject, p.onset, p.offset, p.type, round(p.score, 6)]
+                if several:
+                    row.insert(1, entry.individual)
                 if emotions:
                     row += [p.emotion or "", "" if p.emotion_probability is None else round(p.emotion_probability, 4)]
                 writer.writerow(row)

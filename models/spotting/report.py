@@ -30,6 +30,7 @@ class VideoSpots:
     proposals: list[Proposal] = field(default_factory=list)
     truth: list[Interval] = field(default_factory=list)
     scores: Optional[dict[str, dict[str, float]]] = None  # MEGC counts and figures per type, this video
+    individual: str = ""  # the person, in a video extracted with several faces (extract --faces)
 
     def to_json(self) -> dict[str, Any]:
         return {
