@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -116,6 +117,7 @@ def test_individuals_are_stored_as_format_2_and_read_by_rule(tmp_path):
             np.testing.assert_array_equal(stored.landmarks, given.landmarks)
             np.testing.assert_array_equal(stored.valid, given.valid)
         assert tracks["alone"].individual == "" and tracks.frame_count("clip") == 4
+        assert [track.individual for track in tracks.individuals("alone")] == [""]  # a 1.x track: one individual
         with pytest.raises(StoreError, match=r"holds 2 individuals \(0, 1\): choose one with --person"):
             tracks["clip"]
         assert "1 sequence(s) extracted with several faces: 2 individuals" in tracks.summary(per_sequence=True)
@@ -164,6 +166,17 @@ def test_a_newcomer_gets_a_new_name_from_its_first_frame_and_one_face_runs_are_u
     newcomer = next(t for t in individuals if t.individual == followed["breakingbad"]["ids"][0])
     assert newcomer.individual == "2" and not newcomer.valid[:30].any() and newcomer.valid[30:].mean() >= 0.9
     assert all(m["switches"] == 0 and m["tracked"] >= 0.9 for m in followed.values()), followed
+    again = CliRunner().invoke(main, ["extract", clip, "-o", out, "-b", "dlib", "--faces", "all", "-q"])
+    assert again.exit_code == 0 and "1 already done" in again.output, again.output  # a re-run matches the store
+    one_face = CliRunner().invoke(main, ["extract", clip, "-o", out, "-b", "dlib", "-q"])
+    assert one_face.exit_code != 0 and "faces" in one_face.output and len(one_face.output.splitlines()) == 1
+    pooled, again = str(tmp_path / "pooled.h5"), str(tmp_path / "again.mp4")  # worker processes: the same people
+    shutil.copy(clip, again)
+    assert extract([clip, again], pooled, backend="dlib", faces="all", workers=2, progress=False).ok
+    with open_tracks(pooled) as tracks:
+        for name in ("third", "again"):
+            for a, b in zip(tracks.individuals(name), individuals, strict=True):
+                np.testing.assert_array_equal(a.landmarks, b.landmarks)
     info = CliRunner().invoke(main, ["info", out])
     assert "3 individuals" in info.output
     drawn = CliRunner().invoke(main, ["overlay", out, "-n", "3", "-o", str(tmp_path / "people.png")])
@@ -302,3 +315,35 @@ def test_the_flat_table_names_each_individual(tmp_path):
     lines = open(export_table(store, str(tmp_path / "table.csv"))).read().splitlines()
     assert lines[0].startswith("sequence,individual,subject") and len(lines) == 9
     assert [line.split(",")[:2] for line in lines[1:]][::4] == [["clip", "0"], ["clip", "1"]]
+
+
+@pytest.mark.slow
+def test_face_alignment_gives_every_face_its_network_run(tmp_path):
+    import torch
+    from face_alignment.models import FAN
+
+    from landmarkset.extractors._face_alignment import FAN_2D
+    from landmarkset.io.frames import read_image
+
+    torch.manual_seed(0)
+    torch.save(FAN(4).state_dict(), tmp_path / FAN_2D.name)  # seeded random weights: the mechanics, not accuracy
+    clip = people_clip(str(tmp_path / "two.mp4"), {"takeo": [(100, 135)] * 2, "einstein": [(380, 135)] * 2}, side=110)
+    options = {"weights_dir": str(tmp_path), "check_hash": False, "download": False, "detector": "dlib"}
+    several = get_extractor("face-alignment", faces="all", **options)
+    frame = tmp_path / "frame.png"
+    import cv2
+
+    capture = cv2.VideoCapture(clip)
+    cv2.imwrite(str(frame), capture.read()[1])
+    image = read_image(str(frame))
+    faces = several.process_faces(image)
+    boxes, _ = get_extractor("dlib").detect_faces(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
+    assert len(faces) == len(boxes) == 2
+    for face, box in zip(faces, boxes):
+        np.testing.assert_array_equal(face.box, box)
+        centre = face.landmarks.mean(axis=0)  # the network saw this face's crop: its points lie around it
+        assert abs(centre[0] - (box[0] + box[2]) / 2) < box[2] - box[0]
+    out = str(tmp_path / "two.h5")
+    assert extract(clip, out, backend="face-alignment", options=options, faces="all", progress=False).ok
+    with open_tracks(out) as tracks:
+        assert tracks.individual_names("two") == ["0", "1"]

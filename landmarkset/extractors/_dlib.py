@@ -150,6 +150,8 @@ class DlibExtractor(BaseExtractor):
 
     def detect_faces(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every face box (K, 4) and score the whole-frame detector finds (other backends use it too)."""
+        if not hasattr(self, "_hog") and not hasattr(self, "_cnn"):
+            self.load_detector()
         return self._detect(gray, self.options["upsample"])
 
     def _detect_near(self, gray: np.ndarray, box: np.ndarray) -> Optional[tuple[np.ndarray, float]]:

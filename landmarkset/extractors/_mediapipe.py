@@ -319,6 +319,7 @@ class MediaPipeExtractor(BaseExtractor):
 
     def detect_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every face box (K, 4) and score the face detector finds (other backends use it too)."""
+        self.load_detector()  # once: it returns at once when loaded
         return self._detect(image)
 
     def find_face(self, image: np.ndarray) -> Detection:
