@@ -10,7 +10,6 @@ checkpointed).
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable, Optional, Union
 
@@ -21,9 +20,10 @@ from ..extractors import FrameResult, declared_extras
 from ..individuals import IdentityTracker
 from ..io.frames import Source
 from ..io.prefetch import prefetched
-from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
+from ..provenance import Provenance
 from ..regions import N_LANDMARKS
 from ..track import Individuals, Track
+from .sequence import sequence_fields
 
 __all__ = ["track_people"]
 
@@ -76,22 +76,9 @@ def track_people(
     kept.sort(key=int)
     size = np.array([source.width, source.height], dtype=np.float32)
     common = dict(
-        id=source.id,
-        frame_index=np.asarray(source.frame_numbers[:n] if source.frame_numbers else np.arange(n), dtype=np.int32),
         timestamp=np.asarray(timestamps, dtype=np.float64),
         faces_detected=np.asarray(detected, dtype=np.int16),
-        width=source.width,
-        height=source.height,
-        source=os.path.abspath(source.path),
-        fps=source.fps,
-        backend=provenance.backend,
-        backend_version=provenance.backend_version,
-        backend_options=dict(extractor.options),
-        frame_names=source.frame_names if source.kind != "video" else None,
-        unreadable_frames=unreadable,
-        selection=ALL_FRAMES if provenance.selection == ALL_FRAMES else LISTED_FRAMES,
-        source_fingerprint=dict(provenance.source) if provenance.source is not None else None,
-        frames_promised=source.frame_count if source.kind == "video" and source.frame_count > 0 else -1,
+        **sequence_fields(source, provenance, extractor.options, n, unreadable),
     )
     extras = {extra.name: extra for extra in declared_extras(extractor)}
     tracks = [_individual(name, frames_faces, size, extras, common) for name in kept]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Iterator
 from typing import Callable, Optional, Union
@@ -15,11 +14,12 @@ from ..extractors import Extractor, FrameResult, declared_extras, faces_of
 from ..extras import FrameExtra
 from ..io.frames import Frame, Source
 from ..io.prefetch import prefetched
-from ..provenance import ALL_FRAMES, LISTED_FRAMES, Provenance
+from ..provenance import Provenance
 from ..regions import N_LANDMARKS
 from ..track import Individuals, Track
 from .checkpoint import CHUNK, Checkpoints
 from .people import track_people
+from .sequence import sequence_fields
 
 __all__ = ["failure_reason", "request_provenance", "track_source"]
 
@@ -174,28 +174,15 @@ def track_source(
     n = buffer.n
     size = np.array([source.width, source.height], dtype=np.float32)
     return Track(
-        id=source.id,
         landmarks=buffer.landmarks[:n] / size,
         valid=buffer.valid[:n],
         confidence=buffer.confidence[:n],
-        frame_index=np.asarray(source.frame_numbers[:n] if source.frame_numbers else np.arange(n), dtype=np.int32),
         timestamp=buffer.timestamp[:n],
         box=buffer.box[:n] / np.tile(size, 2),
         faces_detected=buffer.faces[:n],
-        width=source.width,
-        height=source.height,
-        source=os.path.abspath(source.path),
-        fps=source.fps,
-        backend=provenance.backend,
-        backend_version=provenance.backend_version,
-        backend_options=dict(extractor.options),
-        frame_names=source.frame_names if source.kind != "video" else None,
-        unreadable_frames=unreadable,
-        selection=ALL_FRAMES if provenance.selection == ALL_FRAMES else LISTED_FRAMES,
-        source_fingerprint=dict(provenance.source) if provenance.source is not None else None,
-        frames_promised=source.frame_count if source.kind == "video" and source.frame_count > 0 else -1,
         extras={name: values[:n] for name, values in buffer.extra_values.items()},
         extra_specs=dict(buffer.extras),
+        **sequence_fields(source, provenance, extractor.options, n, unreadable),
     )
 
 
