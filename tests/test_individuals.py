@@ -148,6 +148,12 @@ def test_real_faces_that_cross_leave_and_return_keep_their_names(tmp_path):
         for person, measure in followed.items():
             assert measure["switches"] == 0 and len(measure["ids"]) == 1, (name, person, measure)
             assert measure["tracked"] >= 0.7, (name, person, measure)
+        if name == "crossing":  # the landmarker alone on the whole frame (detector none) finds both faces too
+            import cv2
+
+            frame = cv2.cvtColor(cv2.VideoCapture(clip).read()[1], cv2.COLOR_BGR2RGB)
+            whole = get_extractor("mediapipe", detector="none", faces="all").process_faces(frame)
+            assert len(whole) == 2 and all(np.isfinite(face.landmarks).all() for face in whole)
         if name == "away":  # absent frames are NaN in place, never dropped
             back = next(track for track in individuals if track.individual == followed["breakingbad"]["ids"][0])
             assert not back.valid[35:55].any() and np.isnan(back.landmarks[35:55]).all() and back.n_frames == 90
