@@ -16,6 +16,7 @@ from ._identity import Identity, load_identities
 from ._render import Look, Renderer
 from ._samm import facs_text, micro_expression, save_truth, write_frames
 from ._tree import SynthTree
+from ._workbook import write_workbook
 
 __all__ = ["CASME2_EMOTION", "CASME2_SHEET", "synth_casme2"]
 
@@ -44,7 +45,6 @@ def synth_casme2(
     Defects of the release reproduced on purpose, silent in the sheet and flagged in the truth: an apex
     given as "/", and a clip whose emotion is "others" (an AU set of no emotion).
     """
-    import openpyxl
 
     identities = identities or load_identities()
     emotions = [*CASME2_EMOTION, "repression"]
@@ -82,11 +82,5 @@ def synth_casme2(
                 "moved_landmarks": expression.moved(),
                 "landmarks": np.round(track, 3).tolist(),
             }
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Sheet1"
-    for row, values in enumerate([CASME2_HEADER, *rows], start=1):
-        for column, value in enumerate(values, start=1):
-            sheet.cell(row=row, column=column, value=value)
-    book.save(os.path.join(out, CASME2_SHEET))
+    write_workbook(os.path.join(out, CASME2_SHEET), {"Sheet1": [CASME2_HEADER, *rows]})
     return save_truth(out, "casme2", seed, subjects, size, identities, truth, sheet=CASME2_SHEET)

@@ -18,6 +18,7 @@ from ._nuisance import Nuisances
 from ._render import Look, Renderer
 from ._samm import LONG_VIDEO_NUISANCES, facs_text, render_long_video, save_truth
 from ._tree import SynthTree
+from ._workbook import write_workbook
 
 __all__ = ["CASME3_SHEET", "synth_casme3"]
 
@@ -52,7 +53,6 @@ def synth_casme3(
     pair repeats in the sheet), and a row whose apex lies outside [onset, offset].
     """
     nuisances = Nuisances.of(nuisances)
-    import openpyxl
 
     identities = identities or load_identities()
     truth: dict[str, Any] = {}
@@ -105,10 +105,5 @@ def synth_casme3(
                 "frames": frames,
                 "intervals": records,
             }
-    book = openpyxl.Workbook()
-    page = book.active
-    page.title = "Sheet1"
-    for row in [CASME3_HEADER, *rows]:
-        page.append(row)
-    book.save(os.path.join(out, CASME3_SHEET))
+    write_workbook(os.path.join(out, CASME3_SHEET), {"Sheet1": [CASME3_HEADER, *rows]})
     return save_truth(out, "casme3", seed, subjects, size, identities, truth, fps=CASME3_FPS, sheet=CASME3_SHEET)

@@ -19,6 +19,7 @@ from ._nuisance import Nuisances
 from ._render import Look, Renderer
 from ._samm import LONG_TRUTH_TRACKS, LONG_VIDEO_NUISANCES, facs_text, render_long_video, save_truth
 from ._tree import SynthTree
+from ._workbook import write_workbook
 
 __all__ = ["CASME_SQ_SHEET", "synth_casme_sq"]
 
@@ -63,7 +64,6 @@ def synth_casme_sq(
     leading zero lost: 0101 becomes 101).
     """
     nuisances = Nuisances.of(nuisances)
-    import openpyxl
 
     if subjects > len(SUBJECT_FOLDERS) or videos_per_subject > len(STIMULI):
         raise ValueError(f"at most {len(SUBJECT_FOLDERS)} subjects and {len(STIMULI)} videos per subject")
@@ -131,16 +131,9 @@ def synth_casme_sq(
                 "blink_frames": [frame + 1 for frame in rendered.extra.blinks],
                 "track_file": f"{LONG_TRUTH_TRACKS}/{video}.npy",
             }
-    book = openpyxl.Workbook()
-    code_sheet = book.active
-    code_sheet.title = "CASMEcode_final"
-    for row in rows:
-        code_sheet.append(row)
-    rule1 = book.create_sheet("naming rule1")
-    for index in range(subjects):
-        rule1.append([f"s{SUBJECT_FOLDERS[index]}", SUBJECT_FOLDERS[index], index + 1])
-    rule2 = book.create_sheet("naming rule2")
-    for position, (video_code, video_name, _) in enumerate(STIMULI):
-        rule2.append([int(video_code) if position == 0 else video_code, video_name])  # the lost leading zero
-    book.save(os.path.join(out, CASME_SQ_SHEET))
+    rule1 = [[f"s{SUBJECT_FOLDERS[index]}", SUBJECT_FOLDERS[index], index + 1] for index in range(subjects)]
+    rule2 = [[int(video_code) if position == 0 else video_code, video_name]  # the lost leading zero
+             for position, (video_code, video_name, _) in enumerate(STIMULI)]  # fmt: skip
+    pages = {"CASMEcode_final": rows, "naming rule1": rule1, "naming rule2": rule2}
+    write_workbook(os.path.join(out, CASME_SQ_SHEET), pages)
     return save_truth(out, "casme-sq", seed, subjects, size, identities, truth, fps=CASME_SQ_FPS, sheet=CASME_SQ_SHEET)

@@ -17,6 +17,7 @@ from ._render import Look, Renderer
 from ._samm import LONG_VIDEO_NUISANCES, render_long_video, save_truth
 from ._smic import SMIC_CODE
 from ._tree import SynthTree
+from ._workbook import write_workbook
 
 __all__ = ["SMIC_E_SHEET", "synth_smic_e"]
 
@@ -51,7 +52,6 @@ def synth_smic_e(
     absolute numbers.
     """
     nuisances = Nuisances.of(nuisances)
-    import openpyxl
 
     identities = identities or load_identities()
     truth: dict[str, Any] = {}
@@ -106,9 +106,5 @@ def synth_smic_e(
                 "frames": frames,
                 "intervals": records,
             }
-    book = openpyxl.Workbook()
-    page = book.active
-    for row in [SMIC_E_HEADER, *rows]:
-        page.append(row)
-    book.save(os.path.join(out, SMIC_E_SHEET))
+    write_workbook(os.path.join(out, SMIC_E_SHEET), {"Sheet": [SMIC_E_HEADER, *rows]})  # openpyxl's default name
     return save_truth(out, "smic-e", seed, subjects, size, identities, truth, fps=100.0, sheet=SMIC_E_SHEET)
