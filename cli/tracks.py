@@ -166,7 +166,6 @@ def overlay(
     sequence."""
     from landmarkset.io import open_tracks
     from landmarkset.plotting import plot_overlay
-    from landmarkset.track import Individuals
 
     with open_tracks(store, smoothing=smoothing_from_options(smooth, smooth_params)) as tracks:
         if sequence is None:
@@ -175,8 +174,7 @@ def overlay(
             sequence = tracks.ids()[0]
         if sequence not in tracks:
             raise click.ClickException(f"{store} has no sequence {sequence!r}; see `landmarkset info -s {store}`")
-        people = tracks.individuals(sequence)  # several faces: every individual, each in its colour
-        track = Individuals(people) if people[0].individual else people[0]
+        track = tracks.sequence(sequence)  # several faces: every individual, each in its colour
     path = plot_overlay(track, output or f"{sequence}.png", n_frames=n_frames, indices=_positions(at), crop=crop)
     click.echo(f"wrote {path}")
 

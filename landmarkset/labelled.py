@@ -154,14 +154,8 @@ def to_xarray(
         with open_tracks(tracks, smoothing) as store:
             return to_xarray(store, sequences)
     return xr.DataTree.from_dict(
-        {f"/{track_id}": track_dataset(_sequence(tracks, track_id)) for track_id in sequences or tracks.ids()}
+        {f"/{track_id}": track_dataset(tracks.sequence(track_id)) for track_id in sequences or tracks.ids()}
     )
-
-
-def _sequence(tracks: TrackFile, track_id: str) -> Union[Track, Individuals]:
-    """A stored sequence whole: its track, or every individual of a several-face sequence."""
-    people = tracks.individuals(track_id)
-    return Individuals(people) if people[0].individual else people[0]
 
 
 def export_netcdf(
@@ -177,7 +171,7 @@ def export_netcdf(
             if track_id not in tracks:
                 raise InputError(f"{store} has no sequence {track_id!r}")
         if len(ids) == 1:
-            track_dataset(_sequence(tracks, ids[0])).to_netcdf(path, engine="h5netcdf")
+            track_dataset(tracks.sequence(ids[0])).to_netcdf(path, engine="h5netcdf")
         else:
             to_xarray(tracks, ids).to_netcdf(path, engine="h5netcdf")
     return path

@@ -179,10 +179,13 @@ def test_a_newcomer_gets_a_new_name_from_its_first_frame_and_one_face_runs_are_u
     pooled, again = str(tmp_path / "pooled.h5"), str(tmp_path / "again.mp4")  # worker processes: the same people
     shutil.copy(clip, again)
     assert extract([clip, again], pooled, backend="dlib", faces="all", workers=2, progress=False).ok
-    with open_tracks(pooled) as tracks:
-        for name in ("third", "again"):
-            for a, b in zip(tracks.individuals(name), individuals, strict=True):
-                np.testing.assert_array_equal(a.landmarks, b.landmarks)
+    on_dask = str(tmp_path / "dask.h5")  # and a Dask worker, through its shard
+    assert extract(clip, on_dask, backend="dlib", faces="all", scheduler="local", progress=False).ok
+    for store, names in ((pooled, ("third", "again")), (on_dask, ("third",))):
+        with open_tracks(store) as tracks:
+            for name in names:
+                for a, b in zip(tracks.individuals(name), individuals, strict=True):
+                    np.testing.assert_array_equal(a.landmarks, b.landmarks)
     info = CliRunner().invoke(main, ["info", out])
     assert "3 individuals" in info.output
     drawn = CliRunner().invoke(main, ["overlay", out, "-n", "3", "-o", str(tmp_path / "people.png")])
@@ -217,6 +220,16 @@ def test_a_build_over_two_person_clips_labels_the_person_the_rule_picks(tmp_path
     assert result.exit_code == 0, result.output
     dataset = read_dataset(out)
     assert json.loads(dataset.attrs["settings"])["person"] == "longest" and len(dataset.sequence) == 2
+    assert dataset.person == PersonRule("longest")  # what explain and merge read the tracks with
+    one_face = str(tmp_path / "one-face.h5")  # the same clips, one face each: merged beside the other
+    assert (
+        CliRunner()
+        .invoke(main, [*arguments[:6], one_face, *arguments[7:], "--min-frames", "5", "--frames", "10"])
+        .exit_code
+        == 0
+    )
+    merged = CliRunner().invoke(main, ["merge", f"A={out}", f"B={one_face}", "-o", str(tmp_path / "merged.h5")])
+    assert merged.exit_code == 0, merged.output
     with open_tracks(out, person=PersonRule("longest")) as tracks:
         for name in dataset.sequence:
             individuals = tracks.individuals(name)

@@ -264,7 +264,7 @@ def _renamed_tracks(inputs: dict[str, str], read: dict[str, Dataset], keep: dict
     tracks: dict[str, Track] = {}
     for name, dataset in read.items():
         wanted = {dataset.source_sequence(i) for i in np.flatnonzero(keep[name])}
-        with open_tracks(inputs[name]) as store:
+        with open_tracks(inputs[name], person=dataset.person) as store:  # several faces: the labelled person
             for track_id in sorted(wanted):
                 if track_id in store:
                     track = store[track_id]

@@ -125,7 +125,7 @@ class DaskRunner:
                         if request.setting_differences(stored, self.exempt) or request.sequence_differences(stored):
                             continue  # made otherwise: extracted again
                         seen.add(track_id)
-                        yield tracks[track_id]
+                        yield tracks.sequence(track_id)
             except LandmarksetError:
                 continue  # a shard cut short before its first commit holds nothing
 
@@ -169,7 +169,7 @@ class DaskRunner:
                     done(source, None, InputError(f"{source.path}: {error}"))
                     continue
                 with open_tracks(shard) as tracks:
-                    track = tracks[track_id]
+                    track = tracks.sequence(track_id)
                 done(source, track, None)
         except BaseException:
             client.cancel(list(futures))

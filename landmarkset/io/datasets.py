@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 
 from ..errors import StoreError
+from ..individuals import PersonRule
 from ..track import Track
 from .encoding import DATASET, check_element, damage_is_one_line, open_for_reading, stamp
 
@@ -51,6 +52,15 @@ class Dataset:
         "provided" (the dataset's own landmark files); empty when the dataset does not say."""
         backend = str(self.attrs.get("backend", "") or self.attrs.get("landmarks", "") or "")
         return {"backend": backend, "backend_version": str(self.attrs.get("backend_version", "") or "")}
+
+    @property
+    def person(self) -> Optional[PersonRule]:
+        """The rule that picked the labelled person in clips of several faces (``build --person``), or None."""
+        try:
+            rule = json.loads(self.attrs.get("settings", "{}") or "{}").get("person")
+        except (ValueError, AttributeError):
+            return None
+        return None if rule is None else PersonRule(str(rule))
 
     def source_sequence(self, index: int) -> str:
         """The sequence (track id) a sample's frames come from: a synthetic neutral sample's source."""

@@ -292,6 +292,13 @@ class TrackFile:
         return [self._read(track_id, name) for name in self.individual_names(track_id) or [None]]
 
     @_damage_is_one_line
+    def sequence(self, track_id: str) -> Union[Track, Individuals]:
+        """A stored sequence whole, as extraction gave it: its track, or every individual of a several-face
+        sequence (to copy it, or export it, without choosing a person)."""
+        people = self.individuals(track_id)
+        return Individuals(people) if people[0].individual else people[0]
+
+    @_damage_is_one_line
     def chosen_individual(self, track_id: str) -> Optional[str]:
         """The individual the ``person`` rule picks in a several-face sequence; None for a one-face track."""
         names = self.individual_names(track_id)

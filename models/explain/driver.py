@@ -185,7 +185,7 @@ def explain_dataset(
             os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
         disable = None if progress is None else not progress
         try:
-            tracks, problem = open_tracks(data_path), ""
+            tracks, problem = open_tracks(data_path, person=dataset.person), ""  # the labelled person
         except (StoreError, OSError) as error:
             tracks, problem = None, " ".join(str(error).split())
         context = _Context(
