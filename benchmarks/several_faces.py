@@ -71,7 +71,7 @@ def run(backend: str, frames: int, folder: str) -> list[str]:
             started = time.perf_counter()
             extract(clip, out, backend=backend, faces=faces, progress=False, overwrite=True)
             timings[faces] = time.perf_counter() - started
-        with open_tracks(out) as tracks:
+        with open_tracks(os.path.join(folder, f"{name}-{backend}-all.h5")) as tracks:  # every face's store
             individuals = tracks.individuals(name)
         followed = switches_and_coverage(drawn, individuals, SIDE * scale)
         switches = sum(m["switches"] for m in followed.values())

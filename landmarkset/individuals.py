@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -83,8 +83,8 @@ class IdentityTracker:
     gap_widening: float = 0.1
     max_size_ratio: float = 1.6
     shape_weight: float = 2.0
-    _individuals: list[_Individual] = field(default_factory=list)
-    _named: int = 0
+    _individuals: list[_Individual] = field(default_factory=list, init=False, repr=False)
+    _named: int = field(default=0, init=False, repr=False)
 
     def reset(self) -> None:
         self._individuals, self._named = [], 0
@@ -135,22 +135,22 @@ class PersonRule:
             return cls(text)
         raise OptionError(f"--person must be largest, longest or an individual's name (0, 1, ...); got {text!r}")
 
-    def choose(self, individuals: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
-        """The chosen name among ``individuals`` (name -> (valid (T,), box (T, 4))); OptionError when the
-        rule names an individual the sequence does not have."""
+    def choose(self, names: list[str], frames: Callable[[str], tuple[np.ndarray, np.ndarray]]) -> str:
+        """The chosen name among ``names``; ``frames(name)`` gives an individual's (valid (T,), box (T, 4)), read
+        only by the rules that measure. OptionError when the rule names an individual the sequence lacks."""
         if self.rule not in self.CHOICES:
-            if self.rule not in individuals:
-                raise OptionError(f"no individual {self.rule!r} here (it has {', '.join(individuals)})")
+            if self.rule not in names:
+                raise OptionError(f"no individual {self.rule!r} here (it has {', '.join(names)})")
             return self.rule
 
         def score(name: str) -> float:
-            valid, box = individuals[name]
+            valid, box = frames(name)
             if self.rule == "longest":
                 return float(valid.sum())
             sizes = (box[valid, 2] - box[valid, 0]) * (box[valid, 3] - box[valid, 1])
             return float(np.median(sizes)) if len(sizes) else -1.0
 
-        return max(individuals, key=lambda name: (score(name), -int(name) if name.isdigit() else 0))
+        return max(names, key=lambda name: (score(name), -int(name) if name.isdigit() else 0))
 
 
 def switches_and_coverage(

@@ -70,10 +70,11 @@ def test_faces_setting_and_person_rule_are_checked_in_one_line():
     valid = {"0": np.array([1, 1, 0, 0], bool), "1": np.array([0, 1, 1, 1], bool)}
     box = {"0": np.tile([0, 0, 0.5, 0.5], (4, 1)), "1": np.tile([0, 0, 0.2, 0.2], (4, 1))}
     people = {name: (valid[name], box[name]) for name in valid}
-    assert PersonRule("longest").choose(people) == "1" and PersonRule("largest").choose(people) == "0"
-    assert PersonRule("0").choose(people) == "0"
+    assert PersonRule("longest").choose(list(people), people.get) == "1"
+    assert PersonRule("largest").choose(list(people), people.get) == "0"
+    assert PersonRule("0").choose(list(people), people.get) == "0"
     with pytest.raises(OptionError, match="no individual '7'"):
-        PersonRule("7").choose(people)
+        PersonRule("7").choose(list(people), people.get)
 
 
 def test_a_backend_that_finds_one_face_is_refused_for_several():
@@ -322,6 +323,8 @@ def test_predict_and_spot_run_per_individual_with_an_individual_column(trained_t
     one = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "s1"), "--person", "longest", "--no-curves"])
     assert one.exit_code == 0, one.output
     assert [v["individual"] for v in json.loads((tmp_path / "s1" / "report.json").read_text())["videos"]] == ["0"]
+    absent = CliRunner().invoke(main, ["spot", store, "-o", str(tmp_path / "s7"), "--person", "7", "--no-curves", "-q"])
+    assert absent.exit_code == 2 and "no individual '7'" in absent.output  # the video fails alone, in one line
 
 
 def test_the_flat_table_names_each_individual(tmp_path):

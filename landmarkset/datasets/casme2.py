@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Optional
 from ..errors import InputError
 from ..extractors import Option
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .declaration import Generator, LayoutBase, own_default
+from .declaration import SUBJECTS, Generator, LayoutBase, own_default
 from .layout import Item, Scan, find_tree, link_out_of, numbered_frames, outside_root
 from .sheets import read_sheet, scan_rows
 
@@ -60,7 +60,7 @@ class CasmeIILayout(LayoutBase):
     generators: ClassVar[dict[str, Generator]] = {
         "casme2": Generator(
             "landmarkset.synth:synth_casme2",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "clips_per_subject": own_default(int, "Clips per subject.", low=1)},
             "A CASME II tree: CASME2_RAW_selected/subNN/<clip>/imgN.jpg and CASME2-coding-20140508.xlsx.",
             small={"subjects": 2, "clips_per_subject": 3},

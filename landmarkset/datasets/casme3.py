@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Optional
 
 from ..errors import InputError
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .declaration import Generator, LayoutBase, own_default
+from .declaration import SUBJECTS, Generator, LayoutBase, own_default
 from .layout import Item, Scan, find_tree, link_out_of, numbered_frames, outside_root
 from .sheets import read_sheet, scan_rows
 
@@ -56,7 +56,7 @@ class CasmeIIILayout(LayoutBase):
     generators: ClassVar[dict[str, Generator]] = {
         "casme3": Generator(
             "landmarkset.synth:synth_casme3",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "clips_per_subject": own_default(int, "Clips per subject.", low=1, high=16)},
             "A CAS(ME)^3 part A tree: data/spNO.N/<clip>/color/<0-based>.jpg and its ME label sheet.",
             small={"subjects": 2, "clips_per_subject": 2},

@@ -26,7 +26,7 @@ from ..provenance import LISTED_FRAMES, Provenance, fingerprint
 from ..regions import N_LANDMARKS
 from ..track import Track
 from .build import BuildReport
-from .declaration import Generator, LayoutBase, own_default
+from .declaration import SUBJECTS, Generator, LayoutBase, own_default
 from .layout import Item, Scan, link_out_of, outside_root
 
 __all__ = ["CkplusLayout", "build_ckplus", "find_ckplus", "read_code"]
@@ -117,7 +117,7 @@ class CkplusLayout(LayoutBase):
     generators: ClassVar[dict[str, Generator]] = {
         "ckplus": Generator(
             "landmarkset.synth:synth_ckplus",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "sequences_per_subject": own_default(int, "Expression sequences per subject.", low=1),
              "unlabelled_rate": own_default(float, "Share of sequences without an Emotion file.", low=0, high=1),
              "nuisances": own_default(str, "Nuisances of real video in every sequence: all, none (the "

@@ -17,7 +17,7 @@ from ..provenance import Provenance
 from ..track import Track
 from .layout import Item, Scan
 
-__all__ = ["Declaration", "Generator", "LayoutBase", "own_default", "resolve_options"]
+__all__ = ["SUBJECTS", "Declaration", "Generator", "LayoutBase", "own_default", "resolve_options"]
 
 
 class _OwnDefault:
@@ -44,6 +44,9 @@ def resolve_options(function: Callable[..., Any], options: dict[str, Option]) ->
         as_text = option.kind is str and default is not None
         resolved[name] = replace(option, default=str(default) if as_text else default)
     return resolved
+
+
+SUBJECTS = own_default(int, "Generated subjects.", low=1)  # every generator's first option
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ..intervals import Interval
 from ..names import name_problem, within
 from .build import BuildReport
 from .cells import CellError, integer_cell, name_cell, text_cell
-from .declaration import Generator, LayoutBase, own_default
+from .declaration import SUBJECTS, Generator, LayoutBase, own_default
 from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 from .sheets import read_rows
 
@@ -277,14 +277,14 @@ class SammLayout(LayoutBase):
     generators: ClassVar[dict[str, Generator]] = {
         "samm": Generator(
             "landmarkset.synth:synth_samm",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "clips_per_subject": own_default(int, "Micro-expression clips per subject.", low=1)},
             "A SAMM micro-expression tree: SAMM/<subject>/<clip>/ frames and SAMM_Micro_FACS_Codes_v2.xlsx.",
             small={"subjects": 2, "clips_per_subject": 3},
         ),
         "samm-long": Generator(
             "landmarkset.synth:synth_samm_long",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "videos_per_subject": own_default(int, "Long videos per subject.", low=1),
              "frames": own_default(int, "Frames per video (200 fps).", low=300, high=9999),
              "nuisances": own_default(str, "Motion between the intervals: 'none' (a still face, as before 0.5) or a "

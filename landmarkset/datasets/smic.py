@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Optional
 from ..errors import InputError
 from ..extraction.report import Failure
 from ..extractors import Option
-from .declaration import Generator, LayoutBase, own_default
+from .declaration import SUBJECTS, Generator, LayoutBase, own_default
 from .layout import Item, Scan, link_out_of, numbered_frames, outside_root
 
 __all__ = ["SMIC_CLASSES", "SmicLayout", "build_smic"]
@@ -64,7 +64,7 @@ class SmicLayout(LayoutBase):
     generators: ClassVar[dict[str, Generator]] = {
         "smic": Generator(
             "landmarkset.synth:synth_smic",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "clips_per_subject": own_default(int, "Clips per subject.", low=1)},
             "A SMIC-HS tree: SMIC_all_cropped/HS/sN/micro/<class>/<clip>/imageN.jpg (no sheet: the class is the "
             "folder).",

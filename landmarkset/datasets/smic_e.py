@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..extraction.report import Failure
 from ..intervals import Interval
 from .cells import CellError, integer_cell, name_cell
-from .declaration import Generator, LayoutBase, own_default
+from .declaration import SUBJECTS, Generator, LayoutBase, own_default
 from .layout import Item, Scan, SheetIntervals, link_out_of, numbered_frames, outside_root
 from .sheets import Sheet, read_sheet, scan_rows
 
@@ -95,7 +95,7 @@ class SmicELayout(LayoutBase):
     generators: ClassVar[dict[str, Generator]] = {
         "smic-e": Generator(
             "landmarkset.synth:synth_smic_e",
-            {"subjects": own_default(int, "Generated subjects.", low=1),
+            {"subjects": SUBJECTS,
              "clips_per_subject": own_default(int, "Clips per subject.", low=1)},
             "A SMIC-E tree: SMIC-E/HS_long/sN/<clip>/imageN.jpg and SMIC-HS-E_annotation.xlsx.",
             small={"subjects": 2, "clips_per_subject": 2},

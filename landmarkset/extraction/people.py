@@ -16,7 +16,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from ..errors import InputError
-from ..extractors import FrameResult, declared_extras
+from ..extractors import FrameResult, declared_extras, faces_of
 from ..individuals import IdentityTracker
 from ..io.frames import Source
 from ..io.prefetch import prefetched
@@ -70,9 +70,8 @@ def track_people(
         for name in faces:
             seen[name] = seen.get(name, 0) + 1
     kept = sorted(seen, key=lambda name: (-seen[name], int(name)))
-    faces_setting = getattr(extractor, "faces", "all")
-    if faces_setting != "all":
-        kept = kept[: int(faces_setting)]
+    if faces_of(extractor) != "all":
+        kept = kept[: int(faces_of(extractor))]
     kept.sort(key=int)
     size = np.array([source.width, source.height], dtype=np.float32)
     common = dict(

@@ -52,7 +52,7 @@ class SeveralFacesExtractor:
         self.inner.reset()
 
     def process_faces(self, image: np.ndarray, timestamp: Optional[float] = None) -> list[FrameResult]:
-        return [result for result in self.inner.process_faces(image, timestamp) if result.face_found]
+        return self.inner.process_faces(image, timestamp)  # faces without finite points are dropped by the caller
 
     def process(self, image: np.ndarray, timestamp: Optional[float] = None) -> FrameResult:
         raise TypeError("a several-face extractor gives every face of a frame: call process_faces")

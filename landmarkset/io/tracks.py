@@ -243,6 +243,8 @@ class TrackFile:
         self.path = path
         self.smoothing = smoothing
         self.person = person
+        self._names: dict[str, list[str]] = {}
+        self._chosen: dict[tuple[str, str], str] = {}
         self._file = open_for_reading(path)
         try:
             check_element(self._file, STORE, path)
@@ -283,8 +285,10 @@ class TrackFile:
     @_damage_is_one_line
     def individual_names(self, track_id: str) -> list[str]:
         """The individuals of a sequence extracted with several faces; empty for a one-face track."""
-        group = self._group(track_id)
-        return individual_names(group, _attributes(group, self._where(track_id)))
+        if track_id not in self._names:  # asked on every block read of a long track: read once
+            group = self._group(track_id)
+            self._names[track_id] = individual_names(group, _attributes(group, self._where(track_id)))
+        return self._names[track_id]
 
     @_damage_is_one_line
     def individuals(self, track_id: str) -> list[Track]:
@@ -307,11 +311,16 @@ class TrackFile:
         if self.person is None:
             raise StoreError(f"{self._where(track_id)} holds {len(names)} individuals ({', '.join(names)}): "
                              f"{CHOOSE_PERSON}")  # fmt: skip
-        group = self._group(track_id)[INDIVIDUALS]
-        try:
-            return self.person.choose({name: (group[name]["valid"][()], group[name]["box"][()]) for name in names})
-        except LandmarksetError as error:
-            raise StoreError(f"{self._where(track_id)}: {error}") from None
+        key = (track_id, self.person.rule)
+        if key not in self._chosen:  # the rule reads every individual's frames: once per sequence and rule
+            group = self._group(track_id)[INDIVIDUALS]
+            try:
+                self._chosen[key] = self.person.choose(
+                    names, lambda name: (group[name]["valid"][()], group[name]["box"][()])
+                )
+            except LandmarksetError as error:
+                raise StoreError(f"{self._where(track_id)}: {error}") from None
+        return self._chosen[key]
 
     def _group(self, track_id: str) -> h5py.Group:
         if track_id not in self._file[SEQUENCES]:

@@ -18,7 +18,7 @@ from typing import Any, Optional, Union
 from tqdm.auto import tqdm
 
 from landmarkset.datasets.registry import read_intervals
-from landmarkset.errors import InputError, OptionError
+from landmarkset.errors import InputError, OptionError, StoreError
 from landmarkset.individuals import PersonRule
 from landmarkset.intervals import MACRO, MICRO, Interval, Span
 from landmarkset.io import TrackFile, open_tracks
@@ -157,8 +157,9 @@ def spot_tracks(
     )  # fmt: skip
     recorded = {"windows": report.windows, "settings": settings, "masked": report.masked, "layout": report.layout,
                 "sequences": sequences, "curves": curves}  # fmt: skip
-    if person is not None:  # absent otherwise: run folders of one-face stores are recorded as before
-        recorded["person"] = PersonRule.parse(person).rule
+    rule = None if person is None else PersonRule.parse(person)  # a bad rule fails before the run folder
+    if rule is not None:  # absent otherwise: run folders of one-face stores are recorded as before
+        recorded["person"] = rule.rule
     inputs = [tracks_path, annotations, recogniser, spotter]
     with open_tracks(tracks_path) as store:
         ids = list(dict.fromkeys(sequences)) if sequences else store.ids()  # -s X -s X: once
@@ -170,7 +171,7 @@ def spot_tracks(
                 os.makedirs(run.curves, exist_ok=True)
             disable = None if progress is None else not progress
             for track_id in tqdm(ids, desc="spotting", unit="video", disable=disable):
-                _spot_people(run, store, track_id, report, person)
+                _spot_people(run, store, track_id, report, rule)
             run.pool(report)
             report.files = {
                 "intervals": _write_intervals(os.path.join(out_dir, "intervals.csv"), report, bool(run.recognition)),
@@ -180,19 +181,25 @@ def spot_tracks(
     return report
 
 
-def _spot_people(run: _Spotting, store: TrackFile, track_id: str, report: SpotReport, person: Optional[str]) -> None:
+def _spot_people(
+    run: _Spotting, store: TrackFile, track_id: str, report: SpotReport, person: Optional[PersonRule]
+) -> None:
     """Spot a video: one face as always; of several faces, every individual, or the one ``person`` picks (a
-    sheet scores one person per video, so with a sheet a rule is needed)."""
+    sheet scores one person per video, so with a sheet a rule is needed). A video the rule cannot pick in
+    fails alone."""
     names = store.individual_names(track_id)
     if names and person is None and run.truth is not None:
         report.failed.append((track_id, f"holds {len(names)} individuals and a sheet scores one person per video: "
                                         "pass --person largest|longest|NAME"))  # fmt: skip
         return
-    if names and person is None:
-        chosen = names
-    else:
-        store.person = PersonRule.parse(person) if person is not None else None
-        chosen = [store.chosen_individual(track_id) or ""]
+    chosen = names
+    if person is not None or not names:
+        store.person = person
+        try:
+            chosen = [store.chosen_individual(track_id) or ""]
+        except StoreError as error:  # e.g. --person 2 where the video has individuals 0 and 1
+            report.failed.append((track_id, " ".join(str(error).split())))
+            return
     for individual in chosen:
         store.person = PersonRule(individual) if individual else None
         run.video(store, track_id, report, individual)
